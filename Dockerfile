@@ -1,0 +1,12 @@
+# One image for web, worker and beat; the command picks the role.
+FROM python:3.12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends git openssh-client && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN SECRET_KEY=build-only-not-used-at-runtime-xxxxxxxxxxxx python manage.py collectstatic --noinput
+RUN useradd --create-home console && mkdir -p /app/var && chown console /app/var
+USER console
+EXPOSE 8000
+CMD ["gunicorn", "console.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from console.amplify_names import branch_stack_name
+
+
+class App(models.Model):
+    class Platform(models.TextChoices):
+        WEB = "WEB", "Static web (WEB)"
+        WEB_COMPUTE = "WEB_COMPUTE", "Server-side rendered (WEB_COMPUTE)"
+        WEB_DYNAMIC = "WEB_DYNAMIC", "Dynamic (WEB_DYNAMIC)"
+
+    app_id = models.CharField(max_length=14, unique=True)
+    name = models.CharField(max_length=255)
+    description = models.CharField(max_length=1000, blank=True)
+    repository = models.CharField(max_length=1000)
+    production_branch = models.CharField(max_length=255)
+    platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.WEB)
+    build_spec = models.TextField(blank=True, help_text="amplify.yml; the repository's own file wins over it.")
+    # The sandbox namespace (package.json "name") that ties sandboxes to this app.
+    package_name = models.CharField(max_length=214, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "app_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.app_id})"
+
+    @property
+    def default_domain(self) -> str:
+        return f"{self.app_id}.{settings.HOSTING_DOMAIN}"
+
+
+_NOT_HOSTNAME = re.compile(r"[^a-z0-9]+")
+
+
+class Branch(models.Model):
+    class Stage(models.TextChoices):
+        PRODUCTION = "PRODUCTION", "Production"
+        BETA = "BETA", "Beta"
+        DEVELOPMENT = "DEVELOPMENT", "Development"
+        EXPERIMENTAL = "EXPERIMENTAL", "Experimental"
+        PULL_REQUEST = "PULL_REQUEST", "Pull request"
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="branches")
+    name = models.CharField(max_length=255, help_text="The git branch name.")
+    # URL-safe and unique per app: `/` becomes `-`, collisions get a suffix.
+    display_name = models.CharField(max_length=255)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.DEVELOPMENT)
+    enable_auto_build = models.BooleanField(default=True)
+    description = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "name"], name="branch_unique_name_per_app"),
+            models.UniqueConstraint(fields=["app", "display_name"], name="branch_unique_display_name_per_app"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def backend_stack_name(self) -> str:
+        return branch_stack_name(self.app.app_id, self.name)
+
+    @property
+    def hostname_label(self) -> str:
+        # DNS labels are [a-z0-9-], at most 63 characters, no dash at the ends.
+        label = _NOT_HOSTNAME.sub("-", self.display_name.lower()).strip("-")
+        return label[:63].rstrip("-") or "branch"
+
+    @property
+    def url(self) -> str:
+        return f"{settings.HOSTING_SCHEME}://{self.hostname_label}.{self.app.default_domain}"
+
+
+class EnvironmentVariable(models.Model):
+    """An app-level variable (branch is null) or a branch override."""
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="environment_variables")
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.CASCADE, related_name="environment_variables")
+    name = models.CharField(max_length=255)
+    value = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "name"], condition=Q(branch__isnull=True), name="envvar_unique_app_level"),
+            models.UniqueConstraint(fields=["branch", "name"], condition=Q(branch__isnull=False), name="envvar_unique_per_branch"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

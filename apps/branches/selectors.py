@@ -1,0 +1,45 @@
+"""Reads for apps and branches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
+
+from apps.branches.models import App, Branch, EnvironmentVariable
+
+
+def apps_with_counts() -> QuerySet[App]:
+    return App.objects.annotate(branch_count=Count("branches")).order_by("name")
+
+
+def app_get(app_id: str) -> App:
+    return get_object_or_404(App, app_id=app_id)
+
+
+def branch_get(app: App, display_name: str) -> Branch:
+    return get_object_or_404(Branch.objects.select_related("app"), app=app, display_name=display_name)
+
+
+def app_variables(app: App) -> QuerySet[EnvironmentVariable]:
+    return app.environment_variables.filter(branch__isnull=True).order_by("name")
+
+
+def branch_overrides(app: App) -> QuerySet[EnvironmentVariable]:
+    return app.environment_variables.filter(branch__isnull=False).select_related("branch").order_by("branch__name", "name")
+
+
+@dataclass(frozen=True)
+class EffectiveVariable:
+    name: str
+    value: str
+    source: str  # "app" or "branch"
+
+
+def effective_environment(branch: Branch) -> list[EffectiveVariable]:
+    """What a build of the branch gets: app variables, branch overrides winning."""
+    merged = {v.name: EffectiveVariable(v.name, v.value, "app") for v in app_variables(branch.app)}
+    for variable in branch.environment_variables.all():
+        merged[variable.name] = EffectiveVariable(variable.name, variable.value, "branch")
+    return [merged[name] for name in sorted(merged)]

@@ -1,0 +1,229 @@
+"""Writes for apps, branches and environment variables.
+
+Services check what forms cannot (the repository itself, uniqueness), write in
+one transaction and leave an audit event. Bad input raises ValidationError
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+
+from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
+from apps.branches.git import GitError, list_remote_branches
+from apps.branches.models import App, Branch, EnvironmentVariable
+from apps.branches.validators import validate_branch_name, validate_env_name, validate_env_value
+from console.audit import audit_record
+
+_APP_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_app_id() -> str:
+    """`d` + 13 lowercase alphanumerics, like Amplify's app ids."""
+    while True:
+        app_id = "d" + "".join(secrets.choice(_APP_ID_ALPHABET) for _ in range(13))
+        if not App.objects.filter(app_id=app_id).exists():
+            return app_id
+
+
+def _remote_branch_names(repository: str) -> list[str]:
+    try:
+        return [branch.name for branch in list_remote_branches(repository)]
+    except GitError as error:
+        raise ValidationError({"repository": f"Cannot read the repository: {error}"}) from error
+
+
+def display_name_for(app: App, branch_name: str) -> str:
+    base = branch_name.replace("/", "-")
+    taken = set(app.branches.values_list("display_name", flat=True))
+    candidate, suffix = base, 2
+    while candidate in taken:
+        candidate, suffix = f"{base}-{suffix}", suffix + 1
+    return candidate
+
+
+def app_create(
+    *,
+    actor: Any,
+    name: str,
+    repository: str,
+    production_branch: str,
+    platform: str = App.Platform.WEB,
+    description: str = "",
+    package_name: str = "",
+    request: HttpRequest | None = None,
+) -> App:
+    validate_branch_name(production_branch)
+    remote = _remote_branch_names(repository)
+    if remote and production_branch not in remote:
+        raise ValidationError(
+            {"production_branch": f"The repository has no branch {production_branch!r}. It has: {', '.join(remote[:10])}."}
+        )
+    with transaction.atomic():
+        app = App.objects.create(
+            app_id=new_app_id(),
+            name=name,
+            repository=repository,
+            production_branch=production_branch,
+            platform=platform,
+            description=description,
+            package_name=package_name,
+        )
+        if production_branch in remote:
+            Branch.objects.create(
+                app=app, name=production_branch, display_name=display_name_for(app, production_branch), stage=Branch.Stage.PRODUCTION
+            )
+        audit_record(
+            actor=actor,
+            action="app.create",
+            target_type="app",
+            target=app.app_id,
+            message=f"created app {name!r} from {repository}",
+            detail={"repository": repository, "production_branch": production_branch},
+            request=request,
+        )
+    return app
+
+
+def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fields: Any) -> App:
+    if "repository" in fields and fields["repository"] != app.repository:
+        _remote_branch_names(fields["repository"])
+    changed = {key: value for key, value in fields.items() if getattr(app, key) != value}
+    for key, value in changed.items():
+        setattr(app, key, value)
+    with transaction.atomic():
+        app.save()
+        audit_record(
+            actor=actor,
+            action="app.update",
+            target_type="app",
+            target=app.app_id,
+            message=f"changed {', '.join(sorted(changed)) or 'nothing'}",
+            detail={"changed": sorted(changed)},
+            request=request,
+        )
+    return app
+
+
+def app_delete(*, actor: Any, app: App, confirm_name: str, request: HttpRequest | None = None) -> None:
+    if confirm_name != app.name:
+        raise ValidationError({"confirm_name": f"Type the app name {app.name!r} exactly to delete it."})
+    app_id, name = app.app_id, app.name
+    with transaction.atomic():
+        app.delete()
+        audit_record(actor=actor, action="app.delete", target_type="app", target=app_id, message=f"deleted app {name!r}", request=request)
+
+
+def app_build_spec_update(*, actor: Any, app: App, build_spec: str, request: HttpRequest | None = None) -> App:
+    if build_spec.strip():
+        try:
+            parse_build_spec(build_spec)
+        except BuildSpecInvalid as error:
+            raise ValidationError({"build_spec": [str(e) for e in error.errors]}) from error
+    with transaction.atomic():
+        app.build_spec = build_spec
+        app.save(update_fields=["build_spec", "updated_at"])
+        audit_record(actor=actor, action="app.build_spec.update", target_type="app", target=app.app_id, request=request)
+    return app
+
+
+def branch_connect(
+    *,
+    actor: Any,
+    app: App,
+    name: str,
+    stage: str = Branch.Stage.DEVELOPMENT,
+    enable_auto_build: bool = True,
+    request: HttpRequest | None = None,
+) -> Branch:
+    validate_branch_name(name)
+    if app.branches.filter(name=name).exists():
+        raise ValidationError({"name": f"Branch {name!r} is already connected."})
+    if name not in _remote_branch_names(app.repository):
+        raise ValidationError({"name": f"The repository has no branch {name!r}."})
+    try:
+        with transaction.atomic():
+            branch = Branch.objects.create(
+                app=app, name=name, display_name=display_name_for(app, name), stage=stage, enable_auto_build=enable_auto_build
+            )
+            audit_record(
+                actor=actor,
+                action="branch.connect",
+                target_type="branch",
+                target=f"{app.app_id}/{name}",
+                detail={"stage": stage, "enable_auto_build": enable_auto_build},
+                request=request,
+            )
+    except IntegrityError:
+        # Another request connected it between our check and our insert.
+        raise ValidationError({"name": f"Branch {name!r} is already connected."}) from None
+    return branch
+
+
+def branch_update(
+    *, actor: Any, branch: Branch, stage: str, enable_auto_build: bool, description: str = "", request: HttpRequest | None = None
+) -> Branch:
+    with transaction.atomic():
+        branch.stage, branch.enable_auto_build, branch.description = stage, enable_auto_build, description
+        branch.save(update_fields=["stage", "enable_auto_build", "description", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="branch.update",
+            target_type="branch",
+            target=f"{branch.app.app_id}/{branch.name}",
+            detail={"stage": stage, "enable_auto_build": enable_auto_build},
+            request=request,
+        )
+    return branch
+
+
+def branch_disconnect(*, actor: Any, branch: Branch, confirm_name: str, request: HttpRequest | None = None) -> None:
+    if confirm_name != branch.name:
+        raise ValidationError({"confirm_name": f"Type the branch name {branch.name!r} exactly to disconnect it."})
+    target = f"{branch.app.app_id}/{branch.name}"
+    with transaction.atomic():
+        branch.delete()
+        audit_record(actor=actor, action="branch.disconnect", target_type="branch", target=target, request=request)
+
+
+def env_var_set(
+    *, actor: Any, app: App, name: str, value: str, branch: Branch | None = None, request: HttpRequest | None = None
+) -> EnvironmentVariable:
+    try:
+        validate_env_name(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from None
+    try:
+        validate_env_value(value)
+    except ValidationError as error:
+        raise ValidationError({"value": error.messages}) from None
+    if branch is not None and branch.app_id != app.pk:
+        raise ValidationError({"branch": "That branch belongs to another app."})
+    with transaction.atomic():
+        variable, created = EnvironmentVariable.objects.update_or_create(
+            app=app, branch=branch, name=name, defaults={"value": value}
+        )
+        scope = f"branch {branch.name}" if branch else "all branches"
+        audit_record(
+            actor=actor,
+            action="envvar.create" if created else "envvar.update",
+            target_type="envvar",
+            target=f"{app.app_id}/{branch.name if branch else '*'}/{name}",
+            message=f"{'set' if created else 'changed'} {name} for {scope}",
+            request=request,
+        )
+    return variable
+
+
+def env_var_delete(*, actor: Any, variable: EnvironmentVariable, request: HttpRequest | None = None) -> None:
+    branch = variable.branch
+    target = f"{variable.app.app_id}/{branch.name if branch else '*'}/{variable.name}"
+    with transaction.atomic():
+        variable.delete()
+        audit_record(actor=actor, action="envvar.delete", target_type="envvar", target=target, request=request)

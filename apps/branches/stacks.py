@@ -1,0 +1,55 @@
+"""The branch backend stacks in CloudFormation (read only here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from console.aws import aws_client
+from console.aws_errors import AwsNotFound, aws_errors
+
+# The toolchain's mapping of CloudFormation statuses to deployment statuses.
+_DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
+
+
+def deployment_status(stack_status: str) -> str:
+    if stack_status == "DELETE_COMPLETE":
+        return "DELETED"
+    if stack_status == _DELETE_IN_PROGRESS:
+        return "DELETING"
+    if stack_status.endswith("_FAILED") or stack_status.endswith("ROLLBACK_COMPLETE"):
+        return "FAILED"
+    if stack_status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
+        return "DEPLOYED"
+    if stack_status.endswith("_IN_PROGRESS"):
+        return "DEPLOYING"
+    return "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    name: str
+    stack_status: str
+    status: str
+    last_updated: datetime | None
+    outputs: dict[str, str]
+
+
+def describe_stack(stack_name: str) -> StackSummary | None:
+    """The stack, or None when it does not exist (never deployed or deleted)."""
+    try:
+        with aws_errors("cloudformation:DescribeStacks"):
+            response = aws_client("cloudformation").describe_stacks(StackName=stack_name)
+    except AwsNotFound:
+        return None
+    stacks = response.get("Stacks", [])
+    if not stacks:
+        return None
+    stack = stacks[0]
+    return StackSummary(
+        name=stack["StackName"],
+        stack_status=stack["StackStatus"],
+        status=deployment_status(stack["StackStatus"]),
+        last_updated=stack.get("LastUpdatedTime") or stack.get("CreationTime"),
+        outputs={o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])},
+    )

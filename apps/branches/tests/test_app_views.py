@@ -1,0 +1,147 @@
+"""Creating, editing and deleting apps through the pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from apps.branches.models import App, Branch
+from console.models import AuditEvent
+
+
+def create(client: Client, **fields: str) -> object:
+    data = {"name": "Shop", "repository": "", "production_branch": "main", "platform": "WEB", "package_name": "", "description": ""}
+    return client.post("/apps/new/", {**data, **fields})
+
+
+def test_admin_creates_an_app_and_its_production_branch_is_connected(admin_client: Client, repo: Path) -> None:
+    response = create(admin_client, repository=str(repo), package_name="shop-web")
+    app = App.objects.get()
+    assert re.fullmatch(r"d[a-z0-9]{13}", app.app_id)
+    assert response.status_code == 302
+    assert response["Location"] == f"/apps/{app.app_id}/"
+    assert list(app.branches.values_list("name", "stage")) == [("main", Branch.Stage.PRODUCTION)]
+    event = AuditEvent.objects.get(action="app.create")
+    assert (event.actor_name, event.target, event.outcome) == ("ada", app.app_id, "success")
+    page = admin_client.get(response["Location"])
+    assert b"amplify-" + app.app_id.encode() + b"-main-branch-" in page.content
+
+
+def test_app_ids_are_unique(admin_client: Client, repo: Path) -> None:
+    for _ in range(5):
+        create(admin_client, repository=str(repo))
+    assert App.objects.values("app_id").distinct().count() == 5
+
+
+@pytest.mark.parametrize(
+    ("repository", "message"),
+    [
+        ("http://github.com/acme/shop.git", "Use https://"),
+        ("not a url", "spaces or control characters"),
+        ("ext::sh -c id", "spaces or control characters"),
+        ("", "This field is required."),
+    ],
+)
+def test_invalid_repository_urls_are_refused_and_nothing_is_written(admin_client: Client, repository: str, message: str) -> None:
+    response = create(admin_client, repository=repository)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not App.objects.exists()
+    assert not AuditEvent.objects.filter(action="app.create").exists()
+
+
+def test_unreachable_repository_is_refused_with_gits_reason(admin_client: Client, tmp_path: Path) -> None:
+    response = create(admin_client, repository=str(tmp_path / "missing.git"))
+    assert "Cannot read the repository" in response.content.decode()
+    assert "does not appear to be a git repository" in response.content.decode()
+    assert not App.objects.exists()
+
+
+def test_unknown_production_branch_is_refused(admin_client: Client, repo: Path) -> None:
+    response = create(admin_client, repository=str(repo), production_branch="trunk")
+    assert "The repository has no branch &#x27;trunk&#x27;" in response.content.decode()
+    assert not App.objects.exists()
+
+
+def test_invalid_package_name_is_refused(admin_client: Client, repo: Path) -> None:
+    response = create(admin_client, repository=str(repo), package_name="Not Valid")
+    assert "is not a valid package.json name" in response.content.decode()
+    assert not App.objects.exists()
+
+
+def test_dashboard_lists_apps_and_has_an_empty_state(admin_client: Client, viewer_client: Client, repo: Path) -> None:
+    assert b"Create your first app" in admin_client.get("/").content
+    assert b"Ask one to create an app" in viewer_client.get("/").content
+    create(admin_client, repository=str(repo))
+    page = viewer_client.get("/")
+    assert b"Shop" in page.content
+    assert b"Create app" not in page.content
+
+
+def test_admin_edits_settings(admin_client: Client, app: App, repo: Path) -> None:
+    data = {"name": "Shop 2", "repository": str(repo), "production_branch": "main", "platform": "WEB_COMPUTE", "package_name": "shop", "description": "d"}
+    response = admin_client.post(f"/apps/{app.app_id}/settings/", data)
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert (app.name, app.platform, app.package_name) == ("Shop 2", "WEB_COMPUTE", "shop")
+    assert AuditEvent.objects.filter(action="app.update", target=app.app_id).exists()
+
+
+def test_settings_with_an_unreachable_repository_change_nothing(admin_client: Client, app: App, tmp_path: Path) -> None:
+    data = {"name": "Renamed", "repository": str(tmp_path / "gone.git"), "production_branch": "main", "platform": "WEB"}
+    response = admin_client.post(f"/apps/{app.app_id}/settings/", data)
+    assert response.status_code == 400
+    assert "Cannot read the repository" in response.content.decode()
+    app.refresh_from_db()
+    assert app.name == "Shop"
+
+
+def test_delete_needs_the_exact_name(admin_client: Client, app: App) -> None:
+    response = admin_client.post(f"/apps/{app.app_id}/delete/", {"confirm_name": "shop"})
+    assert response.status_code == 400
+    assert "Type the app name &#x27;Shop&#x27; exactly" in response.content.decode()
+    assert App.objects.filter(pk=app.pk).exists()
+    response = admin_client.post(f"/apps/{app.app_id}/delete/", {"confirm_name": "Shop"})
+    assert response.status_code == 302
+    assert not App.objects.exists()
+    assert not Branch.objects.exists()
+    assert AuditEvent.objects.filter(action="app.delete", target=app.app_id).exists()
+
+
+def test_unknown_app_is_a_404(admin_client: Client, db: None) -> None:
+    assert admin_client.get("/apps/dnothere000000/").status_code == 404
+
+
+def test_viewer_sees_settings_read_only(viewer_client: Client, app: App) -> None:
+    page = viewer_client.get(f"/apps/{app.app_id}/settings/").content.decode()
+    assert "<fieldset disabled>" in page
+    assert "Delete app" not in page
+
+
+def test_build_spec_is_saved_when_valid(admin_client: Client, app: App) -> None:
+    spec = "version: 1\nfrontend:\n  artifacts:\n    baseDirectory: dist\n    files: ['**/*']\n"
+    response = admin_client.post(f"/apps/{app.app_id}/build-spec/", {"build_spec": spec})
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.build_spec == spec
+    assert AuditEvent.objects.filter(action="app.build_spec.update", target=app.app_id).exists()
+
+
+def test_build_spec_from_a_browser_textarea_is_stored_with_plain_newlines(admin_client: Client, app: App) -> None:
+    admin_client.post(f"/apps/{app.app_id}/build-spec/", {"build_spec": "version: 1\r\nfrontend: {}\r\n"})
+    app.refresh_from_db()
+    assert app.build_spec == "version: 1\nfrontend: {}\n"
+
+
+def test_invalid_build_spec_shows_key_and_line_and_keeps_the_old_one(admin_client: Client, app: App) -> None:
+    app.build_spec = "version: 1\n"
+    app.save()
+    response = admin_client.post(f"/apps/{app.app_id}/build-spec/", {"build_spec": "version: 1\nfrontned:\n  phases: {}\n"})
+    assert response.status_code == 400
+    assert "line 2, frontned: unknown key &#x27;frontned&#x27;" in response.content.decode()
+    app.refresh_from_db()
+    assert app.build_spec == "version: 1\n"
+    assert not AuditEvent.objects.filter(action="app.build_spec.update").exists()

@@ -1,0 +1,91 @@
+"""Environment variables: app level, branch overrides, and the rules on names and values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apps.branches.models import App, EnvironmentVariable
+from apps.branches.selectors import effective_environment
+from apps.branches.services import branch_connect
+from console.models import AuditEvent
+
+
+def post(client: Client, app: App, name: str, value: str, branch: Any = "") -> Any:
+    return client.post(f"/apps/{app.app_id}/environment/", {"name": name, "value": value, "branch": branch})
+
+
+def test_admin_sets_an_app_variable_and_a_branch_override(admin_client: Client, app: App) -> None:
+    dev = branch_connect(actor=None, app=app, name="dev")
+    assert post(admin_client, app, "API_URL", "https://api.example.com").status_code == 302
+    assert post(admin_client, app, "API_URL", "https://dev-api.example.com", branch=dev.pk).status_code == 302
+    main = app.branches.get(name="main")
+    assert [(v.name, v.value, v.source) for v in effective_environment(main)] == [("API_URL", "https://api.example.com", "app")]
+    assert [(v.name, v.value, v.source) for v in effective_environment(dev)] == [("API_URL", "https://dev-api.example.com", "branch")]
+    assert AuditEvent.objects.filter(action="envvar.create").count() == 2
+
+
+def test_setting_an_existing_name_updates_it(admin_client: Client, app: App) -> None:
+    post(admin_client, app, "MODE", "a")
+    post(admin_client, app, "MODE", "b")
+    assert list(EnvironmentVariable.objects.values_list("name", "value")) == [("MODE", "b")]
+    assert AuditEvent.objects.filter(action="envvar.update").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("AWS_REGION", "starts with AWS"),
+        ("aws_thing", "starts with AWS"),
+        ("1ABC", "is not a valid name"),
+        ("WITH SPACE", "is not a valid name"),
+        ("", "This field is required."),
+    ],
+)
+def test_bad_names_are_refused_with_a_clear_message(admin_client: Client, app: App, name: str, message: str) -> None:
+    response = post(admin_client, app, name, "v")
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not EnvironmentVariable.objects.exists()
+
+
+def test_values_over_5500_characters_are_refused(admin_client: Client, app: App) -> None:
+    response = post(admin_client, app, "BIG", "x" * 5501)
+    assert response.status_code == 400
+    assert "The value is 5,501 characters long; the limit is 5,500." in response.content.decode()
+    assert not EnvironmentVariable.objects.exists()
+    assert post(admin_client, app, "BIG", "x" * 5500).status_code == 302
+
+
+def test_a_branch_of_another_app_cannot_be_targeted(admin_client: Client, app: App, make_repo: Any) -> None:
+    from apps.branches.services import app_create
+
+    other = app_create(actor=None, name="Other", repository=str(make_repo(("main",))), production_branch="main")
+    response = post(admin_client, app, "X", "1", branch=other.branches.get().pk)
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not EnvironmentVariable.objects.exists()
+
+
+def test_admin_removes_a_variable(admin_client: Client, app: App) -> None:
+    post(admin_client, app, "MODE", "a")
+    variable = EnvironmentVariable.objects.get()
+    assert admin_client.post(f"/apps/{app.app_id}/environment/{variable.pk}/delete/").status_code == 302
+    assert not EnvironmentVariable.objects.exists()
+    assert AuditEvent.objects.filter(action="envvar.delete", target=f"{app.app_id}/*/MODE").exists()
+
+
+def test_variables_of_another_app_cannot_be_removed_through_this_app(admin_client: Client, app: App, make_repo: Any) -> None:
+    from apps.branches.services import app_create, env_var_set
+
+    other = app_create(actor=None, name="Other", repository=str(make_repo(("main",))), production_branch="main")
+    variable = env_var_set(actor=None, app=other, name="KEEP", value="1")
+    assert admin_client.post(f"/apps/{app.app_id}/environment/{variable.pk}/delete/").status_code == 404
+    assert EnvironmentVariable.objects.filter(pk=variable.pk).exists()
+
+
+def test_environment_values_are_not_logged_in_the_audit_trail(admin_client: Client, app: App) -> None:
+    post(admin_client, app, "TOKENISH", "very-private-value")
+    assert "very-private-value" not in str(list(AuditEvent.objects.values()))

@@ -1,0 +1,247 @@
+"""Pages for apps and branches: parse input, call one service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.branches import selectors, services
+from apps.branches.forms import AppForm, BranchConnectForm, BranchSettingsForm, BuildSpecForm, ConfirmNameForm, EnvVarForm
+from apps.branches.git import GitError, list_remote_branches
+from apps.branches.stacks import describe_stack
+from console.aws_errors import AwsError
+from console.forms_util import add_service_errors
+from console.roles import Role, role_required
+
+
+@require_GET
+def app_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "branches/app_list.html", {"apps": selectors.apps_with_counts()})
+
+
+@role_required(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def app_create(request: HttpRequest) -> HttpResponse:
+    form = AppForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            app = services.app_create(actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"App {app.name} created with id {app.app_id}.")
+            return redirect("app_overview", app_id=app.app_id)
+    return render(request, "branches/app_create.html", {"form": form})
+
+
+@require_GET
+def app_overview(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    return render(request, "branches/app_overview.html", {"app": app, "branches": app.branches.all()})
+
+
+@require_http_methods(["GET", "POST"])
+def app_settings(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    initial = {f: getattr(app, f) for f in ("name", "repository", "production_branch", "platform", "package_name", "description")}
+    form = AppForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        return _app_settings_post(request, app, form)
+    return render(request, "branches/app_settings.html", {"app": app, "form": form, "delete_form": ConfirmNameForm()})
+
+
+@role_required(Role.ADMIN)
+def _app_settings_post(request: HttpRequest, app: selectors.App, form: AppForm) -> HttpResponse:
+    if form.is_valid():
+        try:
+            services.app_update(actor=request.user, app=app, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "App settings saved.")
+            return redirect("app_settings", app_id=app.app_id)
+    app.refresh_from_db()
+    return render(request, "branches/app_settings.html", {"app": app, "form": form, "delete_form": ConfirmNameForm()}, status=400)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    delete_form = ConfirmNameForm(request.POST)
+    if delete_form.is_valid():
+        try:
+            services.app_delete(actor=request.user, app=app, confirm_name=delete_form.cleaned_data["confirm_name"], request=request)
+        except ValidationError as error:
+            add_service_errors(delete_form, error)
+        else:
+            messages.success(request, f"App {app.name} deleted.")
+            return redirect("dashboard")
+    form = AppForm(initial={f: getattr(app, f) for f in ("name", "repository", "production_branch", "platform", "package_name", "description")})
+    return render(request, "branches/app_settings.html", {"app": app, "form": form, "delete_form": delete_form}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def app_build_spec(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    if request.method == "POST":
+        return _app_build_spec_post(request, app)
+    form = BuildSpecForm(initial={"build_spec": app.build_spec})
+    return render(request, "branches/app_build_spec.html", {"app": app, "form": form})
+
+
+@role_required(Role.ADMIN)
+def _app_build_spec_post(request: HttpRequest, app: selectors.App) -> HttpResponse:
+    form = BuildSpecForm(request.POST)
+    if form.is_valid():
+        try:
+            services.app_build_spec_update(actor=request.user, app=app, build_spec=form.cleaned_data["build_spec"], request=request)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Build spec saved.")
+            return redirect("app_build_spec", app_id=app.app_id)
+    return render(request, "branches/app_build_spec.html", {"app": app, "form": form}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMIN)
+def branch_connect(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    form = BranchConnectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            branch = services.branch_connect(actor=request.user, app=app, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Branch {branch.name} connected.")
+            return redirect("branch_detail", app_id=app.app_id, branch=branch.display_name)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "branches/branch_connect.html", {"app": app, "form": form}, status=status)
+
+
+@require_GET
+@role_required(Role.ADMIN)
+def remote_branches(request: HttpRequest, app_id: str) -> HttpResponse:
+    """htmx fragment: the repository's branches, those not yet connected first."""
+    app = selectors.app_get(app_id)
+    connected = set(app.branches.values_list("name", flat=True))
+    try:
+        remote = list_remote_branches(app.repository)
+        error = ""
+    except GitError as failure:
+        remote, error = [], str(failure)
+    return render(
+        request,
+        "branches/branch_connect.html#remote-branches",
+        {"app": app, "remote": remote, "connected": connected, "error": error},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def branch_detail(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    branch_obj = selectors.branch_get(app, branch)
+    if request.method == "POST":
+        return _branch_settings_post(request, branch_obj)
+    form = BranchSettingsForm(
+        initial={"stage": branch_obj.stage, "enable_auto_build": branch_obj.enable_auto_build, "description": branch_obj.description}
+    )
+    return _render_branch(request, branch_obj, form, ConfirmNameForm())
+
+
+def _render_branch(
+    request: HttpRequest, branch: selectors.Branch, form: BranchSettingsForm, disconnect_form: ConfirmNameForm, status: int = 200
+) -> HttpResponse:
+    stack, stack_error = None, ""
+    try:
+        stack = describe_stack(branch.backend_stack_name)
+    except AwsError as error:
+        stack_error = str(error)
+    context = {
+        "app": branch.app,
+        "branch": branch,
+        "form": form,
+        "disconnect_form": disconnect_form,
+        "stack": stack,
+        "stack_error": stack_error,
+        "environment": selectors.effective_environment(branch),
+    }
+    return render(request, "branches/branch_detail.html", context, status=status)
+
+
+@role_required(Role.ADMIN)
+def _branch_settings_post(request: HttpRequest, branch: selectors.Branch) -> HttpResponse:
+    form = BranchSettingsForm(request.POST)
+    if form.is_valid():
+        services.branch_update(actor=request.user, branch=branch, request=request, **form.cleaned_data)
+        messages.success(request, "Branch settings saved.")
+        return redirect("branch_detail", app_id=branch.app.app_id, branch=branch.display_name)
+    return _render_branch(request, branch, form, ConfirmNameForm(), status=400)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def branch_disconnect(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    branch_obj = selectors.branch_get(app, branch)
+    disconnect_form = ConfirmNameForm(request.POST)
+    if disconnect_form.is_valid():
+        try:
+            services.branch_disconnect(
+                actor=request.user, branch=branch_obj, confirm_name=disconnect_form.cleaned_data["confirm_name"], request=request
+            )
+        except ValidationError as error:
+            add_service_errors(disconnect_form, error)
+        else:
+            messages.success(request, f"Branch {branch_obj.name} disconnected.")
+            return redirect("app_overview", app_id=app.app_id)
+    settings_form = BranchSettingsForm(initial={"stage": branch_obj.stage, "enable_auto_build": branch_obj.enable_auto_build})
+    return _render_branch(request, branch_obj, settings_form, disconnect_form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def app_environment(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    if request.method == "POST":
+        return _app_environment_post(request, app)
+    return _render_environment(request, app, EnvVarForm(app=app, initial={"branch": request.GET.get("branch")}))
+
+
+def _render_environment(request: HttpRequest, app: selectors.App, form: EnvVarForm, status: int = 200) -> HttpResponse:
+    context = {
+        "app": app,
+        "form": form,
+        "app_variables": selectors.app_variables(app),
+        "overrides": selectors.branch_overrides(app),
+    }
+    return render(request, "branches/app_environment.html", context, status=status)
+
+
+@role_required(Role.ADMIN)
+def _app_environment_post(request: HttpRequest, app: selectors.App) -> HttpResponse:
+    form = EnvVarForm(request.POST, app=app)
+    if form.is_valid():
+        try:
+            variable = services.env_var_set(actor=request.user, app=app, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            scope = f"branch {variable.branch.name}" if variable.branch else "all branches"
+            messages.success(request, f"{variable.name} saved for {scope}.")
+            return redirect("app_environment", app_id=app.app_id)
+    return _render_environment(request, app, form, status=400)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def env_var_delete(request: HttpRequest, app_id: str, pk: int) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    variable = get_object_or_404(app.environment_variables, pk=pk)
+    services.env_var_delete(actor=request.user, variable=variable, request=request)
+    messages.success(request, f"{variable.name} removed.")
+    return redirect("app_environment", app_id=app.app_id)

@@ -1,0 +1,130 @@
+"""Fixtures shared by every test module: users of each role and git repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from console.roles import Role, set_role
+
+SHARED_DIR = Path(__file__).resolve().parent.parent / "shared"
+PASSWORD = "correct-horse-battery"
+
+
+def _user(username: str, role: Role | None) -> object:
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    if role is not None:
+        set_role(user, role)
+    return user
+
+
+@pytest.fixture
+def admin_user(db: None) -> object:
+    return _user("ada", Role.ADMIN)
+
+
+@pytest.fixture
+def operator_user(db: None) -> object:
+    return _user("otto", Role.OPERATOR)
+
+
+@pytest.fixture
+def viewer_user(db: None) -> object:
+    return _user("vera", Role.VIEWER)
+
+
+@pytest.fixture
+def roleless_user(db: None) -> object:
+    return _user("nora", None)
+
+
+def _client_for(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
+
+
+@pytest.fixture
+def admin_client(admin_user: object) -> Client:
+    return _client_for(admin_user)
+
+
+@pytest.fixture
+def operator_client(operator_user: object) -> Client:
+    return _client_for(operator_user)
+
+
+@pytest.fixture
+def viewer_client(viewer_user: object) -> Client:
+    return _client_for(viewer_user)
+
+
+@pytest.fixture
+def outsider_client(db: None) -> Client:
+    """Not signed in."""
+    return Client()
+
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+
+
+def git(*args: str, cwd: Path) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV}, check=True, capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[..., Path]:
+    """Make a bare repository with the given branches; returns its path."""
+
+    def make(branches: tuple[str, ...] = ("main",), files: dict[str, str] | None = None) -> Path:
+        work = tmp_path / f"work-{len(list(tmp_path.iterdir()))}"
+        work.mkdir()
+        git("init", "-q", "-b", branches[0] if branches else "main", cwd=work)
+        for name, text in (files or {"README.md": "hello\n"}).items():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            (work / name).write_text(text)
+        git("add", "-A", cwd=work)
+        git("commit", "-q", "-m", "first", cwd=work)
+        bare = tmp_path / f"{work.name}.git"
+        git("init", "-q", "--bare", str(bare), cwd=tmp_path)
+        for branch in branches:
+            git("push", "-q", str(bare), f"HEAD:refs/heads/{branch}", cwd=work)
+        return bare
+
+    return make
+
+
+# Tests that talk to a real moto server process (or start real workers) must not
+# run under the in-process mock: the two never mix in one test.
+REAL_SERVER_MARKERS = ("browser", "worker", "emulator")
+
+
+@pytest.fixture(autouse=True)
+def _aws_in_process(request: pytest.FixtureRequest) -> object:
+    if any(request.node.get_closest_marker(marker) for marker in REAL_SERVER_MARKERS):
+        yield None
+        return
+    from django.conf import settings
+    from moto import mock_aws
+
+    from console.aws import clear_client_cache
+
+    previous = settings.AWS_ENDPOINT_URL
+    settings.AWS_ENDPOINT_URL = None
+    clear_client_cache()
+    with mock_aws():
+        yield None
+    settings.AWS_ENDPOINT_URL = previous
+    clear_client_cache()

@@ -1,0 +1,53 @@
+"""The one place that builds boto3 clients.
+
+Endpoint, region, retries and timeouts come from settings; credentials from
+boto3's standard chain. Apps call `aws_client("ssm")` from their own AWS module
+and never build clients themselves, so tests and the emulator swap in one place.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from django.conf import settings
+
+_local = threading.local()
+
+
+def client_config() -> Config:
+    return Config(
+        # "standard" retries throttling and transient errors with backoff and
+        # leaves real failures (access denied, validation) to fail at once.
+        retries={"mode": "standard", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
+        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
+        read_timeout=settings.AWS_READ_TIMEOUT,
+        user_agent_extra="amplify-selfhosted-console",
+    )
+
+
+def _session() -> boto3.session.Session:
+    # boto3 sessions are not thread-safe; clients are. One session per thread.
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = boto3.session.Session()
+    return session
+
+
+@lru_cache(maxsize=64)
+def _cached_client(service: str, region: str, endpoint_url: str | None, thread_id: int) -> Any:
+    return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=client_config())
+
+
+def aws_client(service: str, *, region: str | None = None) -> Any:
+    """A boto3 client for `service` in `region` (default: the console's region)."""
+    return _cached_client(service, region or settings.AWS_REGION, settings.AWS_ENDPOINT_URL, threading.get_ident())
+
+
+def clear_client_cache() -> None:
+    """Forget cached clients (tests that switch endpoint or credentials)."""
+    _cached_client.cache_clear()
+    _local.session = None

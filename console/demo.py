@@ -1,0 +1,128 @@
+"""The demo `make run` seeds: an admin, a local git repository made from
+examples/todo-app, an app connected to it with `main` and `dev`, and (on the
+emulator only) their backends deployed by the example's ampx stand-in.
+
+Every step checks before it writes, so seeding twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from apps.branches import services
+from apps.branches.models import App, Branch
+from console.roles import Role, set_role
+
+DEMO_APP_NAME = "Todo app (demo)"
+EXAMPLE_DIR = settings.BASE_DIR / "examples" / "todo-app"
+DEMO_BRANCHES = ("main", "dev")
+
+Say = Callable[[str], None]
+
+
+def ensure_admin(say: Say) -> tuple[str, str | None]:
+    """Create `admin` once; return (username, password if it was just set)."""
+    User = get_user_model()
+    wanted = os.environ.get("CONSOLE_ADMIN_PASSWORD") or None
+    user = User.objects.filter(username="admin").first()
+    if user is not None and wanted is None:
+        return "admin", None
+    password = wanted or secrets.token_urlsafe(12)
+    with transaction.atomic():
+        user = user or User(username="admin")
+        user.set_password(password)
+        user.save()
+        set_role(user, Role.ADMIN)
+    say("admin account ready")
+    return "admin", password
+
+
+def _git(args: list[str], cwd: Path) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
+           "GIT_COMMITTER_NAME": "Demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def ensure_repository(root: Path, say: Say) -> Path:
+    """A bare repository with branches main and dev, made from the example."""
+    bare = root / "todo-app.git"
+    if (bare / "HEAD").exists():
+        return bare
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "todo-app"
+        shutil.copytree(EXAMPLE_DIR, work, ignore=shutil.ignore_patterns("amplify_outputs.json", "dist", "__pycache__"))
+        _git(["init", "-q", "-b", "main"], work)
+        _git(["add", "-A"], work)
+        _git(["commit", "-q", "-m", "Initial commit of the todo app"], work)
+        _git(["checkout", "-q", "-b", "dev"], work)
+        readme = work / "README.md"
+        readme.write_text(readme.read_text() + "\nThis line only exists on the dev branch.\n")
+        _git(["commit", "-q", "-am", "Start dev work"], work)
+        _git(["init", "-q", "--bare", "-b", "main", str(bare)], work)
+        _git(["push", "-q", str(bare), "main", "dev"], work)
+    say(f"demo repository created at {bare}")
+    return bare
+
+
+def ensure_app(repository: Path, say: Say) -> App:
+    app = App.objects.filter(name=DEMO_APP_NAME).first()
+    if app is None:
+        app = services.app_create(
+            actor=None,
+            name=DEMO_APP_NAME,
+            repository=str(repository),
+            production_branch="main",
+            package_name="todo-app",
+            description="Seeded by make run from examples/todo-app.",
+        )
+        say(f"demo app created: {app.app_id}")
+    if not app.branches.filter(name="dev").exists():
+        services.branch_connect(actor=None, app=app, name="dev", stage=Branch.Stage.DEVELOPMENT)
+    if not app.build_spec:
+        services.app_build_spec_update(actor=None, app=app, build_spec=(EXAMPLE_DIR / "amplify.yml").read_text())
+    if not app.environment_variables.exists():
+        services.env_var_set(actor=None, app=app, name="GREETING", value="Hello from every branch")
+        services.env_var_set(actor=None, app=app, name="GREETING", value="Hello from dev", branch=app.branches.get(name="dev"))
+    return app
+
+
+def deploy_backends(app: App, repository: Path, say: Say) -> None:
+    """Deploy each demo branch's backend with the example's stand-in (emulator only)."""
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL or "",
+        "AWS_DEFAULT_REGION": settings.AWS_REGION,
+        "AWS_REGION": settings.AWS_REGION,
+    }
+    for branch in DEMO_BRANCHES:
+        with tempfile.TemporaryDirectory() as tmp:
+            checkout = Path(tmp) / "checkout"
+            _git(["clone", "-q", "--branch", branch, str(repository), str(checkout)], Path(tmp))
+            result = subprocess.run(
+                [sys.executable, "tools/ampx_standin.py", "pipeline-deploy", "--branch", branch, "--app-id", app.app_id],
+                cwd=checkout, env=env, capture_output=True, text=True, check=False,
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"demo backend deploy of {branch} failed: {result.stderr.strip() or result.stdout.strip()}")
+        say(f"backend of {branch} deployed to the emulator")
+
+
+def seed_demo(*, deploy: bool, say: Say) -> tuple[str, str | None]:
+    username, password = ensure_admin(say)
+    repository = ensure_repository(settings.VAR_DIR / "demo", say)
+    app = ensure_app(repository, say)
+    if deploy:
+        deploy_backends(app, repository, say)
+    return username, password

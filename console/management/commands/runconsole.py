@@ -1,0 +1,115 @@
+"""`make run`: the embedded console in one command.
+
+Starts the AWS emulator, migrates, seeds the demo, then runs a Celery worker,
+Celery beat and the web server as child processes. Ctrl-C (or SIGTERM) stops
+every process it started; if one of them dies, the others are stopped too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from console.emulator import EMULATOR_CREDENTIALS, Emulator, EmulatorError, port_in_use, start_emulator
+
+
+class Command(BaseCommand):
+    help = "Run the console with its emulator, worker and beat (what `make run` does)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", "4566")))
+        parser.add_argument("--no-emulator", action="store_true", help="Use AWS_ENDPOINT_URL / real AWS as configured.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        port, emulator_port = options["port"], options["emulator_port"]
+        if port_in_use(port):
+            raise CommandError(f"Port {port} is in use (is the console already running?). Set PORT to another port.")
+        children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        emulator: Emulator | None = None
+        env = {**os.environ, "CONSOLE_DEV": "1", "DJANGO_SETTINGS_MODULE": "console.settings"}
+        stopping = False
+
+        def stop(*_: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            if not options["no_emulator"]:
+                emulator = start_emulator(emulator_port)
+                env.update(EMULATOR_CREDENTIALS)
+                env.update({"AWS_ENDPOINT_URL": emulator.endpoint_url, "AWS_DEFAULT_REGION": settings.AWS_REGION})
+                self.stdout.write(f"AWS emulator (moto) on {emulator.endpoint_url}")
+            manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+            self._run_step([*manage, "migrate", "--noinput", "-v", "0"], env, "migrate")
+            seed_args = ["--deploy"] if emulator else []
+            seed_output = self._run_step([*manage, "seed_demo", *seed_args], env, "seed demo")
+            password = next((line.split("=", 1)[1] for line in seed_output.splitlines() if line.startswith("ADMIN_PASSWORD=")), None)
+            for line in seed_output.splitlines():
+                if not line.startswith("ADMIN_PASSWORD="):
+                    self.stdout.write(line)
+            celery = [sys.executable, "-m", "celery", "-A", "console"]
+            beat_schedule = str(settings.VAR_DIR / "celerybeat-schedule")
+            for name, command in (
+                ("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "worker@%h"]),
+                ("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
+                ("web", [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]),
+            ):
+                children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
+            self._banner(port, password, emulator)
+            while not stopping:
+                for name, process in children:
+                    if process.poll() is not None:
+                        self.stderr.write(f"The {name} process exited with code {process.returncode}; stopping the console.")
+                        stopping = True
+                        break
+                time.sleep(0.5)
+        except EmulatorError as error:
+            raise CommandError(str(error)) from None
+        finally:
+            self._stop(children, emulator)
+
+    def _run_step(self, command: list[str], env: dict[str, str], what: str) -> str:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise CommandError(f"{what} failed:\n{result.stderr.strip() or result.stdout.strip()}")
+        return result.stdout
+
+    def _banner(self, port: int, password: str | None, emulator: Emulator | None) -> None:
+        url = f"http://127.0.0.1:{port}/"
+        lines = ["", "=" * 64, f"  Amplify console: {url}", "  Sign in as: admin"]
+        if password:
+            lines.append(f"  Password:   {password}   (shown once; set CONSOLE_ADMIN_PASSWORD to choose one)")
+        else:
+            lines.append("  Password:   the one printed on the first run (set CONSOLE_ADMIN_PASSWORD to reset it)")
+        if emulator:
+            lines.append(f"  AWS emulator: {emulator.endpoint_url} (in memory; re-seeded on every start)")
+        lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
+        self.stdout.write("\n".join(lines))
+
+    def _stop(self, children: list[tuple[str, subprocess.Popen[bytes]]], emulator: Emulator | None) -> None:
+        # SIGTERM to each main process lets Celery stop its pool warmly; the
+        # whole process group is killed only if it does not stop in time.
+        for _, process in reversed(children):
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 15
+        for _, process in children:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        if emulator:
+            emulator.stop()
+        if children or emulator:
+            self.stdout.write("Stopped the console, its worker, beat and emulator.")

@@ -1,0 +1,74 @@
+"""docker-compose.yml names the services with the right commands and environment.
+
+Docker does not run here; this checks the file that `docker compose up` reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_all_six_services_are_defined(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis", "emulator"}
+
+
+def test_console_processes_share_one_environment_of_real_services(compose: dict[str, Any]) -> None:
+    for name in ("web", "worker", "beat"):
+        env = compose["services"][name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://console:console@postgres:5432/")
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert env["AWS_ENDPOINT_URL"] == "http://emulator:5000"
+        assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # required, never a default
+        assert set(compose["services"][name]["depends_on"]) == {"postgres", "redis", "emulator"}
+
+
+def test_commands(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert "gunicorn console.wsgi" in services["web"]["command"]
+    assert "migrate" in services["web"]["command"]
+    assert services["worker"]["command"].startswith("celery -A console worker")
+    assert services["beat"]["command"].startswith("celery -A console beat")
+    assert services["emulator"]["command"] == "python -m moto.server -H 0.0.0.0 -p 5000"
+
+
+def test_every_service_but_beat_has_a_healthcheck_and_data_lives_in_volumes(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("web", "worker", "postgres", "redis", "emulator"):
+        assert services[name]["healthcheck"]["test"], name
+    assert "postgres-data:/var/lib/postgresql/data" in services["postgres"]["volumes"]
+    assert "redis-data:/data" in services["redis"]["volumes"]
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "beat-data"}
+
+
+def test_settings_accept_the_compose_environment(compose: dict[str, Any]) -> None:
+    """The console's settings load with exactly the environment compose gives it."""
+    import subprocess
+    import sys
+
+    env = {k: str(v) for k, v in compose["services"]["web"]["environment"].items()}
+    env["SECRET_KEY"] = "x" * 50
+    env["ALLOWED_HOSTS"] = "localhost,127.0.0.1,.localhost"
+    env["SESSION_COOKIE_SECURE"] = "0"
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    env["AWS_ACCESS_KEY_ID"] = env["AWS_SECRET_ACCESS_KEY"] = "testing"
+    code = "import console.settings as s; print(s.DATABASES['default']['HOST'], s.CELERY_BROKER_URL, s.AWS_ENDPOINT_URL)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["postgres", "redis://redis:6379/0", "http://emulator:5000"]
+
+
+def test_the_image_installs_the_pinned_requirements() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
+    assert "collectstatic" in dockerfile

@@ -1,0 +1,121 @@
+"""Every mutating view: viewers and operators get 403, outsiders go to sign-in, nothing changes.
+
+The table below must name every URL of the console: a new URL makes
+`test_every_url_is_classified` fail until it is listed as mutating or read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import get_resolver
+
+from apps.branches import services
+from apps.branches.models import App, EnvironmentVariable
+from console.models import AuditEvent
+
+READ_ONLY = {"login", "logout", "dashboard", "app_overview", "remote_branches", "audit_log"}
+
+# url name -> (path template, form data); {app} and {var} are filled in per test.
+MUTATING: dict[str, tuple[str, dict[str, str]]] = {
+    "app_create": ("/apps/new/", {"name": "X", "repository": "{repo}", "production_branch": "main", "platform": "WEB"}),
+    "app_settings": ("/apps/{app}/settings/", {"name": "Changed", "repository": "{repo}", "production_branch": "main", "platform": "WEB"}),
+    "app_delete": ("/apps/{app}/delete/", {"confirm_name": "Shop"}),
+    "app_build_spec": ("/apps/{app}/build-spec/", {"build_spec": "version: 1\n"}),
+    "app_environment": ("/apps/{app}/environment/", {"name": "NEW", "value": "1"}),
+    "env_var_delete": ("/apps/{app}/environment/{var}/delete/", {}),
+    "branch_connect": ("/apps/{app}/connect-branch/", {"name": "dev", "stage": "DEVELOPMENT"}),
+    "branch_detail": ("/apps/{app}/branches/main/", {"stage": "BETA"}),
+    "branch_disconnect": ("/apps/{app}/branches/main/disconnect/", {"confirm_name": "main"}),
+}
+
+
+def url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any]) -> None:
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns)
+            elif pattern.name:
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_is_classified() -> None:
+    assert url_names() == READ_ONLY | set(MUTATING)
+
+
+@pytest.fixture
+def world(db: None, make_repo: Any) -> dict[str, Any]:
+    repo = make_repo(("main", "dev"))
+    app = services.app_create(actor=None, name="Shop", repository=str(repo), production_branch="main")
+    variable = services.env_var_set(actor=None, app=app, name="KEEP", value="1")
+    return {"app": app, "var": variable, "repo": repo}
+
+
+def snapshot() -> tuple[Any, ...]:
+    return (
+        list(App.objects.values()),
+        list(App.objects.get().branches.values()),
+        list(EnvironmentVariable.objects.values()),
+    )
+
+
+def fill(template: str, world: dict[str, Any]) -> str:
+    return template.format(app=world["app"].app_id, var=world["var"].pk, repo=world["repo"])
+
+
+@pytest.mark.parametrize("name", sorted(MUTATING))
+@pytest.mark.parametrize("who", ["viewer_client", "operator_client"])
+def test_viewers_and_operators_are_refused(name: str, who: str, world: dict[str, Any], request: pytest.FixtureRequest) -> None:
+    client: Client = request.getfixturevalue(who)
+    path, data = MUTATING[name]
+    before = snapshot()
+    response = client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
+    assert response.status_code == 403
+    assert snapshot() == before
+    denied = AuditEvent.objects.get(outcome="denied")
+    assert denied.target == fill(path, world)
+
+
+@pytest.mark.parametrize("name", sorted(MUTATING))
+def test_outsiders_are_sent_to_sign_in(name: str, outsider_client: Client, world: dict[str, Any]) -> None:
+    path, data = MUTATING[name]
+    before = snapshot()
+    response = outsider_client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(MUTATING))
+def test_admins_may(name: str, admin_client: Client, world: dict[str, Any]) -> None:
+    path, data = MUTATING[name]
+    response = admin_client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert AuditEvent.objects.filter(outcome="success", actor_name="ada").exists()
+
+
+@pytest.mark.parametrize("name", sorted(MUTATING))
+def test_posts_without_csrf_token_are_refused(name: str, admin_user: Any, world: dict[str, Any]) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    path, data = MUTATING[name]
+    before = snapshot()
+    assert client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()}).status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(READ_ONLY - {"login", "logout"}))
+def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    args = {"dashboard": [], "audit_log": []}.get(name, [world["app"].app_id])
+    response = outsider_client.get(reverse(name, args=args))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
