@@ -25,8 +25,12 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	CONSOLE_DEV=1 $(PY) manage.py runconsole
 
-test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Unit tests run under moto's in-process mock; tests of real processes (moto
+# server, Celery worker, `make run`, Chromium) run in a second pytest process,
+# so the two kinds of AWS fake never meet in one interpreter.
+test: install-dev lint typecheck
+	$(PY) -m pytest -m "not (browser or worker or emulator)" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "browser or worker or emulator" $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

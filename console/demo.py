@@ -49,8 +49,13 @@ def ensure_admin(say: Say) -> tuple[str, str | None]:
 
 
 def _git(args: list[str], cwd: Path) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Demo", "GIT_AUTHOR_EMAIL": "demo@example.com",
-           "GIT_COMMITTER_NAME": "Demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Demo",
+        "GIT_AUTHOR_EMAIL": "demo@example.com",
+        "GIT_COMMITTER_NAME": "Demo",
+        "GIT_COMMITTER_EMAIL": "demo@example.com",
+    }
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
@@ -112,7 +117,11 @@ def deploy_backends(app: App, repository: Path, say: Say) -> None:
             _git(["clone", "-q", "--branch", branch, str(repository), str(checkout)], Path(tmp))
             result = subprocess.run(
                 [sys.executable, "tools/ampx_standin.py", "pipeline-deploy", "--branch", branch, "--app-id", app.app_id],
-                cwd=checkout, env=env, capture_output=True, text=True, check=False,
+                cwd=checkout,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if result.returncode != 0:
                 raise RuntimeError(f"demo backend deploy of {branch} failed: {result.stderr.strip() or result.stdout.strip()}")

@@ -46,9 +46,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Forget every resource (moto's reset endpoint); for tests."""
-        request = urllib.request.Request(
-            f"{self.endpoint_url}/moto-api/reset", method="POST", data=b""
-        )
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
         urllib.request.urlopen(request, timeout=10).close()
 
 
@@ -67,9 +65,7 @@ def start_emulator(port: int | None = None, *, timeout: float = 30.0) -> Emulato
     """Start `moto.server` on 127.0.0.1 and wait until it answers."""
     port = port or free_port()
     if port_in_use(port):
-        raise EmulatorError(
-            f"Port {port} is already in use; set EMULATOR_PORT to a free port."
-        )
+        raise EmulatorError(f"Port {port} is already in use; set EMULATOR_PORT to a free port.")
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -104,7 +104,9 @@ def env_url(
         return default
     parts = urlsplit(value)
     if parts.scheme not in schemes:
-        raise ImproperlyConfigured(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}; got {value!r}.")
+        raise ImproperlyConfigured(
+            f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}; got {value!r}."
+        )
     if not parts.netloc and parts.scheme not in ("sqlite", "filesystem"):
         raise ImproperlyConfigured(f"{name} has no host: {value!r}.")
     return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
@@ -34,14 +34,18 @@ class Role(enum.IntEnum):
             raise ValueError(f"Unknown role {name!r}: use viewer, operator or admin.") from None
 
 
+# Cached per request on the user object; _UNKNOWN means "not looked up yet".
+_UNKNOWN = object()
+
+
 def user_role(user: Any) -> Role | None:
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
         return Role.ADMIN
-    cached = getattr(user, "_console_role", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    cached = getattr(user, "_console_role", _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cast(Role | None, cached)
     names = set(user.groups.values_list("name", flat=True))
     role = max((r for r in Role if r.group_name in names), default=None)
     user._console_role = role
@@ -57,7 +61,7 @@ def set_role(user: Any, role: Role) -> None:
     groups = [Group.objects.get_or_create(name=r.group_name)[0] for r in Role]
     user.groups.remove(*groups)
     user.groups.add(Group.objects.get(name=role.group_name))
-    user._console_role = False
+    user._console_role = _UNKNOWN
 
 
 def role_required(role: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -94,7 +98,9 @@ class RoleRequiredMiddleware:
             return None
         user = request.user
         if user.is_authenticated and user_role(user) is None:
-            return render(request, "403.html", {"reason": "Your account has no role yet. Ask an admin to give you one."}, status=403)
+            return render(
+                request, "403.html", {"reason": "Your account has no role yet. Ask an admin to give you one."}, status=403
+            )
         return None
 
 

@@ -40,7 +40,9 @@ def _dev_secret_key() -> str:
 if DEV_MODE:
     SECRET_KEY = env_str("SECRET_KEY") or _dev_secret_key()
 else:
-    SECRET_KEY = env_required("SECRET_KEY", hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'")
+    SECRET_KEY = env_required(
+        "SECRET_KEY", hint="Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
 
@@ -107,7 +109,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Web, worker and beat write concurrently: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -36,7 +35,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "query": query,
         "outcomes": AuditEvent.Outcome.choices,
-        "actors": get_user_model().objects.order_by("username").values_list("username", flat=True),
+        # From the trail itself, so "system" and deleted users can be picked too.
+        "actors": AuditEvent.objects.order_by("actor_name").values_list("actor_name", flat=True).distinct(),
         "actions": AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct(),
     }
     template = "console/audit_log.html#audit-table" if request.htmx else "console/audit_log.html"  # type: ignore[attr-defined]

@@ -63,7 +63,9 @@ def test_settings_accept_the_compose_environment(compose: dict[str, Any]) -> Non
     env["AWS_DEFAULT_REGION"] = "us-east-1"
     env["AWS_ACCESS_KEY_ID"] = env["AWS_SECRET_ACCESS_KEY"] = "testing"
     code = "import console.settings as s; print(s.DATABASES['default']['HOST'], s.CELERY_BROKER_URL, s.AWS_ENDPOINT_URL)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["postgres", "redis://redis:6379/0", "http://emulator:5000"]
 

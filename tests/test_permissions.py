@@ -16,12 +16,15 @@ from apps.branches import services
 from apps.branches.models import App, EnvironmentVariable
 from console.models import AuditEvent
 
-READ_ONLY = {"login", "logout", "dashboard", "app_overview", "remote_branches", "audit_log"}
+READ_ONLY = {"login", "logout", "dashboard", "app_overview", "remote_branches", "branch_status", "audit_log"}
 
 # url name -> (path template, form data); {app} and {var} are filled in per test.
 MUTATING: dict[str, tuple[str, dict[str, str]]] = {
     "app_create": ("/apps/new/", {"name": "X", "repository": "{repo}", "production_branch": "main", "platform": "WEB"}),
-    "app_settings": ("/apps/{app}/settings/", {"name": "Changed", "repository": "{repo}", "production_branch": "main", "platform": "WEB"}),
+    "app_settings": (
+        "/apps/{app}/settings/",
+        {"name": "Changed", "repository": "{repo}", "production_branch": "main", "platform": "WEB"},
+    ),
     "app_delete": ("/apps/{app}/delete/", {"confirm_name": "Shop"}),
     "app_build_spec": ("/apps/{app}/build-spec/", {"build_spec": "version: 1\n"}),
     "app_environment": ("/apps/{app}/environment/", {"name": "NEW", "value": "1"}),
@@ -115,7 +118,7 @@ def test_posts_without_csrf_token_are_refused(name: str, admin_user: Any, world:
 def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world: dict[str, Any]) -> None:
     from django.urls import reverse
 
-    args = {"dashboard": [], "audit_log": []}.get(name, [world["app"].app_id])
+    args = {"dashboard": [], "audit_log": [], "branch_status": [world["app"].app_id, "main"]}.get(name, [world["app"].app_id])
     response = outsider_client.get(reverse(name, args=args))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")

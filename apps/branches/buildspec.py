@@ -63,11 +63,25 @@ def _line_of(node: yaml.Node | None, path: list[str | int]) -> int | None:
 
 
 # jsonschema speaks JSON; people editing amplify.yml think in YAML words.
-_YAML_WORDS = {"array": "a list", "object": "a mapping", "string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false"}
+_YAML_WORDS = {
+    "array": "a list",
+    "object": "a mapping",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+}
 
 
 def _yaml_word(value: object) -> str:
-    for kind, word in ((bool, "true or false"), (list, "a list"), (dict, "a mapping"), (str, "text"), (int, "a number"), (float, "a number")):
+    for kind, word in (
+        (bool, "true or false"),
+        (list, "a list"),
+        (dict, "a mapping"),
+        (str, "text"),
+        (int, "a number"),
+        (float, "a number"),
+    ):
         if isinstance(value, kind):
             return word
     return "empty" if value is None else type(value).__name__
@@ -109,10 +123,12 @@ def parse_build_spec(text: str) -> dict[str, Any]:
     except yaml.YAMLError as error:
         raise BuildSpecInvalid([SpecError(None, "", f"not valid YAML: {error}")]) from None
     if not isinstance(document, dict):
-        raise BuildSpecInvalid([SpecError(1, "", "the build spec must be a mapping of keys such as version, backend and frontend")])
+        raise BuildSpecInvalid(
+            [SpecError(1, "", "the build spec must be a mapping of keys such as version, backend and frontend")]
+        )
     errors = []
-    for error in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
-        path, message = _message(error)
+    for problem in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+        path, message = _message(problem)
         errors.append(SpecError(_line_of(node, path), _dotted(path), message))
     if errors:
         raise BuildSpecInvalid(errors)

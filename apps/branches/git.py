@@ -56,9 +56,7 @@ def validate_repository_url(url: str) -> str:
         return url
     if parts.scheme == "http":
         raise InvalidRepositoryUrl("Use https:// (plain http is not accepted).")
-    raise InvalidRepositoryUrl(
-        "Use an https:// or ssh:// URL, git@host:owner/repo.git, a file:// URL or an absolute local path."
-    )
+    raise InvalidRepositoryUrl("Use an https:// or ssh:// URL, git@host:owner/repo.git, a file:// URL or an absolute local path.")
 
 
 def _git_env() -> dict[str, str]:

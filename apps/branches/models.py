@@ -97,7 +97,9 @@ class EnvironmentVariable(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["app", "name"], condition=Q(branch__isnull=True), name="envvar_unique_app_level"),
-            models.UniqueConstraint(fields=["branch", "name"], condition=Q(branch__isnull=False), name="envvar_unique_per_branch"),
+            models.UniqueConstraint(
+                fields=["branch", "name"], condition=Q(branch__isnull=False), name="envvar_unique_per_branch"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -77,7 +77,10 @@ def app_create(
         )
         if production_branch in remote:
             Branch.objects.create(
-                app=app, name=production_branch, display_name=display_name_for(app, production_branch), stage=Branch.Stage.PRODUCTION
+                app=app,
+                name=production_branch,
+                display_name=display_name_for(app, production_branch),
+                stage=Branch.Stage.PRODUCTION,
             )
         audit_record(
             actor=actor,
@@ -117,7 +120,9 @@ def app_delete(*, actor: Any, app: App, confirm_name: str, request: HttpRequest 
     app_id, name = app.app_id, app.name
     with transaction.atomic():
         app.delete()
-        audit_record(actor=actor, action="app.delete", target_type="app", target=app_id, message=f"deleted app {name!r}", request=request)
+        audit_record(
+            actor=actor, action="app.delete", target_type="app", target=app_id, message=f"deleted app {name!r}", request=request
+        )
 
 
 def app_build_spec_update(*, actor: Any, app: App, build_spec: str, request: HttpRequest | None = None) -> App:

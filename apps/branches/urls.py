@@ -16,5 +16,6 @@ urlpatterns = [
     path("apps/<str:app_id>/connect-branch/", views.branch_connect, name="branch_connect"),
     path("apps/<str:app_id>/remote-branches/", views.remote_branches, name="remote_branches"),
     path("apps/<str:app_id>/branches/<str:branch>/", views.branch_detail, name="branch_detail"),
+    path("apps/<str:app_id>/branches/<str:branch>/status/", views.branch_status, name="branch_status"),
     path("apps/<str:app_id>/branches/<str:branch>/disconnect/", views.branch_disconnect, name="branch_disconnect"),
 ]

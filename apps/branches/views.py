@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -74,13 +75,19 @@ def app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
     delete_form = ConfirmNameForm(request.POST)
     if delete_form.is_valid():
         try:
-            services.app_delete(actor=request.user, app=app, confirm_name=delete_form.cleaned_data["confirm_name"], request=request)
+            services.app_delete(
+                actor=request.user, app=app, confirm_name=delete_form.cleaned_data["confirm_name"], request=request
+            )
         except ValidationError as error:
             add_service_errors(delete_form, error)
         else:
             messages.success(request, f"App {app.name} deleted.")
             return redirect("dashboard")
-    form = AppForm(initial={f: getattr(app, f) for f in ("name", "repository", "production_branch", "platform", "package_name", "description")})
+    form = AppForm(
+        initial={
+            f: getattr(app, f) for f in ("name", "repository", "production_branch", "platform", "package_name", "description")
+        }
+    )
     return render(request, "branches/app_settings.html", {"app": app, "form": form, "delete_form": delete_form}, status=400)
 
 
@@ -98,7 +105,9 @@ def _app_build_spec_post(request: HttpRequest, app: selectors.App) -> HttpRespon
     form = BuildSpecForm(request.POST)
     if form.is_valid():
         try:
-            services.app_build_spec_update(actor=request.user, app=app, build_spec=form.cleaned_data["build_spec"], request=request)
+            services.app_build_spec_update(
+                actor=request.user, app=app, build_spec=form.cleaned_data["build_spec"], request=request
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -142,6 +151,18 @@ def remote_branches(request: HttpRequest, app_id: str) -> HttpResponse:
     )
 
 
+@require_GET
+def branch_status(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
+    """htmx fragment: the branch's backend status, loaded after the overview renders."""
+    branch_obj = selectors.branch_get(selectors.app_get(app_id), branch)
+    stack, stack_error = None, ""
+    try:
+        stack = describe_stack(branch_obj.backend_stack_name)
+    except AwsError as error:
+        stack_error = str(error)
+    return render(request, "branches/status_badge.html", {"stack": stack, "stack_error": stack_error})
+
+
 @require_http_methods(["GET", "POST"])
 def branch_detail(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
     app = selectors.app_get(app_id)
@@ -149,7 +170,11 @@ def branch_detail(request: HttpRequest, app_id: str, branch: str) -> HttpRespons
     if request.method == "POST":
         return _branch_settings_post(request, branch_obj)
     form = BranchSettingsForm(
-        initial={"stage": branch_obj.stage, "enable_auto_build": branch_obj.enable_auto_build, "description": branch_obj.description}
+        initial={
+            "stage": branch_obj.stage,
+            "enable_auto_build": branch_obj.enable_auto_build,
+            "description": branch_obj.description,
+        }
     )
     return _render_branch(request, branch_obj, form, ConfirmNameForm())
 
@@ -169,6 +194,7 @@ def _render_branch(
         "disconnect_form": disconnect_form,
         "stack": stack,
         "stack_error": stack_error,
+        "region": django_settings.AWS_REGION,
         "environment": selectors.effective_environment(branch),
     }
     return render(request, "branches/branch_detail.html", context, status=status)

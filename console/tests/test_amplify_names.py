@@ -63,7 +63,8 @@ def test_the_example_stand_in_computes_the_same_names() -> None:
 
     path = Path(__file__).resolve().parents[2] / "examples" / "todo-app" / "tools" / "ampx_standin.py"
     spec = importlib.util.spec_from_file_location("ampx_standin", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     standin = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = standin  # its dataclasses look their module up
     spec.loader.exec_module(standin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.test import Client
@@ -19,7 +20,12 @@ def test_sensitive_detail_keys_are_redacted(admin_user: Any) -> None:
         detail={"name": "API_KEY", "value": "s3cr3t", "nested": {"password": "p", "token": "t"}, "items": [{"secret": "x"}]},
     )
     event.refresh_from_db()
-    assert event.detail == {"name": "API_KEY", "value": REDACTED, "nested": {"password": REDACTED, "token": REDACTED}, "items": [{"secret": REDACTED}]}
+    assert event.detail == {
+        "name": "API_KEY",
+        "value": REDACTED,
+        "nested": {"password": REDACTED, "token": REDACTED},
+        "items": [{"secret": REDACTED}],
+    }
     assert "s3cr3t" not in str(AuditEvent.objects.values_list("detail", "message"))
 
 
@@ -66,3 +72,10 @@ def test_viewers_and_operators_cannot_read_the_audit_log(viewer_client: Client, 
 
 def test_empty_filters_say_so(admin_client: Client) -> None:
     assert b"No events match these filters." in admin_client.get("/audit/", {"target": "nothing-here"}).content
+
+
+def test_who_filter_offers_system_and_users_seen_in_the_trail(admin_client: Client, admin_user: Any) -> None:
+    audit_record(actor=None, action="app.create", target_type="app", target="dseeded")
+    page = admin_client.get("/audit/").content.decode()
+    assert re.search(r"<option\s*>system</option>", page)
+    assert "dseeded" in admin_client.get("/audit/", {"actor": "system"}).content.decode()

@@ -81,7 +81,9 @@ def test_createuser_update_changes_role_and_password(viewer_user: Any, monkeypat
 
 
 @pytest.mark.parametrize(("stdin", "message"), [("\n", "No password"), ("short\n", "too short")])
-def test_createuser_rejects_bad_passwords_and_writes_nothing(db: None, monkeypatch: pytest.MonkeyPatch, stdin: str, message: str) -> None:
+def test_createuser_rejects_bad_passwords_and_writes_nothing(
+    db: None, monkeypatch: pytest.MonkeyPatch, stdin: str, message: str
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     with pytest.raises(CommandError, match=message):
         call_command("createuser", "pat", "--role", "viewer")

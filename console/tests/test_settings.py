@@ -19,7 +19,9 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
     """Import console.settings in a fresh interpreter with exactly these variables."""
     base = {"PATH": os.environ["PATH"], "CONSOLE_VAR_DIR": str(ROOT / "var" / "settings-test")}
     code = "import console.settings as s; print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.ALLOWED_HOSTS)"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=False
+    )
 
 
 def test_secret_key_is_required_outside_make_run() -> None:

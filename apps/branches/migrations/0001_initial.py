@@ -5,77 +5,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='App',
+            name="App",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('app_id', models.CharField(max_length=14, unique=True)),
-                ('name', models.CharField(max_length=255)),
-                ('description', models.CharField(blank=True, max_length=1000)),
-                ('repository', models.CharField(max_length=1000)),
-                ('production_branch', models.CharField(max_length=255)),
-                ('platform', models.CharField(choices=[('WEB', 'Static web (WEB)'), ('WEB_COMPUTE', 'Server-side rendered (WEB_COMPUTE)'), ('WEB_DYNAMIC', 'Dynamic (WEB_DYNAMIC)')], default='WEB', max_length=16)),
-                ('build_spec', models.TextField(blank=True, help_text="amplify.yml; the repository's own file wins over it.")),
-                ('package_name', models.CharField(blank=True, max_length=214)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("app_id", models.CharField(max_length=14, unique=True)),
+                ("name", models.CharField(max_length=255)),
+                ("description", models.CharField(blank=True, max_length=1000)),
+                ("repository", models.CharField(max_length=1000)),
+                ("production_branch", models.CharField(max_length=255)),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("WEB", "Static web (WEB)"),
+                            ("WEB_COMPUTE", "Server-side rendered (WEB_COMPUTE)"),
+                            ("WEB_DYNAMIC", "Dynamic (WEB_DYNAMIC)"),
+                        ],
+                        default="WEB",
+                        max_length=16,
+                    ),
+                ),
+                ("build_spec", models.TextField(blank=True, help_text="amplify.yml; the repository's own file wins over it.")),
+                ("package_name", models.CharField(blank=True, max_length=214)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name', 'app_id'],
+                "ordering": ["name", "app_id"],
             },
         ),
         migrations.CreateModel(
-            name='Branch',
+            name="Branch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The git branch name.', max_length=255)),
-                ('display_name', models.CharField(max_length=255)),
-                ('stage', models.CharField(choices=[('PRODUCTION', 'Production'), ('BETA', 'Beta'), ('DEVELOPMENT', 'Development'), ('EXPERIMENTAL', 'Experimental'), ('PULL_REQUEST', 'Pull request')], default='DEVELOPMENT', max_length=16)),
-                ('enable_auto_build', models.BooleanField(default=True)),
-                ('description', models.CharField(blank=True, max_length=1000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('app', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='branches', to='branches.app')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(help_text="The git branch name.", max_length=255)),
+                ("display_name", models.CharField(max_length=255)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("PRODUCTION", "Production"),
+                            ("BETA", "Beta"),
+                            ("DEVELOPMENT", "Development"),
+                            ("EXPERIMENTAL", "Experimental"),
+                            ("PULL_REQUEST", "Pull request"),
+                        ],
+                        default="DEVELOPMENT",
+                        max_length=16,
+                    ),
+                ),
+                ("enable_auto_build", models.BooleanField(default=True)),
+                ("description", models.CharField(blank=True, max_length=1000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "app",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="branches", to="branches.app"),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='EnvironmentVariable',
+            name="EnvironmentVariable",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('value', models.TextField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('app', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='environment_variables', to='branches.app')),
-                ('branch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='environment_variables', to='branches.branch')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=255)),
+                ("value", models.TextField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "app",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="environment_variables", to="branches.app"
+                    ),
+                ),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="environment_variables",
+                        to="branches.branch",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='branch',
-            constraint=models.UniqueConstraint(fields=('app', 'name'), name='branch_unique_name_per_app'),
+            model_name="branch",
+            constraint=models.UniqueConstraint(fields=("app", "name"), name="branch_unique_name_per_app"),
         ),
         migrations.AddConstraint(
-            model_name='branch',
-            constraint=models.UniqueConstraint(fields=('app', 'display_name'), name='branch_unique_display_name_per_app'),
+            model_name="branch",
+            constraint=models.UniqueConstraint(fields=("app", "display_name"), name="branch_unique_display_name_per_app"),
         ),
         migrations.AddConstraint(
-            model_name='environmentvariable',
-            constraint=models.UniqueConstraint(condition=models.Q(('branch__isnull', True)), fields=('app', 'name'), name='envvar_unique_app_level'),
+            model_name="environmentvariable",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("branch__isnull", True)), fields=("app", "name"), name="envvar_unique_app_level"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='environmentvariable',
-            constraint=models.UniqueConstraint(condition=models.Q(('branch__isnull', False)), fields=('branch', 'name'), name='envvar_unique_per_branch'),
+            model_name="environmentvariable",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("branch__isnull", False)), fields=("branch", "name"), name="envvar_unique_per_branch"
+            ),
         ),
     ]

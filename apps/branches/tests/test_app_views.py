@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -12,8 +13,15 @@ from apps.branches.models import App, Branch
 from console.models import AuditEvent
 
 
-def create(client: Client, **fields: str) -> object:
-    data = {"name": "Shop", "repository": "", "production_branch": "main", "platform": "WEB", "package_name": "", "description": ""}
+def create(client: Client, **fields: str) -> Any:
+    data = {
+        "name": "Shop",
+        "repository": "",
+        "production_branch": "main",
+        "platform": "WEB",
+        "package_name": "",
+        "description": "",
+    }
     return client.post("/apps/new/", {**data, **fields})
 
 
@@ -82,7 +90,14 @@ def test_dashboard_lists_apps_and_has_an_empty_state(admin_client: Client, viewe
 
 
 def test_admin_edits_settings(admin_client: Client, app: App, repo: Path) -> None:
-    data = {"name": "Shop 2", "repository": str(repo), "production_branch": "main", "platform": "WEB_COMPUTE", "package_name": "shop", "description": "d"}
+    data = {
+        "name": "Shop 2",
+        "repository": str(repo),
+        "production_branch": "main",
+        "platform": "WEB_COMPUTE",
+        "package_name": "shop",
+        "description": "d",
+    }
     response = admin_client.post(f"/apps/{app.app_id}/settings/", data)
     assert response.status_code == 302
     app.refresh_from_db()
@@ -145,3 +160,15 @@ def test_invalid_build_spec_shows_key_and_line_and_keeps_the_old_one(admin_clien
     app.refresh_from_db()
     assert app.build_spec == "version: 1\n"
     assert not AuditEvent.objects.filter(action="app.build_spec.update").exists()
+
+
+def test_errors_and_help_are_tied_to_their_fields_for_screen_readers(admin_client: Client) -> None:
+    page = create(admin_client, repository="http://example.com/a.git").content.decode()
+    field = re.search(r'<input[^>]*id="id_repository"[^>]*>', page)
+    assert field is not None
+    described_by = re.search(r'aria-describedby="([^"]+)"', field.group(0))
+    assert described_by is not None
+    targets = described_by.group(1).split()
+    assert targets == ["id_repository_helptext", "id_repository_error"]
+    for target in targets:
+        assert f'id="{target}"' in page

@@ -13,14 +13,16 @@ from console.models import AuditEvent
 
 
 def connect(client: Client, app: App, name: str, **extra: Any) -> Any:
-    return client.post(f"/apps/{app.app_id}/connect-branch/", {"name": name, "stage": "DEVELOPMENT", "enable_auto_build": "on", **extra})
+    return client.post(
+        f"/apps/{app.app_id}/connect-branch/", {"name": name, "stage": "DEVELOPMENT", "enable_auto_build": "on", **extra}
+    )
 
 
 def test_connect_page_lists_the_repositorys_branches(admin_client: Client, app: App) -> None:
     fragment = admin_client.get(f"/apps/{app.app_id}/remote-branches/", headers={"HX-Request": "true"}).content.decode()
     assert 'data-branch="dev"' in fragment
     assert 'data-branch="feature/login"' in fragment
-    assert "<span>main</span> <span class=\"badge\">connected</span>" in fragment
+    assert '<span>main</span> <span class="badge">connected</span>' in fragment
 
 
 def test_connect_page_says_when_the_repository_cannot_be_read(admin_client: Client, app: App, tmp_path: Any) -> None:
@@ -132,3 +134,24 @@ def test_branch_with_hash_and_unicode_has_a_working_page(admin_client: Client, m
         page = admin_client.get(reverse("branch_detail", args=[app.app_id, branch.display_name]))
         assert page.status_code == 200
         assert branch.backend_stack_name in page.content.decode()
+
+
+def test_overview_loads_each_branch_status_as_a_fragment(viewer_client: Client, app: App) -> None:
+    overview = viewer_client.get(f"/apps/{app.app_id}/").content.decode()
+    assert f'hx-get="/apps/{app.app_id}/branches/main/status/"' in overview
+    fragment = viewer_client.get(f"/apps/{app.app_id}/branches/main/status/").content.decode()
+    assert "Not deployed" in fragment
+    assert "<html" not in fragment
+
+
+def test_an_aws_failure_shows_as_unknown_with_the_reason(admin_client: Client, app: App, settings: Any) -> None:
+    from console.aws import clear_client_cache
+
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    settings.AWS_MAX_ATTEMPTS = 1
+    clear_client_cache()
+    fragment = admin_client.get(f"/apps/{app.app_id}/branches/main/status/").content.decode()
+    assert "Unknown" in fragment
+    assert "Cannot reach AWS for cloudformation:DescribeStacks" in fragment
+    page = admin_client.get(f"/apps/{app.app_id}/branches/main/").content.decode()
+    assert "Cannot reach AWS for cloudformation:DescribeStacks" in page

@@ -83,11 +83,15 @@ def test_every_problem_is_listed_at_once() -> None:
 
 
 def test_yaml_syntax_errors_give_the_line() -> None:
-    assert errors_of("version: 1\nfrontend:\n  phases: [\n") == ["line 4, (top level): not valid YAML: expected the node content, but found '<stream end>'"]
+    assert errors_of("version: 1\nfrontend:\n  phases: [\n") == [
+        "line 4, (top level): not valid YAML: expected the node content, but found '<stream end>'"
+    ]
 
 
 def test_a_spec_that_is_not_a_mapping_is_refused() -> None:
-    assert errors_of("- just\n- a list\n") == ["line 1, (top level): the build spec must be a mapping of keys such as version, backend and frontend"]
+    assert errors_of("- just\n- a list\n") == [
+        "line 1, (top level): the build spec must be a mapping of keys such as version, backend and frontend"
+    ]
 
 
 def test_oversized_specs_are_refused() -> None:

@@ -23,7 +23,9 @@ def test_admin_sets_an_app_variable_and_a_branch_override(admin_client: Client, 
     assert post(admin_client, app, "API_URL", "https://dev-api.example.com", branch=dev.pk).status_code == 302
     main = app.branches.get(name="main")
     assert [(v.name, v.value, v.source) for v in effective_environment(main)] == [("API_URL", "https://api.example.com", "app")]
-    assert [(v.name, v.value, v.source) for v in effective_environment(dev)] == [("API_URL", "https://dev-api.example.com", "branch")]
+    assert [(v.name, v.value, v.source) for v in effective_environment(dev)] == [
+        ("API_URL", "https://dev-api.example.com", "branch")
+    ]
     assert AuditEvent.objects.filter(action="envvar.create").count() == 2
 
 

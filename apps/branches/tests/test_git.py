@@ -53,7 +53,7 @@ def test_ls_remote_lists_branches_with_commits(make_repo: Callable[..., Path]) -
 
 
 def test_ls_remote_of_a_missing_repository_explains_why(tmp_path: Path) -> None:
-    with pytest.raises(GitError, match="does not appear to be a git repository|not found|No such"):
+    with pytest.raises(GitError, match=r"does not appear to be a git repository"):
         list_remote_branches(str(tmp_path / "nope.git"))
 
 
@@ -64,9 +64,22 @@ def test_empty_repository_has_no_branches(tmp_path: Path) -> None:
     assert list_remote_branches(str(tmp_path / "empty.git")) == []
 
 
-@pytest.mark.parametrize(("name", "valid"), [
-    ("main", True), ("feature/login", True), ("fix#42", True), ("größe", True),
-    ("", False), ("-x", False), ("a..b", False), ("a b", False), ("x.lock", False), ("a~1", False), ("a:b", False), ("/x", False),
-])
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("main", True),
+        ("feature/login", True),
+        ("fix#42", True),
+        ("größe", True),
+        ("", False),
+        ("-x", False),
+        ("a..b", False),
+        ("a b", False),
+        ("x.lock", False),
+        ("a~1", False),
+        ("a:b", False),
+        ("/x", False),
+    ],
+)
 def test_branch_name_rules_follow_git(name: str, valid: bool) -> None:
     assert is_valid_branch_name(name) is valid

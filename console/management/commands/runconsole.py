@@ -53,7 +53,9 @@ class Command(BaseCommand):
             self._run_step([*manage, "migrate", "--noinput", "-v", "0"], env, "migrate")
             seed_args = ["--deploy"] if emulator else []
             seed_output = self._run_step([*manage, "seed_demo", *seed_args], env, "seed demo")
-            password = next((line.split("=", 1)[1] for line in seed_output.splitlines() if line.startswith("ADMIN_PASSWORD=")), None)
+            password = next(
+                (line.split("=", 1)[1] for line in seed_output.splitlines() if line.startswith("ADMIN_PASSWORD=")), None
+            )
             for line in seed_output.splitlines():
                 if not line.startswith("ADMIN_PASSWORD="):
                     self.stdout.write(line)

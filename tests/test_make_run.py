@@ -1,0 +1,140 @@
+"""`make run`'s command, run for real: emulator, migrate, seed, worker, beat, web; Ctrl-C stops all.
+
+Uses the embedded default (SQLite, file broker) in a temporary var dir,
+whatever DATABASE_URL / REDIS_URL the test run itself has.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from console.emulator import free_port
+
+pytestmark = pytest.mark.worker
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "demo-password-for-tests"
+
+
+def start(var_dir: Path, port: int, emulator_port: int, password: str | None) -> subprocess.Popen[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "AWS_ENDPOINT_URL")
+    }
+    env.update({"CONSOLE_DEV": "1", "CONSOLE_VAR_DIR": str(var_dir), "PORT": str(port), "EMULATOR_PORT": str(emulator_port)})
+    env.pop("CONSOLE_ADMIN_PASSWORD", None)
+    if password:
+        env["CONSOLE_ADMIN_PASSWORD"] = password
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "runconsole"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def read_until_banner(process: subprocess.Popen[str], timeout: float = 180) -> str:
+    assert process.stdout is not None
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen.append(line)
+        if "Press Ctrl-C to stop everything." in line:
+            return "".join(seen)
+    raise AssertionError("no banner:\n" + "".join(seen))
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer")
+
+
+def sign_in_and_get_dashboard(port: int, password: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    opener.open(f"{base}/accounts/login/").read()
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    data = urllib.parse.urlencode({"username": "admin", "password": password, "csrfmiddlewaretoken": token}).encode()
+    request = urllib.request.Request(f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"})
+    return opener.open(request).read().decode()
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    return output
+
+
+def descendants_alive(var_dir: Path) -> list[str]:
+    result = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True)
+    return [line for line in result.stdout.splitlines() if str(var_dir) in line]
+
+
+def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port, emulator_port = free_port(), free_port()
+    process = start(tmp_path, port, emulator_port, PASSWORD)
+    try:
+        banner = read_until_banner(process)
+        assert f"Amplify console: http://127.0.0.1:{port}/" in banner
+        assert "Sign in as: admin" in banner
+        assert f"Password:   {PASSWORD}" in banner
+        assert f"AWS emulator (moto) on http://127.0.0.1:{emulator_port}" in banner
+        assert "backend of main deployed to the emulator" in banner
+        wait_http(f"http://127.0.0.1:{port}/accounts/login/")
+        dashboard = sign_in_and_get_dashboard(port, PASSWORD)
+        assert "Todo app (demo)" in dashboard
+    finally:
+        output = stop(process)
+    assert process.returncode == 0, output
+    assert "Stopped the console, its worker, beat and emulator." in output
+    assert not descendants_alive(tmp_path)
+
+    # A second run is harmless: same demo, the password is not shown again.
+    process = start(tmp_path, port, emulator_port, None)
+    try:
+        banner = read_until_banner(process)
+        assert "the one printed on the first run" in banner
+        assert "demo app created" not in banner
+        wait_http(f"http://127.0.0.1:{port}/accounts/login/")
+        dashboard = sign_in_and_get_dashboard(port, PASSWORD)
+        assert len(re.findall(r"Todo app \(demo\)</a>", dashboard)) == 1
+    finally:
+        stop(process)
+    assert process.returncode == 0
+
+
+def test_a_busy_port_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        process = start(tmp_path, port, free_port(), PASSWORD)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert f"Port {port} is in use" in output
