@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from console.emulator import Emulator, start_emulator
 from console.roles import Role, set_role
 
 SHARED_DIR = Path(__file__).resolve().parent.parent / "shared"
@@ -128,3 +129,13 @@ def _aws_in_process(request: pytest.FixtureRequest) -> object:
         yield None
     settings.AWS_ENDPOINT_URL = previous
     clear_client_cache()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """A real moto server process for the module's tests (mark them `emulator`, `browser` or `worker`)."""
+    server = start_emulator()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +23,7 @@ import boto3
 import jsonschema
 import pytest
 
-from console.emulator import EMULATOR_CREDENTIALS, Emulator, start_emulator
+from console.emulator import EMULATOR_CREDENTIALS, Emulator
 
 pytestmark = pytest.mark.emulator
 
@@ -66,15 +65,6 @@ REQUIRED_OUTPUTS = {
 
 
 # --- fixtures ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    server = start_emulator()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

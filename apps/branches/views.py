@@ -16,11 +16,13 @@ from apps.branches.stacks import describe_stack
 from console.aws_errors import AwsError
 from console.forms_util import add_service_errors
 from console.roles import Role, role_required
+from console.tasks import worker_last_seen, workers_healthy
 
 
 @require_GET
 def app_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "branches/app_list.html", {"apps": selectors.apps_with_counts()})
+    context = {"apps": selectors.apps_with_counts(), "worker_last_seen": worker_last_seen(), "workers_healthy": workers_healthy()}
+    return render(request, "branches/app_list.html", context)
 
 
 @role_required(Role.ADMIN)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from console.emulator import Emulator, start_emulator
+from console.emulator import Emulator
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -42,15 +42,6 @@ def pytest_runtest_makereport(
     report = yield
     item.stash.setdefault(_reports, {})[report.when] = report
     return report
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    server = start_emulator()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
