@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -139,3 +140,67 @@ def emulator() -> Iterator[Emulator]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def live_worker(transactional_db: None, emulator: Emulator, settings: object) -> Iterator[subprocess.Popen[str]]:
+    """A real Celery worker process on the configured broker, using the test database
+    and the emulator. Tasks queued by the test (not eagerly) run in it."""
+    from django.db import connection
+
+    from console.aws import clear_client_cache
+    from console.celery import app as celery_app
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        database_url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    settings.AWS_ENDPOINT_URL = emulator.endpoint_url  # type: ignore[attr-defined]
+    clear_client_cache()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "console.settings_test",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DATABASE_URL": database_url,
+        "AWS_ENDPOINT_URL": emulator.endpoint_url,
+        "BUILD_HEARTBEAT_TIMEOUT_SECONDS": os.environ.get("BUILD_HEARTBEAT_TIMEOUT_SECONDS", "90"),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "console",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"test-{os.getpid()}-{id(env)}@%h",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=Path(__file__).resolve().parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        yield process
+    finally:
+        celery_app.conf.task_always_eager = True
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        clear_client_cache()

@@ -51,3 +51,9 @@ def clear_client_cache() -> None:
     """Forget cached clients (tests that switch endpoint or credentials)."""
     _cached_client.cache_clear()
     _local.session = None
+
+
+def aws_credentials() -> Any:
+    """The frozen credentials of the standard chain (for builds), or None."""
+    credentials = _session().get_credentials()
+    return credentials.get_frozen_credentials() if credentials is not None else None

@@ -1,6 +1,7 @@
 """The demo `make run` seeds: an admin, a local git repository made from
 examples/todo-app, an app connected to it with `main` and `dev`, and (on the
-emulator only) their backends deployed by the example's ampx stand-in.
+emulator only) a build of each branch, whose backend phase deploys to the
+emulator with the example's ampx stand-in.
 
 Every step checks before it writes, so seeding twice changes nothing.
 """
@@ -11,7 +12,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from apps.branches import services
-from apps.branches.models import App, Branch
+from apps.branches.models import App, Branch, Job
 from console.roles import Role, set_role
 
 DEMO_APP_NAME = "Todo app (demo)"
@@ -103,35 +103,19 @@ def ensure_app(repository: Path, say: Say) -> App:
     return app
 
 
-def deploy_backends(app: App, repository: Path, say: Say) -> None:
-    """Deploy each demo branch's backend with the example's stand-in (emulator only)."""
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL or "",
-        "AWS_DEFAULT_REGION": settings.AWS_REGION,
-        "AWS_REGION": settings.AWS_REGION,
-    }
-    for branch in DEMO_BRANCHES:
-        with tempfile.TemporaryDirectory() as tmp:
-            checkout = Path(tmp) / "checkout"
-            _git(["clone", "-q", "--branch", branch, str(repository), str(checkout)], Path(tmp))
-            result = subprocess.run(
-                [sys.executable, "tools/ampx_standin.py", "pipeline-deploy", "--branch", branch, "--app-id", app.app_id],
-                cwd=checkout,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                raise RuntimeError(f"demo backend deploy of {branch} failed: {result.stderr.strip() or result.stdout.strip()}")
-        say(f"backend of {branch} deployed to the emulator")
+def build_branches(app: App, say: Say) -> None:
+    """Queue a build of each demo branch; the worker deploys its backend to the emulator and hosts its site."""
+    from apps.branches.jobs import job_start
+
+    for branch in app.branches.filter(name__in=DEMO_BRANCHES).order_by("name"):
+        job = job_start(branch=branch, job_type=Job.Type.RELEASE, triggered_by="make run")
+        say(f"build #{job.job_id} of {branch.name} queued")
 
 
-def seed_demo(*, deploy: bool, say: Say) -> tuple[str, str | None]:
+def seed_demo(*, build: bool, say: Say) -> tuple[str, str | None]:
     username, password = ensure_admin(say)
     repository = ensure_repository(settings.VAR_DIR / "demo", say)
     app = ensure_app(repository, say)
-    if deploy:
-        deploy_backends(app, repository, say)
+    if build:
+        build_branches(app, say)
     return username, password

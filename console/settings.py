@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "apps.branches.hosting.HostedSiteMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +111,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Web, worker and beat write concurrently: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # A file, not memory, so worker processes started by tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -137,9 +141,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 3600, minimum=10)
-CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
-}
 
 # --- AWS: credentials come from boto3's standard chain; these shape the clients.
 AWS_ENDPOINT_URL = env_url("AWS_ENDPOINT_URL", schemes=("http", "https"))
@@ -149,13 +150,31 @@ AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 AWS_CONNECT_TIMEOUT = env_float("AWS_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 AWS_READ_TIMEOUT = env_float("AWS_READ_TIMEOUT", 30.0, minimum=0.1)
 
-# --- Hosting: branch URLs are https://<branch>.<appId>.<HOSTING_DOMAIN>.
-HOSTING_DOMAIN = env_str("HOSTING_DOMAIN", "amplifyapp.localhost")
-HOSTING_SCHEME = env_str("HOSTING_SCHEME", "https")
+# --- Hosting: branch URLs are <scheme>://<branch>.<appId>.<HOSTING_DOMAIN>/; the
+# console serves them itself when a request's Host matches (*.localhost works
+# without DNS in browsers).
+HOSTING_DOMAIN = env_str("HOSTING_DOMAIN", f"localhost:{env_int('PORT', 8000, minimum=1, maximum=65535)}")
+HOSTING_SCHEME = env_str("HOSTING_SCHEME", "http")
 if HOSTING_SCHEME not in ("http", "https"):
     raise ImproperlyConfigured(f"HOSTING_SCHEME must be http or https; got {HOSTING_SCHEME!r}.")
 
 GIT_TIMEOUT_SECONDS = env_int("GIT_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
+
+# --- Builds.
+BUILD_WORKSPACE_DIR = Path(env_str("BUILD_WORKSPACE_DIR") or VAR_DIR / "workspaces")
+BUILD_TIMEOUT_MINUTES = env_int("BUILD_TIMEOUT_MINUTES", 30, minimum=1, maximum=480)
+# A claimed job whose worker has not written a heartbeat for this long is failed.
+BUILD_HEARTBEAT_TIMEOUT_SECONDS = env_int("BUILD_HEARTBEAT_TIMEOUT_SECONDS", 90, minimum=3)
+BUILD_REAPER_INTERVAL_SECONDS = env_float("BUILD_REAPER_INTERVAL_SECONDS", 30.0, minimum=1.0)
+BUILD_ARTIFACT_MAX_BYTES = env_int("BUILD_ARTIFACT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+BUILD_CACHE_MAX_BYTES = env_int("BUILD_CACHE_MAX_BYTES", 100 * 1024 * 1024, minimum=0)
+WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("WEBHOOK_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
+
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
+    "reap-stale-jobs": {"task": "apps.branches.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},
+}
+
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

@@ -18,3 +18,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Branch URLs in tests do not depend on the PORT of whoever runs them.
+HOSTING_DOMAIN = "localhost:8000"

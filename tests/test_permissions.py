@@ -12,11 +12,29 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver
 
-from apps.branches import services
-from apps.branches.models import App, EnvironmentVariable
+from apps.branches import jobs, services
+from apps.branches.models import App, Deployment, EnvironmentVariable, Job, Webhook
+from apps.branches.webhooks import webhook_create
 from console.models import AuditEvent
 
-READ_ONLY = {"login", "logout", "dashboard", "app_overview", "remote_branches", "branch_status", "audit_log"}
+READ_ONLY = {
+    "login",
+    "logout",
+    "dashboard",
+    "app_overview",
+    "remote_branches",
+    "branch_status",
+    "audit_log",
+    "job_detail",
+    "job_log",
+    "job_log_download",
+    "hosted_site",
+    "hosted_site_path",
+}
+# Authenticated by its own token, not by a session (tests in test_webhooks.py).
+TOKEN_AUTHENTICATED = {"webhook_trigger"}
+# Views an operator may use; every other mutating view is for admins only.
+OPERATOR_ALLOWED = {"job_start", "job_cancel", "job_retry", "job_redeploy"}
 
 # url name -> (path template, form data); {app} and {var} are filled in per test.
 MUTATING: dict[str, tuple[str, dict[str, str]]] = {
@@ -32,6 +50,12 @@ MUTATING: dict[str, tuple[str, dict[str, str]]] = {
     "branch_connect": ("/apps/{app}/connect-branch/", {"name": "dev", "stage": "DEVELOPMENT"}),
     "branch_detail": ("/apps/{app}/branches/main/", {"stage": "BETA"}),
     "branch_disconnect": ("/apps/{app}/branches/main/disconnect/", {"confirm_name": "main"}),
+    "job_start": ("/apps/{app}/branches/main/build/", {}),
+    "job_cancel": ("/apps/{app}/branches/main/jobs/{job}/cancel/", {}),
+    "job_retry": ("/apps/{app}/branches/main/jobs/{failed_job}/retry/", {}),
+    "job_redeploy": ("/apps/{app}/branches/main/jobs/{good_job}/redeploy/", {}),
+    "webhook_add": ("/apps/{app}/branches/main/webhooks/", {"name": "CMS"}),
+    "webhook_remove": ("/apps/{app}/branches/main/webhooks/{webhook}/delete/", {}),
 }
 
 
@@ -50,7 +74,7 @@ def url_names() -> set[str]:
 
 
 def test_every_url_is_classified() -> None:
-    assert url_names() == READ_ONLY | set(MUTATING)
+    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING)
 
 
 @pytest.fixture
@@ -58,7 +82,23 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
     repo = make_repo(("main", "dev"))
     app = services.app_create(actor=None, name="Shop", repository=str(repo), production_branch="main")
     variable = services.env_var_set(actor=None, app=app, name="KEEP", value="1")
-    return {"app": app, "var": variable, "repo": repo}
+    main = app.branches.get(name="main")
+    pending = jobs.job_start(branch=main, job_type=Job.Type.MANUAL, triggered_by="test")
+    failed = jobs.job_start(branch=main, job_type=Job.Type.MANUAL, triggered_by="test")
+    Job.objects.filter(pk=failed.pk).update(status=Job.Status.FAILED)
+    good = jobs.job_start(branch=main, job_type=Job.Type.MANUAL, triggered_by="test")
+    Job.objects.filter(pk=good.pk).update(status=Job.Status.SUCCEED)
+    Deployment.objects.create(branch=main, job=good)
+    webhook = webhook_create(actor=None, branch=main, name="Existing")
+    return {
+        "app": app,
+        "var": variable,
+        "repo": repo,
+        "job": pending.job_id,
+        "failed_job": failed.job_id,
+        "good_job": good.job_id,
+        "webhook": webhook.webhook_id,
+    }
 
 
 def snapshot() -> tuple[Any, ...]:
@@ -66,16 +106,25 @@ def snapshot() -> tuple[Any, ...]:
         list(App.objects.values()),
         list(App.objects.get().branches.values()),
         list(EnvironmentVariable.objects.values()),
+        list(Job.objects.values()),
+        list(Webhook.objects.values()),
     )
 
 
 def fill(template: str, world: dict[str, Any]) -> str:
-    return template.format(app=world["app"].app_id, var=world["var"].pk, repo=world["repo"])
+    values = {k: v for k, v in world.items() if k not in ("app", "var")}
+    return template.format(app=world["app"].app_id, var=world["var"].pk, **values)
 
 
-@pytest.mark.parametrize("name", sorted(MUTATING))
-@pytest.mark.parametrize("who", ["viewer_client", "operator_client"])
-def test_viewers_and_operators_are_refused(name: str, who: str, world: dict[str, Any], request: pytest.FixtureRequest) -> None:
+REFUSED = [(name, "viewer_client") for name in sorted(MUTATING)] + [
+    (name, "operator_client") for name in sorted(set(MUTATING) - OPERATOR_ALLOWED)
+]
+
+
+@pytest.mark.parametrize(("name", "who"), REFUSED)
+def test_roles_below_the_required_one_are_refused(
+    name: str, who: str, world: dict[str, Any], request: pytest.FixtureRequest
+) -> None:
     client: Client = request.getfixturevalue(who)
     path, data = MUTATING[name]
     before = snapshot()
@@ -104,6 +153,17 @@ def test_admins_may(name: str, admin_client: Client, world: dict[str, Any]) -> N
     assert AuditEvent.objects.filter(outcome="success", actor_name="ada").exists()
 
 
+@pytest.mark.parametrize("name", sorted(OPERATOR_ALLOWED))
+def test_operators_may_run_builds(name: str, operator_client: Client, world: dict[str, Any]) -> None:
+    path, data = MUTATING[name]
+    before = Job.objects.count()
+    response = operator_client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(outcome="success", actor_name="otto").exists()
+    if name != "job_cancel":
+        assert Job.objects.count() == before + 1
+
+
 @pytest.mark.parametrize("name", sorted(MUTATING))
 def test_posts_without_csrf_token_are_refused(name: str, admin_user: Any, world: dict[str, Any]) -> None:
     client = Client(enforce_csrf_checks=True)
@@ -118,7 +178,17 @@ def test_posts_without_csrf_token_are_refused(name: str, admin_user: Any, world:
 def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world: dict[str, Any]) -> None:
     from django.urls import reverse
 
-    args = {"dashboard": [], "audit_log": [], "branch_status": [world["app"].app_id, "main"]}.get(name, [world["app"].app_id])
+    app_id = world["app"].app_id
+    args = {
+        "dashboard": [],
+        "audit_log": [],
+        "branch_status": [app_id, "main"],
+        "hosted_site": [app_id, "main"],
+        "hosted_site_path": [app_id, "main", "index.html"],
+        "job_detail": [app_id, "main", world["job"]],
+        "job_log": [app_id, "main", world["job"]],
+        "job_log_download": [app_id, "main", world["job"]],
+    }.get(name, [app_id])
     response = outsider_client.get(reverse(name, args=args))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from apps.branches.models import App, Branch, EnvironmentVariable
+from apps.branches.models import App, Branch, EnvironmentVariable, Job
 
 
 def apps_with_counts() -> QuerySet[App]:
@@ -43,3 +43,13 @@ def effective_environment(branch: Branch) -> list[EffectiveVariable]:
     for variable in branch.environment_variables.all():
         merged[variable.name] = EffectiveVariable(variable.name, variable.value, "branch")
     return [merged[name] for name in sorted(merged)]
+
+
+def branches_with_last_job(app: App) -> QuerySet[Branch]:
+    """The app's branches, each annotated with its newest job's id, status and times."""
+    newest = Job.objects.filter(branch=OuterRef("pk")).order_by("-job_id")
+    return app.branches.annotate(
+        last_job_id=Subquery(newest.values("job_id")[:1]),
+        last_job_status=Subquery(newest.values("status")[:1]),
+        last_job_at=Subquery(newest.values("created_at")[:1]),
+    ).order_by("name")

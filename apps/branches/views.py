@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,6 +14,7 @@ from apps.branches import selectors, services
 from apps.branches.forms import AppForm, BranchConnectForm, BranchSettingsForm, BuildSpecForm, ConfirmNameForm, EnvVarForm
 from apps.branches.git import GitError, list_remote_branches
 from apps.branches.stacks import describe_stack
+from apps.branches.webhooks import trigger_url
 from console.aws_errors import AwsError
 from console.forms_util import add_service_errors
 from console.roles import Role, role_required
@@ -43,7 +45,7 @@ def app_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def app_overview(request: HttpRequest, app_id: str) -> HttpResponse:
     app = selectors.app_get(app_id)
-    return render(request, "branches/app_overview.html", {"app": app, "branches": app.branches.all()})
+    return render(request, "branches/app_overview.html", {"app": app, "branches": selectors.branches_with_last_job(app)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -198,6 +200,8 @@ def _render_branch(
         "stack_error": stack_error,
         "region": django_settings.AWS_REGION,
         "environment": selectors.effective_environment(branch),
+        "jobs_page": Paginator(branch.jobs.all(), 20).get_page(request.GET.get("jobs")),
+        "webhooks": [{"webhook": w, "name": w.name, "url": trigger_url(request, w)} for w in branch.webhooks.all()],
     }
     return render(request, "branches/branch_detail.html", context, status=status)
 

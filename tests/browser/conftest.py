@@ -115,7 +115,7 @@ def demo(
     settings.VAR_DIR = tmp_path / "var"  # the demo's bare git repository goes here
     monkeypatch.setenv("CONSOLE_ADMIN_PASSWORD", ADMIN_PASSWORD)
     clear_client_cache()
-    seed_demo(deploy=True, say=lambda _: None)
+    seed_demo(build=True, say=lambda _: None)
     try:
         yield App.objects.get(name=DEMO_APP_NAME)
     finally:

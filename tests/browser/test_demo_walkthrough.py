@@ -76,8 +76,8 @@ def test_admin_walks_the_demo(page: Page, live_server: Any, demo: App, admin_pas
     expect(dev_row).to_have_count(1)
     expect(main_row.get_by_text("production", exact=True)).to_be_visible()
     expect(dev_row.get_by_text("production", exact=True)).to_have_count(0)
-    expect(main_row.get_by_role("link", name=f"https://main.{app_id}.amplifyapp.localhost")).to_be_visible()
-    expect(dev_row.get_by_role("link", name=f"https://dev.{app_id}.amplifyapp.localhost")).to_be_visible()
+    expect(main_row.get_by_role("link", name=f"http://main.{app_id}.localhost:8000/")).to_be_visible()
+    expect(dev_row.get_by_role("link", name=f"http://dev.{app_id}.localhost:8000/")).to_be_visible()
     expect(main_row.get_by_text(main_stack, exact=True)).to_be_visible()
     expect(dev_row.get_by_text(dev_stack, exact=True)).to_be_visible()
 

@@ -71,7 +71,7 @@ def test_branch_page_shows_url_stack_name_and_stack_status(admin_client: Client,
         Tags=[{"Key": "created-by", "Value": "amplify"}],
     )
     page = admin_client.get(f"/apps/{app.app_id}/branches/main/").content.decode()
-    assert f"https://main.{app.app_id}.amplifyapp.localhost" in page
+    assert f"http://main.{app.app_id}.localhost:8000/" in page
     assert branch.backend_stack_name in page
     assert 'class="badge status-deployed"' in page
     assert "awsAppsyncApiId" in page
@@ -86,7 +86,7 @@ def test_branch_page_without_a_stack_says_not_deployed(viewer_client: Client, ap
 
 def test_hosted_url_of_odd_branch_names_is_a_valid_hostname(app: App) -> None:
     branch = branch_connect(actor=None, app=app, name="feature/login")
-    assert branch.url == f"https://feature-login.{app.app_id}.amplifyapp.localhost"
+    assert branch.url == f"http://feature-login.{app.app_id}.localhost:8000/"
     odd = Branch(app=app, name="fix#42/Ünïcode", display_name="fix#42-Ünïcode")
     assert odd.hostname_label == "fix-42-n-code"
     long = Branch(app=app, name="x" * 100, display_name="x" * 100)

@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"AWS emulator (moto) on {emulator.endpoint_url}")
             manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
             self._run_step([*manage, "migrate", "--noinput", "-v", "0"], env, "migrate")
-            seed_args = ["--deploy"] if emulator else []
+            seed_args = ["--build"] if emulator else []
             seed_output = self._run_step([*manage, "seed_demo", *seed_args], env, "seed demo")
             password = next(
                 (line.split("=", 1)[1] for line in seed_output.splitlines() if line.startswith("ADMIN_PASSWORD=")), None

@@ -55,6 +55,12 @@ class Branch(models.Model):
     display_name = models.CharField(max_length=255)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.DEVELOPMENT)
     enable_auto_build = models.BooleanField(default=True)
+    # The deployment served at the branch URL: switching it is one UPDATE.
+    live_deployment = models.ForeignKey("branches.Deployment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # amplify_outputs.json of the last build that wrote one (validated).
+    backend_outputs = models.JSONField(null=True, blank=True)
+    backend_outputs_job = models.ForeignKey("branches.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    next_job_id = models.PositiveIntegerField(default=1)
     description = models.CharField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -81,7 +87,11 @@ class Branch(models.Model):
 
     @property
     def url(self) -> str:
-        return f"{settings.HOSTING_SCHEME}://{self.hostname_label}.{self.app.default_domain}"
+        return f"{settings.HOSTING_SCHEME}://{self.hostname_label}.{self.app.default_domain}/"
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:amplify:{settings.AWS_REGION}:000000000000:apps/{self.app.app_id}/branches/{self.name}"
 
 
 class EnvironmentVariable(models.Model):

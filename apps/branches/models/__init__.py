@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from apps.branches.models.apps import App, Branch, EnvironmentVariable
+from apps.branches.models.jobs import BuildCache, DeployedFile, Deployment, Job, JobStep, LogChunk, Webhook
+
+__all__ = [
+    "App",
+    "Branch",
+    "BuildCache",
+    "DeployedFile",
+    "Deployment",
+    "EnvironmentVariable",
+    "Job",
+    "JobStep",
+    "LogChunk",
+    "Webhook",
+]

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from apps.branches.models.apps import Branch
+
+
+class Job(models.Model):
+    """One build or deploy of a branch. `job_id` counts up per branch, like Amplify's."""
+
+    class Type(models.TextChoices):
+        RELEASE = "RELEASE", "Release"
+        RETRY = "RETRY", "Retry"
+        MANUAL = "MANUAL", "Manual"
+        WEB_HOOK = "WEB_HOOK", "Webhook"
+
+    class Status(models.TextChoices):
+        CREATED = "CREATED", "Created"
+        PENDING = "PENDING", "Pending"
+        PROVISIONING = "PROVISIONING", "Provisioning"
+        RUNNING = "RUNNING", "Running"
+        FAILED = "FAILED", "Failed"
+        SUCCEED = "SUCCEED", "Succeeded"
+        CANCELLING = "CANCELLING", "Cancelling"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    ACTIVE = (Status.PROVISIONING, Status.RUNNING, Status.CANCELLING)
+    WAITING = (Status.CREATED, Status.PENDING)
+    ENDED = (Status.FAILED, Status.SUCCEED, Status.CANCELLED)
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="jobs")
+    job_id = models.PositiveIntegerField()
+    job_type = models.CharField(max_length=16, choices=Type.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # What to build: a commit resolved when the job starts or given by the trigger.
+    commit_id = models.CharField(max_length=40, blank=True)
+    commit_message = models.TextField(blank=True)
+    commit_time = models.DateTimeField(null=True, blank=True)
+    triggered_by = models.CharField(max_length=200, blank=True)
+    # RETRY re-runs `source_job`'s commit; a redeploy switches hosting to its deployment.
+    source_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    redeploy = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Set by the worker that claimed it; the reaper fails jobs whose heartbeat stops.
+    worker = models.CharField(max_length=255, blank=True)
+    process_group = models.IntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.TextField(blank=True)
+    failed_command = models.TextField(blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    log_size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-job_id"]
+        constraints = [models.UniqueConstraint(fields=["branch", "job_id"], name="job_id_unique_per_branch")]
+        indexes = [models.Index(fields=["branch", "status", "job_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.branch} #{self.job_id}"
+
+    @property
+    def padded_id(self) -> str:
+        return f"{self.job_id:010d}"
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in self.ENDED
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        from django.utils import timezone
+
+        return ((self.ended_at or timezone.now()) - self.started_at).total_seconds()
+
+
+class JobStep(models.Model):
+    class Name(models.TextChoices):
+        BUILD = "BUILD", "Build"
+        DEPLOY = "DEPLOY", "Deploy"
+        VERIFY = "VERIFY", "Verify"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=8, choices=Name.choices)
+    status = models.CharField(max_length=16, choices=Job.Status.choices, default=Job.Status.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["job", "name"], name="step_unique_per_job")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.name}"
+
+
+class LogChunk(models.Model):
+    """A piece of a job's log, in order; the job page polls for chunks after the last seen."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="log_chunks")
+    seq = models.PositiveIntegerField()
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="log_chunk_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.job} log {self.seq}"
+
+
+class Deployment(models.Model):
+    """The hosted files of one successful build; a branch serves exactly one at a time."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="deployments")
+    job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="deployment")
+    file_count = models.PositiveIntegerField(default=0)
+    total_bytes = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.branch} deployment of job {self.job_id}"
+
+
+class DeployedFile(models.Model):
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=1024)
+    content_type = models.CharField(max_length=128)
+    size = models.BigIntegerField()
+    content = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["deployment", "path"], name="deployed_file_unique_path")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class BuildCache(models.Model):
+    branch = models.OneToOneField(Branch, on_delete=models.CASCADE, related_name="build_cache")
+    blob = models.BinaryField()
+    size = models.BigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"cache of {self.branch}"
+
+
+class Webhook(models.Model):
+    """An incoming webhook: POST .../webhooks?id=<webhook_id>&token=<token>&operation=startbuild."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="webhooks")
+    webhook_id = models.CharField(max_length=36, unique=True)
+    name = models.CharField(max_length=100)
+    token = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_triggered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

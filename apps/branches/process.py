@@ -1,0 +1,115 @@
+"""Running one phase script in its own process group, with live output,
+cancel, timeout and a heartbeat. Killing the group ends every child."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+GRACE_SECONDS = 5
+
+
+def _die_with_parent() -> None:
+    # If the worker is SIGKILLed, the kernel kills the build shell too.
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@dataclass
+class ProcessResult:
+    exit_code: int
+    cancelled: bool = False
+    timed_out: bool = False
+
+
+def kill_group(pgid: int) -> None:
+    """SIGTERM the whole group, then SIGKILL whatever is left after a grace period."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def run_script(
+    script: Path,
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    on_output: Callable[[str], None],
+    on_tick: Callable[[int], bool],
+    deadline: float,
+    tick_seconds: float = 1.0,
+) -> ProcessResult:
+    """Run `bash script`. `on_tick(pgid)` is called about every second and returns
+    True to cancel. `deadline` is a time.monotonic() value for the timeout."""
+    process = subprocess.Popen(
+        ["bash", str(script)],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
+    pgid = process.pid
+    lines: queue.Queue[bytes | None] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for raw in iter(process.stdout.readline, b""):
+            lines.put(raw)
+        lines.put(None)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    cancelled = timed_out = lingering_killed = False
+    next_tick = time.monotonic()
+    eof = False
+    while not eof:
+        try:
+            raw = lines.get(timeout=0.2)
+        except queue.Empty:
+            raw = b""
+        if raw is None:
+            eof = True
+        elif raw:
+            on_output(raw.decode("utf-8", errors="replace"))
+        now = time.monotonic()
+        if not (cancelled or timed_out):
+            if now >= next_tick:
+                next_tick = now + tick_seconds
+                if on_tick(pgid):
+                    cancelled = True
+                    kill_group(pgid)
+            if now >= deadline:
+                timed_out = True
+                kill_group(pgid)
+        if not eof and process.poll() is not None and not lingering_killed:
+            # The shell ended but a background child still holds the output
+            # pipe open: end the group so the build does not hang on it.
+            lingering_killed = True
+            kill_group(pgid)
+    exit_code = process.wait()
+    # The shell is gone; make sure nothing it started lingers in its group.
+    kill_group(pgid)
+    return ProcessResult(exit_code=exit_code, cancelled=cancelled, timed_out=timed_out)

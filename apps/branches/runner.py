@@ -1,0 +1,338 @@
+"""The build of one claimed job: clone, read the spec, run the phases, store
+the artifacts, switch hosting. Called by the Celery task with a job id."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from apps.branches import jobs
+from apps.branches.artifacts import ArtifactError, collect_artifacts, content_type_for, pack_cache, unpack_cache
+from apps.branches.buildenv import build_environment, build_timeout_seconds
+from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
+from apps.branches.git import GitError, run_git
+from apps.branches.joblog import JobLog, Masker
+from apps.branches.models import Branch, BuildCache, DeployedFile, Deployment, Job, JobStep
+from apps.branches.outputs import OutputsInvalid, parse_outputs
+from apps.branches.process import run_script
+
+logger = logging.getLogger(__name__)
+S = Job.Status
+SPEC_FILES = ("amplify.yml", "amplify.yaml")
+PHASES = {
+    "backend": ("preBuild", "build", "postBuild"),
+    "frontend": ("preBuild", "build", "postBuild"),
+    "test": ("preTest", "test", "postTest"),
+}
+
+
+class BuildFailed(Exception):
+    def __init__(self, reason: str, *, command: str = "", exit_code: int | None = None, status: str = S.FAILED) -> None:
+        super().__init__(reason)
+        self.reason, self.command, self.exit_code, self.status = reason, command, exit_code, status
+
+
+@dataclass
+class Workspace:
+    root: Path
+    source: Path
+    project: Path
+
+
+def run_job(job_pk: int) -> None:
+    job = Job.objects.select_related("branch__app", "source_job").get(pk=job_pk)
+    log = JobLog(job, Masker([]))
+    workspace: Workspace | None = None
+    try:
+        if job.redeploy:
+            _redeploy(job, log)
+        else:
+            workspace = _new_workspace(job)
+            _build(job, log, workspace)
+        log.flush(final=True)
+        jobs.job_finish(job.pk, S.SUCCEED)
+    except BuildFailed as failure:
+        log.line(f"## {failure.reason}")
+        log.flush(final=True)
+        jobs.job_finish(
+            job.pk, failure.status, reason=failure.reason, failed_command=failure.command, exit_code=failure.exit_code
+        )
+    except Exception as error:  # the job must end, whatever broke
+        logger.exception("job %s crashed", job_pk)
+        log.line(f"## Internal error in the build runner: {type(error).__name__}: {error}")
+        log.flush(final=True)
+        jobs.job_finish(job.pk, S.FAILED, reason=f"Internal error: {type(error).__name__}")
+    finally:
+        if workspace is not None:
+            shutil.rmtree(workspace.root, ignore_errors=True)
+
+
+def _new_workspace(job: Job) -> Workspace:
+    root = settings.BUILD_WORKSPACE_DIR / f"{job.branch.app.app_id}-{job.branch_id}-{job.job_id}-{uuid.uuid4().hex[:8]}"
+    root.mkdir(parents=True)
+    return Workspace(root=root, source=root / "src", project=root / "src")
+
+
+def _redeploy(job: Job, log: JobLog) -> None:
+    source = job.source_job
+    deployment = Deployment.objects.filter(job=source).first() if source else None
+    if deployment is None:
+        raise BuildFailed("The job to redeploy has no hosted files any more.")
+    jobs.job_set_running(job.pk)
+    jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
+    log.line(f"## Redeploying the files of job #{source.job_id if source else '?'} (commit {job.commit_id[:12]}); no rebuild.")
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
+    Branch.objects.filter(pk=job.branch_id).update(live_deployment=deployment)
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
+    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)
+    log.line(f"## Deployed: {deployment.file_count} files are live at {job.branch.url}")
+
+
+def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
+    branch = job.branch
+    jobs.step_update(job.pk, JobStep.Name.BUILD, S.RUNNING)
+    log.line(f"## Cloning {branch.app.repository} ({branch.name})")
+    commit = _clone(job, workspace)
+    jobs.job_set_running(job.pk, commit_id=commit["id"], commit_message=commit["message"], commit_time=commit["time"])
+    job.commit_id = commit["id"]
+    log.line(f"## Commit {commit['id']}: {commit['message'].splitlines()[0] if commit['message'] else ''}")
+    spec, spec_source = _read_spec(job, workspace)
+    log.line(f"## Build spec: {spec_source}")
+    section = _select_application(spec, job, workspace)
+    env, secrets = build_environment(
+        job, {**spec.get("env", {}).get("variables", {}), **section.get("env", {}).get("variables", {})}
+    )
+    log.mask = Masker(secrets)
+    timeout = build_timeout_seconds(env)
+    deadline = time.monotonic() + timeout
+    _restore_cache(branch, workspace, log)
+    ctx = _PhaseContext(job=job, log=log, workspace=workspace, env=env, deadline=deadline, timeout=timeout)
+    if "backend" in section:
+        _run_phases(ctx, "backend", section["backend"])
+        _capture_outputs(job, workspace, log)
+    if "frontend" in section:
+        _run_phases(ctx, "frontend", section["frontend"])
+    if "test" in section:
+        _run_phases(ctx, "test", section["test"])
+    jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
+    _save_cache(branch, section, workspace, log)
+    _deploy(job, section, workspace, log)
+
+
+def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
+    branch = job.branch
+    try:
+        run_git(
+            [
+                "clone",
+                "--quiet",
+                "--no-tags",
+                "--single-branch",
+                "--branch",
+                branch.name,
+                "--",
+                branch.app.repository,
+                str(workspace.source),
+            ],
+            timeout=600,
+        )
+        if job.commit_id:
+            try:
+                run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
+            except GitError:
+                run_git(["fetch", "--quiet", "origin", job.commit_id], cwd=workspace.source, timeout=600)
+                run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
+        out = run_git(["log", "-1", "--format=%H%x00%cI%x00%B"], cwd=workspace.source)
+    except GitError as error:
+        raise BuildFailed(f"Cloning the repository failed: {error}") from None
+    commit_id, commit_time, message = out.split("\x00", 2)
+    return {"id": commit_id.strip(), "time": parse_datetime(commit_time.strip()), "message": message.strip()}
+
+
+def _read_spec(job: Job, workspace: Workspace) -> tuple[dict[str, Any], str]:
+    for name in SPEC_FILES:
+        path = workspace.source / name
+        if path.is_file():
+            text, source = path.read_text(errors="replace"), f"{name} from the repository (it wins over the stored spec)"
+            break
+    else:
+        text, source = job.branch.app.build_spec, "the app's stored build spec"
+        if not text.strip():
+            raise BuildFailed("No build spec: add amplify.yml to the repository or save one in Build settings.")
+    try:
+        return parse_build_spec(text), source
+    except BuildSpecInvalid as invalid:
+        raise BuildFailed(f"The build spec ({source.split(' ')[0]}) is invalid: {invalid}") from None
+
+
+def _select_application(spec: dict[str, Any], job: Job, workspace: Workspace) -> dict[str, Any]:
+    applications = spec.get("applications")
+    if not applications:
+        return spec
+    wanted = next(
+        (v.value for v in job.branch.app.environment_variables.filter(name="AMPLIFY_MONOREPO_APP_ROOT", branch__isnull=True)),
+        None,
+    )
+    if wanted is None and len(applications) == 1:
+        chosen = applications[0]
+    else:
+        chosen = next((a for a in applications if a["appRoot"].strip("/") == (wanted or "").strip("/")), None)
+        if chosen is None:
+            roots = ", ".join(a["appRoot"] for a in applications)
+            raise BuildFailed(f"The spec lists several applications ({roots}); set AMPLIFY_MONOREPO_APP_ROOT to one of them.")
+    project = (workspace.source / chosen["appRoot"]).resolve()
+    if not project.is_relative_to(workspace.source.resolve()) or not project.is_dir():
+        raise BuildFailed(f"appRoot {chosen['appRoot']!r} is not a folder of the repository.")
+    workspace.project = project
+    return {
+        **chosen,
+        "env": {"variables": {**spec.get("env", {}).get("variables", {}), **chosen.get("env", {}).get("variables", {})}},
+    }
+
+
+@dataclass
+class _PhaseContext:
+    job: Job
+    log: JobLog
+    workspace: Workspace
+    env: dict[str, str]
+    deadline: float
+    timeout: int
+
+
+def _phase_script(ctx: _PhaseContext, section: str, phases: dict[str, Any], status_file: Path) -> tuple[Path, list[str]]:
+    """One bash script for the section's phases: `set -e`, each command logged before it runs."""
+    commands: list[str] = []
+    lines = ["set -e", f"cd {shlex.quote(str(ctx.workspace.project))}"]
+    for phase in PHASES[section]:
+        phase_commands = (phases.get(phase) or {}).get("commands") or []
+        if not phase_commands:
+            continue
+        lines.append(f"printf '%s\\n' {shlex.quote(f'## Starting phase: {section} {phase}')}")
+        for command in phase_commands:
+            commands.append(command)
+            lines.append(f"printf '%s\\n' {len(commands) - 1} > {shlex.quote(str(status_file))}")
+            lines.append(f"printf '%s\\n' {shlex.quote(f'# Executing command: {command}')}")
+            lines.append(command)
+    lines.append(f"printf 'done\\n' > {shlex.quote(str(status_file))}")
+    script = ctx.workspace.root / f"{section}.sh"
+    script.write_text("\n".join(lines) + "\n")
+    return script, commands
+
+
+def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
+    phases = spec.get("phases") or {}
+    status_file = ctx.workspace.root / f"{section}.status"
+    script, commands = _phase_script(ctx, section, phases, status_file)
+    if not commands:
+        return
+
+    def tick(pgid: int) -> bool:
+        jobs.Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid)
+        ctx.log.flush()
+        return jobs.job_heartbeat(ctx.job.pk) == S.CANCELLING
+
+    result = run_script(
+        script, cwd=ctx.workspace.project, env=ctx.env, on_output=ctx.log.write, on_tick=tick, deadline=ctx.deadline
+    )
+    ctx.log.flush(final=True)
+    if result.cancelled:
+        raise BuildFailed("Cancelled: every process of the build was stopped.", status=S.CANCELLED)
+    if result.timed_out:
+        raise BuildFailed(
+            f"Timed out after {ctx.timeout // 60} minutes (_BUILD_TIMEOUT): every process of the build was stopped."
+        )
+    if result.exit_code != 0:
+        marker = status_file.read_text().strip() if status_file.exists() else ""
+        command = commands[int(marker)] if marker.isdigit() and int(marker) < len(commands) else ""
+        raise BuildFailed(
+            f"Command failed with exit code {result.exit_code}: {command}"
+            if command
+            else f"{section} failed with exit code {result.exit_code}",
+            command=command,
+            exit_code=result.exit_code,
+        )
+
+
+def _capture_outputs(job: Job, workspace: Workspace, log: JobLog) -> None:
+    path = workspace.project / "amplify_outputs.json"
+    if not path.is_file():
+        log.line("## The backend wrote no amplify_outputs.json")
+        return
+    try:
+        outputs = parse_outputs(path.read_bytes())
+    except OutputsInvalid as invalid:
+        raise BuildFailed(f"amplify_outputs.json is invalid: {'; '.join(invalid.errors[:5])}") from None
+    Branch.objects.filter(pk=job.branch_id).update(backend_outputs=outputs, backend_outputs_job=job)
+    log.line(f"## Captured amplify_outputs.json (version {outputs['version']}) as the branch's backend outputs")
+
+
+def _restore_cache(branch: Branch, workspace: Workspace, log: JobLog) -> None:
+    cache = BuildCache.objects.filter(branch=branch).first()
+    if cache is None:
+        return
+    try:
+        count = unpack_cache(workspace.project, bytes(cache.blob))
+    except ArtifactError as error:
+        log.line(f"## Warning: the build cache could not be restored ({error}); building without it")
+        return
+    log.line(f"## Restored the build cache: {count} files")
+
+
+def _save_cache(branch: Branch, section: dict[str, Any], workspace: Workspace, log: JobLog) -> None:
+    patterns = [p for part in ("backend", "frontend") for p in (section.get(part, {}).get("cache", {}) or {}).get("paths", [])]
+    if not patterns:
+        return
+    blob, warnings = pack_cache(workspace.project, patterns, settings.BUILD_CACHE_MAX_BYTES)
+    for warning in warnings:
+        log.line(f"## Warning: {warning}")
+    if blob is not None:
+        BuildCache.objects.update_or_create(branch=branch, defaults={"blob": blob, "size": len(blob)})
+        log.line(f"## Saved the build cache ({len(blob) // 1024} KiB)")
+
+
+def _deploy(job: Job, section: dict[str, Any], workspace: Workspace, log: JobLog) -> None:
+    artifacts = (section.get("frontend") or {}).get("artifacts")
+    if not artifacts:
+        log.line("## No frontend.artifacts in the build spec: nothing to host")
+        for step in (JobStep.Name.DEPLOY, JobStep.Name.VERIFY):
+            jobs.step_update(job.pk, step, S.SUCCEED)
+        return
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
+    discard = artifacts.get("discard-paths") in (True, "yes")
+    try:
+        files = collect_artifacts(workspace.project, artifacts.get("baseDirectory", ""), artifacts["files"], discard)
+    except ArtifactError as error:
+        raise BuildFailed(f"Collecting artifacts failed: {error}") from None
+    total = sum(f.size for f in files)
+    if total > settings.BUILD_ARTIFACT_MAX_BYTES:
+        limit_mb = settings.BUILD_ARTIFACT_MAX_BYTES // (1024 * 1024)
+        raise BuildFailed(f"The artifacts are {total // (1024 * 1024)} MB; the limit is {limit_mb} MB.")
+    with transaction.atomic():
+        deployment = Deployment.objects.create(branch_id=job.branch_id, job=job, file_count=len(files), total_bytes=total)
+        for artifact in files:
+            DeployedFile.objects.create(
+                deployment=deployment,
+                path=artifact.path,
+                content_type=content_type_for(artifact.path),
+                size=artifact.size,
+                content=artifact.source.read_bytes(),
+            )
+        # The switch: one UPDATE, so a visitor sees the old site or the new one, never a mix.
+        Branch.objects.filter(pk=job.branch_id).update(live_deployment=deployment)
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
+    log.line(f"## Deployed {len(files)} files ({total // 1024} KiB) to {job.branch.url}")
+    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.RUNNING)
+    if not any(f.path == "index.html" for f in files):
+        log.line("## Warning: no index.html at the top of the artifacts; the branch URL's root will show 404")
+    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)

@@ -1,0 +1,95 @@
+"""Incoming webhooks: create, delete, and the trigger that starts a WEB_HOOK job."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import secrets
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.branches import jobs
+from apps.branches.git import GitError, list_remote_branches
+from apps.branches.models import Branch, Job, Webhook
+from console.audit import audit_record
+
+# Compared against when the id is unknown, so both paths cost the same.
+_DUMMY_TOKEN = secrets.token_urlsafe(32)
+
+
+class WebhookDenied(Exception):
+    pass
+
+
+class WebhookRateLimited(Exception):
+    pass
+
+
+def trigger_url(request: HttpRequest, webhook: Webhook) -> str:
+    base = request.build_absolute_uri(reverse("webhook_trigger"))
+    return f"{base}?id={webhook.webhook_id}&token={webhook.token}&operation=startbuild"
+
+
+def webhook_create(*, actor: Any, branch: Branch, name: str, request: HttpRequest | None = None) -> Webhook:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the webhook a name, e.g. the system that will call it."})
+    if branch.webhooks.filter(name=name).exists():
+        raise ValidationError({"name": f"This branch already has a webhook named {name!r}."})
+    with transaction.atomic():
+        webhook = Webhook.objects.create(
+            branch=branch, webhook_id=str(uuid.uuid4()), name=name, token=secrets.token_urlsafe(32), created_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="webhook.create",
+            target_type="webhook",
+            target=f"{branch.app.app_id}/{branch.name}/{webhook.webhook_id}",
+            message=f"created webhook {name!r}",
+            request=request,
+        )
+    return webhook
+
+
+def webhook_delete(*, actor: Any, webhook: Webhook, request: HttpRequest | None = None) -> None:
+    target = f"{webhook.branch.app.app_id}/{webhook.branch.name}/{webhook.webhook_id}"
+    with transaction.atomic():
+        webhook.delete()
+        audit_record(actor=actor, action="webhook.delete", target_type="webhook", target=target, request=request)
+
+
+def webhook_authenticate(webhook_id: str, token: str) -> Webhook:
+    """The webhook whose id and token match, compared in constant time; else WebhookDenied."""
+    webhook = Webhook.objects.select_related("branch__app").filter(webhook_id=webhook_id).first() if webhook_id else None
+    expected = webhook.token if webhook else _DUMMY_TOKEN
+    if not hmac.compare_digest(expected.encode(), (token or "").encode()) or webhook is None:
+        raise WebhookDenied
+    return webhook
+
+
+def _check_rate(webhook: Webhook) -> None:
+    window = int(timezone.now().timestamp() // 60)
+    key = f"webhook-rate:{webhook.pk}:{window}"
+    cache.add(key, 0, timeout=120)
+    if cache.incr(key) > settings.WEBHOOK_RATE_LIMIT_PER_MINUTE:
+        raise WebhookRateLimited
+
+
+def webhook_start_build(webhook: Webhook) -> Job:
+    """A WEB_HOOK job at the branch's head commit, resolved now (never `HEAD`)."""
+    _check_rate(webhook)
+    branch = webhook.branch
+    commit_id = ""
+    # If git cannot answer now, the runner resolves the commit when it clones.
+    with contextlib.suppress(GitError):
+        commit_id = next((b.commit for b in list_remote_branches(branch.app.repository) if b.name == branch.name), "")
+    Webhook.objects.filter(pk=webhook.pk).update(last_triggered_at=timezone.now())
+    return jobs.job_start(branch=branch, job_type=Job.Type.WEB_HOOK, triggered_by=f"webhook {webhook.name}", commit_id=commit_id)
