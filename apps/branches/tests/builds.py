@@ -1,0 +1,46 @@
+"""Helpers for build tests: a repository with a spec, a build run eagerly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from apps.branches import jobs, services
+from apps.branches.models import App, Job
+from apps.branches.tasks import process_branch_queue
+
+SITE_SPEC = """version: 1
+frontend:
+  phases:
+    build:
+      commands:
+        - echo "building $AWS_BRANCH job $AWS_JOB_ID at $AWS_COMMIT_ID"
+        - mkdir -p dist/docs && printf '<h1>home</h1>' > dist/index.html && printf 'body{}' > dist/app.css
+        - printf '<p>docs</p>' > dist/docs/index.html
+  artifacts:
+    baseDirectory: dist
+    files: ['**/*']
+"""
+
+
+def make_app(make_repo: Callable[..., Path], spec: str | None = SITE_SPEC, files: dict[str, str] | None = None) -> App:
+    content = dict(files or {"README.md": "x\n"})
+    if spec is not None:
+        content["amplify.yml"] = spec
+    repo = make_repo(("main", "dev"), files=content)
+    return services.app_create(actor=None, name="Site", repository=str(repo), production_branch="main")
+
+
+def build(app: App, branch: str = "main", **kwargs: Any) -> Job:
+    """Start a job and run the branch queue right here (the worker's task, called directly)."""
+    job = jobs.job_start(
+        branch=app.branches.get(name=branch), job_type=kwargs.pop("job_type", Job.Type.MANUAL), triggered_by="test", **kwargs
+    )
+    process_branch_queue(job.branch_id)
+    job.refresh_from_db()
+    return job
+
+
+def log_of(job: Job) -> str:
+    return "".join(job.log_chunks.values_list("text", flat=True))

@@ -1,0 +1,293 @@
+"""The build runner, run in-process: spec, phases, environment, outputs, artifacts, cache."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apps.branches import jobs, services
+from apps.branches.models import Branch, BuildCache, Job
+from apps.branches.tests.builds import SITE_SPEC, build, log_of, make_app
+
+OUTPUTS = {"version": "1.4", "storage": {"aws_region": "us-east-1", "bucket_name": "bucket-1"}}
+
+
+def test_a_build_succeeds_logs_each_command_and_hosts_the_site(db: None, make_repo: Callable[..., Path], client: Client) -> None:
+    app = make_app(make_repo)
+    job = build(app)
+    head = subprocess.run(
+        ["git", "ls-remote", app.repository, "refs/heads/main"], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    assert job.status == Job.Status.SUCCEED, log_of(job)
+    assert job.commit_id == head
+    assert job.commit_message == "first"
+    assert list(job.steps.values_list("name", "status")) == [("BUILD", "SUCCEED"), ("DEPLOY", "SUCCEED"), ("VERIFY", "SUCCEED")]
+    log = log_of(job)
+    assert "## Starting phase: frontend build" in log
+    assert '# Executing command: echo "building $AWS_BRANCH job $AWS_JOB_ID at $AWS_COMMIT_ID"' in log
+    assert f"building main job 0000000001 at {head}" in log
+    host = f"main.{app.app_id}.localhost:8000"
+    page = client.get("/", HTTP_HOST=host)
+    assert (page.status_code, page.content, page["Content-Type"]) == (200, b"<h1>home</h1>", "text/html; charset=utf-8")
+    css = client.get("/app.css", HTTP_HOST=host)
+    assert (css.content, css["Content-Type"]) == (b"body{}", "text/css; charset=utf-8")
+
+
+def test_job_ids_count_up_per_branch(db: None, make_repo: Callable[..., Path]) -> None:
+    app = make_app(make_repo)
+    services.branch_connect(actor=None, app=app, name="dev")
+    assert [build(app).job_id for _ in range(3)] == [1, 2, 3]
+    assert build(app, branch="dev").job_id == 1
+
+
+def test_a_failing_command_stops_the_build_and_is_named(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = SITE_SPEC.replace(
+        '      commands:\n        - echo "building', '      commands:\n        - test -f missing-file\n        - echo "building'
+    )
+    job = build(make_app(make_repo, spec))
+    assert job.status == Job.Status.FAILED
+    assert (job.failed_command, job.exit_code) == ("test -f missing-file", 1)
+    assert job.status_reason == "Command failed with exit code 1: test -f missing-file"
+    assert "building main" not in log_of(job)
+    assert not Branch.objects.get(pk=job.branch_id).live_deployment
+    assert list(job.steps.values_list("status", flat=True)) == ["FAILED", "CANCELLED", "CANCELLED"]
+
+
+def test_a_failing_backend_skips_the_frontend(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = "version: 1\nbackend:\n  phases:\n    build:\n      commands:\n        - exit 7\n" + SITE_SPEC.removeprefix(
+        "version: 1\n"
+    )
+    job = build(make_app(make_repo, spec))
+    assert (job.status, job.exit_code, job.failed_command) == ("FAILED", 7, "exit 7")
+    assert "frontend" not in log_of(job)
+
+
+def test_an_invalid_spec_fails_naming_the_key(db: None, make_repo: Callable[..., Path]) -> None:
+    job = build(make_app(make_repo, "version: 1\nfrontned:\n  phases: {}\n"))
+    assert job.status == Job.Status.FAILED
+    assert "frontned" in job.status_reason
+    assert "line 2" in job.status_reason
+
+
+def test_the_stored_spec_is_used_when_the_repository_has_none(db: None, make_repo: Callable[..., Path]) -> None:
+    app = make_app(make_repo, spec=None)
+    assert "No build spec" in build(app).status_reason
+    services.app_build_spec_update(actor=None, app=app, build_spec=SITE_SPEC)
+    job = build(app)
+    assert job.status == Job.Status.SUCCEED
+    assert "the app's stored build spec" in log_of(job)
+
+
+def test_the_repository_spec_wins_over_the_stored_one(db: None, make_repo: Callable[..., Path]) -> None:
+    app = make_app(make_repo)
+    services.app_build_spec_update(
+        actor=None, app=app, build_spec="version: 1\nfrontend:\n  phases:\n    build:\n      commands: [exit 9]\n"
+    )
+    assert build(app).status == Job.Status.SUCCEED
+
+
+def test_environment_precedence_and_built_ins(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = (
+        "version: 1\nenv:\n  variables:\n    FROM_SPEC: spec\n    SHARED: spec\n"
+        "frontend:\n  phases:\n    build:\n      commands:\n"
+        '        - echo "spec=$FROM_SPEC shared=$SHARED only_app=$ONLY_APP ci=$CI app=$AWS_APP_ID arn=$AWS_BRANCH_ARN clone=$AWS_CLONE_URL"\n'
+    )
+    app = make_app(make_repo, spec)
+    services.env_var_set(actor=None, app=app, name="SHARED", value="app")
+    services.env_var_set(actor=None, app=app, name="ONLY_APP", value="yes")
+    services.env_var_set(actor=None, app=app, name="SHARED", value="branch", branch=app.branches.get(name="main"))
+    log = log_of(build(app))
+    assert f"spec=spec shared=branch only_app=yes ci=1 app={app.app_id}" in log
+    assert f"arn=arn:aws:amplify:us-east-1:000000000000:apps/{app.app_id}/branches/main clone={app.repository}" in log
+
+
+def test_the_aws_secret_key_is_masked_in_the_log(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = 'version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n        - echo "key=$AWS_SECRET_ACCESS_KEY id=$AWS_ACCESS_KEY_ID"\n'
+    log = log_of(build(make_app(make_repo, spec)))
+    assert "key=******** id=" in log
+    assert "key=testing" not in log
+
+
+def test_backend_outputs_are_captured_and_validated(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = "version: 1\nbackend:\n  phases:\n    build:\n      commands:\n        - cp outputs.json amplify_outputs.json\n"
+    app = make_app(make_repo, spec, files={"outputs.json": json.dumps(OUTPUTS)})
+    job = build(app)
+    branch = Branch.objects.get(pk=job.branch_id)
+    assert job.status == Job.Status.SUCCEED, log_of(job)
+    assert branch.backend_outputs == OUTPUTS
+    assert branch.backend_outputs_job_id == job.pk
+
+
+def test_invalid_backend_outputs_fail_the_build(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = "version: 1\nbackend:\n  phases:\n    build:\n      commands:\n        - cp outputs.json amplify_outputs.json\n"
+    job = build(make_app(make_repo, spec, files={"outputs.json": json.dumps({"version": "9"})}))
+    assert job.status == Job.Status.FAILED
+    assert job.status_reason.startswith("amplify_outputs.json is invalid: version")
+    assert Branch.objects.get(pk=job.branch_id).backend_outputs is None
+
+
+def test_missing_artifact_directory_fails_with_a_clear_message(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = "version: 1\nfrontend:\n  artifacts:\n    baseDirectory: dist\n    files: ['**/*']\n"
+    job = build(make_app(make_repo, spec))
+    assert job.status == Job.Status.FAILED
+    assert "baseDirectory 'dist' does not exist" in job.status_reason
+
+
+def test_the_cache_is_restored_on_the_next_build(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = (
+        "version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n"
+        '        - if [ -f .cache/count ]; then echo "cached $(cat .cache/count)"; fi\n'
+        "        - mkdir -p .cache && echo $AWS_JOB_ID > .cache/count\n"
+        "  cache:\n    paths: ['.cache/**/*', '../outside/**/*']\n"
+    )
+    app = make_app(make_repo, spec)
+    first = build(app)
+    assert "cached 0" not in log_of(first)
+    assert "../outside/**/*" in log_of(first)  # refused with a warning
+    assert BuildCache.objects.filter(branch__app=app).exists()
+    assert "cached 0000000001" in log_of(build(app))
+
+
+def test_monorepo_app_root(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = (
+        "version: 1\napplications:\n  - appRoot: web\n    frontend:\n      phases:\n        build:\n"
+        "          commands:\n            - mkdir -p out && pwd > out/index.html\n"
+        "      artifacts:\n        baseDirectory: out\n        files: ['**/*']\n"
+    )
+    app = make_app(make_repo, spec, files={"web/README.md": "web app\n"})
+    job = build(app)
+    assert job.status == Job.Status.SUCCEED, log_of(job)
+    served = Branch.objects.get(pk=job.branch_id).live_deployment.files.get(path="index.html")  # type: ignore[union-attr]
+    assert bytes(served.content).decode().strip().endswith("/src/web")
+
+
+def test_a_specific_commit_is_built_not_the_head(db: None, make_repo: Callable[..., Path], tmp_path: Path) -> None:
+    app = make_app(make_repo)
+    first = build(app).commit_id
+    work = tmp_path / "push"
+    subprocess.run(["git", "clone", "-q", "-b", "main", app.repository, str(work)], check=True)
+    (work / "new.txt").write_text("new")
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x",
+        "PATH": "/usr/bin:/bin",
+    }
+    subprocess.run(["git", "add", "."], cwd=work, check=True)
+    subprocess.run(["git", "commit", "-qm", "second"], cwd=work, check=True, env=env)
+    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=work, check=True)
+    assert build(app).commit_message == "second"
+    retried = build(app, commit_id=first)
+    assert (retried.commit_id, retried.commit_message) == (first, "first")
+
+
+def test_waiting_jobs_run_one_at_a_time_in_order(db: None, make_repo: Callable[..., Path]) -> None:
+    app = make_app(make_repo)
+    branch = app.branches.get(name="main")
+    first = jobs.job_start(branch=branch, job_type=Job.Type.MANUAL, triggered_by="t")
+    second = jobs.job_start(branch=branch, job_type=Job.Type.MANUAL, triggered_by="t")
+    claimed = jobs.claim_next_job(branch.pk)
+    assert claimed is not None
+    assert claimed.pk == first.pk
+    assert jobs.claim_next_job(branch.pk) is None  # one active job per branch
+    jobs.job_finish(first.pk, Job.Status.SUCCEED)
+    claimed = jobs.claim_next_job(branch.pk)
+    assert claimed is not None
+    assert claimed.pk == second.pk
+
+
+def test_a_redelivered_task_does_no_harm(db: None, make_repo: Callable[..., Path]) -> None:
+    app = make_app(make_repo)
+    job = build(app)
+    from apps.branches.tasks import process_branch_queue
+
+    process_branch_queue(job.branch_id)  # the same message again
+    assert Job.objects.filter(branch_id=job.branch_id).count() == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEED
+
+
+def test_cancel_a_waiting_job(db: None, make_repo: Callable[..., Path]) -> None:
+    app = make_app(make_repo)
+    job = jobs.job_start(branch=app.branches.get(name="main"), job_type=Job.Type.MANUAL, triggered_by="t")
+    jobs.job_cancel(job=job, actor=None)
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+    assert list(job.steps.values_list("status", flat=True)) == ["CANCELLED"] * 3
+    with pytest.raises(Exception, match="already ended"):
+        jobs.job_cancel(job=job, actor=None)
+
+
+def test_cancelling_a_running_job_ends_it_cancelled(db: None, make_repo: Callable[..., Path]) -> None:
+    app = make_app(make_repo)
+    job = jobs.job_start(branch=app.branches.get(name="main"), job_type=Job.Type.MANUAL, triggered_by="t")
+    jobs.claim_next_job(job.branch_id)
+    jobs.job_cancel(job=job, actor=None)
+    assert Job.objects.get(pk=job.pk).status == Job.Status.CANCELLING
+    assert jobs.job_finish(job.pk, Job.Status.SUCCEED)  # the runner's own ending loses to the cancel
+    assert Job.objects.get(pk=job.pk).status == Job.Status.CANCELLED
+
+
+def test_retry_builds_the_same_commit_and_redeploy_switches_without_building(db: None, make_repo: Callable[..., Path]) -> None:
+    app = make_app(make_repo)
+    good = build(app)
+    failed = build(app)
+    Job.objects.filter(pk=failed.pk).update(status=Job.Status.FAILED)
+    failed.refresh_from_db()
+    admin = _user()
+    retry = jobs.job_retry(job=failed, actor=admin)
+    assert (retry.job_type, retry.commit_id) == ("RETRY", failed.commit_id)
+    branch = Branch.objects.get(pk=good.branch_id)
+    live_before = branch.live_deployment_id
+    redeploy = jobs.job_redeploy(job=good, actor=admin)
+    from apps.branches.tasks import process_branch_queue
+
+    process_branch_queue(branch.pk)
+    process_branch_queue(branch.pk)
+    redeploy.refresh_from_db()
+    branch.refresh_from_db()
+    assert redeploy.status == Job.Status.SUCCEED
+    assert branch.live_deployment_id == good.deployment.pk
+    assert live_before != good.deployment.pk
+    assert "no rebuild" in log_of(redeploy)
+    assert "Cloning" not in log_of(redeploy)
+
+
+def test_only_failed_jobs_retry_and_only_successful_ones_redeploy(db: None, make_repo: Callable[..., Path]) -> None:
+    good = build(make_app(make_repo))
+    with pytest.raises(Exception, match="Only failed or cancelled"):
+        jobs.job_retry(job=good, actor=_user())
+    Job.objects.filter(pk=good.pk).update(status=Job.Status.FAILED)
+    good.refresh_from_db()
+    with pytest.raises(Exception, match="Only a successful job"):
+        jobs.job_redeploy(job=good, actor=_user())
+
+
+def test_the_reaper_fails_jobs_whose_worker_stopped(db: None, make_repo: Callable[..., Path], settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    app = make_app(make_repo)
+    job = jobs.job_start(branch=app.branches.get(name="main"), job_type=Job.Type.MANUAL, triggered_by="t")
+    jobs.claim_next_job(job.branch_id)
+    assert jobs.reap_stale_jobs() == []
+    later = timezone.now() + timedelta(seconds=settings.BUILD_HEARTBEAT_TIMEOUT_SECONDS + 1)
+    assert jobs.reap_stale_jobs(now=later) == [job.pk]
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert re.search(r"stopped: no heartbeat for \d+ s", job.status_reason)
+
+
+def _user() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get_or_create(username="runner-test")[0]
