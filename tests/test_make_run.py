@@ -72,7 +72,7 @@ def wait_http(url: str, timeout: float = 30) -> None:
     raise AssertionError(f"{url} did not answer")
 
 
-def sign_in_and_get_dashboard(port: int, password: str) -> str:
+def sign_in(port: int, password: str) -> tuple[urllib.request.OpenerDirector, str]:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     base = f"http://127.0.0.1:{port}"
@@ -80,7 +80,7 @@ def sign_in_and_get_dashboard(port: int, password: str) -> str:
     token = next(c.value for c in jar if c.name == "csrftoken")
     data = urllib.parse.urlencode({"username": "admin", "password": password, "csrfmiddlewaretoken": token}).encode()
     request = urllib.request.Request(f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"})
-    return opener.open(request).read().decode()
+    return opener, opener.open(request).read().decode()
 
 
 def stop(process: subprocess.Popen[str]) -> str:
@@ -103,10 +103,24 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert "Sign in as: admin" in banner
         assert f"Password:   {PASSWORD}" in banner
         assert f"AWS emulator (moto) on http://127.0.0.1:{emulator_port}" in banner
-        assert "backend of main deployed to the emulator" in banner
+        assert "build #1 of main queued" in banner
+        assert "build #1 of dev queued" in banner
         wait_http(f"http://127.0.0.1:{port}/accounts/login/")
-        dashboard = sign_in_and_get_dashboard(port, PASSWORD)
+        opener, dashboard = sign_in(port, PASSWORD)
         assert "Todo app (demo)" in dashboard
+        app_id = re.search(r'href="/apps/(d[a-z0-9]{13})/"', dashboard).group(1)  # type: ignore[union-attr]
+        # The worker builds both demo branches: the overview shows them succeeded,
+        # and the hosted site answers at the branch URL.
+        deadline = time.monotonic() + 120
+        overview = ""
+        while time.monotonic() < deadline and overview.count("Succeeded") < 2:
+            time.sleep(1)
+            overview = opener.open(f"http://127.0.0.1:{port}/apps/{app_id}/").read().decode()
+        assert overview.count("Succeeded") == 2, overview
+        site = urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": f"main.{app_id}.localhost:{port}"})
+        )
+        assert b"<h1>Todo app</h1>" in site.read()
     finally:
         output = stop(process)
     assert process.returncode == 0, output
@@ -120,7 +134,7 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert "the one printed on the first run" in banner
         assert "demo app created" not in banner
         wait_http(f"http://127.0.0.1:{port}/accounts/login/")
-        dashboard = sign_in_and_get_dashboard(port, PASSWORD)
+        _, dashboard = sign_in(port, PASSWORD)
         assert len(re.findall(r"Todo app \(demo\)</a>", dashboard)) == 1
     finally:
         stop(process)
