@@ -6,15 +6,15 @@ YAML file by line: "line 7, frontend.phases.biuld: unknown key".
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+
+from console.schemas import schema_validator
 
 MAX_BUILD_SPEC_BYTES = 100_000
 _SCHEMA_PATH = Path(__file__).with_name("buildspec_schema.json")
@@ -37,11 +37,8 @@ class BuildSpecInvalid(ValueError):
         self.errors = errors
 
 
-@cache
 def _validator() -> Draft202012Validator:
-    schema = json.loads(_SCHEMA_PATH.read_text())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return schema_validator(_SCHEMA_PATH)
 
 
 def _line_of(node: yaml.Node | None, path: list[str | int]) -> int | None:

@@ -13,12 +13,13 @@ version gates for the keys a version does not have yet.
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+
+from console.schemas import schema_validator
 
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1", "1.1", "1.2", "1.3", "1.4", "1.5")
 # Real files are a few kB, a large data model some hundred kB; 5 MB leaves room
@@ -48,11 +49,8 @@ class OutputsInvalid(ValueError):
         self.errors = errors
 
 
-@cache
 def _validator() -> Draft202012Validator:
-    schema = json.loads(_SCHEMA_PATH.read_text())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return schema_validator(_SCHEMA_PATH)
 
 
 def _json_word(value: object) -> str:
