@@ -135,6 +135,9 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}}
 
+# Consoles (or test runs) sharing one Redis keep apart by queue and cache prefix.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "console")
+CACHES["default"]["KEY_PREFIX"] = env_str("CACHE_KEY_PREFIX", "console")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

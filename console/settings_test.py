@@ -7,6 +7,10 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+# Each test run has its own queue and cache keys, so runs sharing a Redis (and the
+# worker processes they start, which inherit these) never take each other's work.
+os.environ.setdefault("CELERY_QUEUE", f"test-{os.getpid()}")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{os.getpid()}")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
 from console.settings import *  # noqa: F403

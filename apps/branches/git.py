@@ -90,10 +90,10 @@ def run_git(args: list[str], *, cwd: str | Path | None = None, timeout: int | No
     return result.stdout
 
 
-def list_remote_branches(url: str) -> list[RemoteBranch]:
+def list_remote_branches(url: str, *, timeout: int | None = None) -> list[RemoteBranch]:
     """The repository's branches (name, head commit), sorted by name."""
     validate_repository_url(url)
-    output = run_git(["ls-remote", "--heads", "--", url])
+    output = run_git(["ls-remote", "--heads", "--", url], timeout=timeout)
     branches = []
     for line in output.splitlines():
         commit, _, ref = line.partition("\t")

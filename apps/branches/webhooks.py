@@ -21,6 +21,8 @@ from apps.branches.git import GitError, list_remote_branches
 from apps.branches.models import Branch, Job, Webhook
 from console.audit import audit_record
 
+# A slow git host must not hold a web worker: past this the runner resolves the commit.
+WEBHOOK_GIT_TIMEOUT_SECONDS = 5
 # Compared against when the id is unknown, so both paths cost the same.
 _DUMMY_TOKEN = secrets.token_urlsafe(32)
 
@@ -77,7 +79,7 @@ def webhook_authenticate(webhook_id: str, token: str) -> Webhook:
 
 def _check_rate(webhook: Webhook) -> None:
     window = int(timezone.now().timestamp() // 60)
-    key = f"webhook-rate:{webhook.pk}:{window}"
+    key = f"webhook-rate:{webhook.webhook_id}:{window}"
     cache.add(key, 0, timeout=120)
     if cache.incr(key) > settings.WEBHOOK_RATE_LIMIT_PER_MINUTE:
         raise WebhookRateLimited
@@ -90,6 +92,7 @@ def webhook_start_build(webhook: Webhook) -> Job:
     commit_id = ""
     # If git cannot answer now, the runner resolves the commit when it clones.
     with contextlib.suppress(GitError):
-        commit_id = next((b.commit for b in list_remote_branches(branch.app.repository) if b.name == branch.name), "")
+        heads = list_remote_branches(branch.app.repository, timeout=WEBHOOK_GIT_TIMEOUT_SECONDS)
+        commit_id = next((b.commit for b in heads if b.name == branch.name), "")
     Webhook.objects.filter(pk=webhook.pk).update(last_triggered_at=timezone.now())
     return jobs.job_start(branch=branch, job_type=Job.Type.WEB_HOOK, triggered_by=f"webhook {webhook.name}", commit_id=commit_id)
