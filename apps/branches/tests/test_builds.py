@@ -16,6 +16,10 @@ from apps.branches import jobs, services
 from apps.branches.models import Branch, BuildCache, Job
 from apps.branches.tests.builds import SITE_SPEC, build, log_of, make_app
 
+def one_command(command: str) -> str:
+    return f"version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n        - {command}\n"
+
+
 OUTPUTS = {"version": "1.4", "storage": {"aws_region": "us-east-1", "bucket_name": "bucket-1"}}
 
 
@@ -97,19 +101,20 @@ def test_environment_precedence_and_built_ins(db: None, make_repo: Callable[...,
     spec = (
         "version: 1\nenv:\n  variables:\n    FROM_SPEC: spec\n    SHARED: spec\n"
         "frontend:\n  phases:\n    build:\n      commands:\n"
-        '        - echo "spec=$FROM_SPEC shared=$SHARED only_app=$ONLY_APP ci=$CI app=$AWS_APP_ID arn=$AWS_BRANCH_ARN clone=$AWS_CLONE_URL"\n'
+        '        - echo "spec=$FROM_SPEC shared=$SHARED only_app=$ONLY_APP ci=$CI app=$AWS_APP_ID"\n'
+        '        - echo "arn=$AWS_BRANCH_ARN clone=$AWS_CLONE_URL"\n'
     )
     app = make_app(make_repo, spec)
     services.env_var_set(actor=None, app=app, name="SHARED", value="app")
     services.env_var_set(actor=None, app=app, name="ONLY_APP", value="yes")
     services.env_var_set(actor=None, app=app, name="SHARED", value="branch", branch=app.branches.get(name="main"))
     log = log_of(build(app))
-    assert f"spec=spec shared=branch only_app=yes ci=1 app={app.app_id}" in log
+    assert f"spec=spec shared=branch only_app=yes ci=1 app={app.app_id}\n" in log
     assert f"arn=arn:aws:amplify:us-east-1:000000000000:apps/{app.app_id}/branches/main clone={app.repository}" in log
 
 
 def test_the_aws_secret_key_is_masked_in_the_log(db: None, make_repo: Callable[..., Path]) -> None:
-    spec = 'version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n        - echo "key=$AWS_SECRET_ACCESS_KEY id=$AWS_ACCESS_KEY_ID"\n'
+    spec = one_command('echo "key=$AWS_SECRET_ACCESS_KEY id=$AWS_ACCESS_KEY_ID"')
     log = log_of(build(make_app(make_repo, spec)))
     assert "key=******** id=" in log
     assert "key=testing" not in log
