@@ -16,6 +16,7 @@ from apps.branches import jobs, services
 from apps.branches.models import Branch, BuildCache, Job
 from apps.branches.tests.builds import SITE_SPEC, build, log_of, make_app
 
+
 def one_command(command: str) -> str:
     return f"version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n        - {command}\n"
 
