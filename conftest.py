@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -150,57 +151,41 @@ def live_worker(transactional_db: None, emulator: Emulator, settings: object) ->
 
     from console.aws import clear_client_cache
     from console.celery import app as celery_app
+    from console.worker_process import database_url, start_worker, stop_worker
 
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        database_url = f"sqlite:///{db['NAME']}"
-    else:
-        database_url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     settings.AWS_ENDPOINT_URL = emulator.endpoint_url  # type: ignore[attr-defined]
     clear_client_cache()
     env = {
-        **os.environ,
         "DJANGO_SETTINGS_MODULE": "console.settings_test",
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database_url(connection.settings_dict),
         "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        "BUILD_HEARTBEAT_TIMEOUT_SECONDS": os.environ.get("BUILD_HEARTBEAT_TIMEOUT_SECONDS", "90"),
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "console",
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "INFO",
-            "--hostname",
-            f"test-{os.getpid()}-{id(env)}@%h",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=Path(__file__).resolve().parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_worker(env, "--pool", "prefork", "--concurrency", "2", name="live-worker")
+    process.output_tail = drain_output(process)  # type: ignore[attr-defined]
     celery_app.conf.task_always_eager = False
     try:
         yield process
     finally:
         celery_app.conf.task_always_eager = True
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_worker(process)
         clear_client_cache()
+
+
+def drain_output(process: subprocess.Popen[str], keep: int = 400) -> deque[str]:
+    """Read a process's output in the background (a full pipe would block it); keep the tail."""
+    lines: deque[str] = deque(maxlen=keep)
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+@pytest.fixture
+def worker_output(live_worker: subprocess.Popen[str]) -> deque[str]:
+    """The last lines the live worker printed, for failure messages."""
+    return live_worker.output_tail  # type: ignore[attr-defined,no-any-return]

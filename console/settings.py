@@ -137,7 +137,7 @@ else:
 
 # Consoles (or test runs) sharing one Redis keep apart by queue and cache prefix.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "console")
-CACHES["default"]["KEY_PREFIX"] = env_str("CACHE_KEY_PREFIX", "console")
+CACHES["default"]["KEY_PREFIX"] = env_str("CACHE_KEY_PREFIX") or "console"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

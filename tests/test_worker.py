@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +12,7 @@ from django.core.cache import cache
 
 from console.celery import app as celery_app
 from console.tasks import HEARTBEAT_KEY, worker_heartbeat
+from console.worker_process import start_worker, stop_worker
 
 pytestmark = pytest.mark.worker
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,31 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def worker() -> Iterator[subprocess.Popen[str]]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "console.settings_test", "CELERY_TASK_ALWAYS_EAGER": "0"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "console",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--hostname",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    env = {"DJANGO_SETTINGS_MODULE": "console.settings_test", "CELERY_TASK_ALWAYS_EAGER": "0"}
+    process = start_worker(env, "--pool", "solo", name="heartbeat-test")
     yield process
-    process.terminate()
-    process.wait(timeout=30)
+    stop_worker(process)
 
 
 def test_a_queued_task_runs_on_a_real_worker(worker: subprocess.Popen[str]) -> None:

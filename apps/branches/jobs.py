@@ -6,6 +6,9 @@ cancel racing a finish, or a redelivered task, cannot corrupt a job.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 from datetime import timedelta
 from typing import Any
@@ -24,8 +27,6 @@ S = Job.Status
 
 
 def worker_name() -> str:
-    import os
-
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -148,6 +149,16 @@ def claim_next_job(branch_pk: int) -> Job | None:
     return job
 
 
+def _kill_orphaned_build(worker: str, process_group: int | None) -> None:
+    """A worker killed mid-build can leave the build's processes running. The reaper
+    can end them only on the same machine; elsewhere they die when they next write
+    to their output pipe, whose reader (the dead worker) is gone."""
+    if not process_group or worker.rsplit(":", 1)[0] != socket.gethostname():
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process_group, signal.SIGKILL)
+
+
 def job_heartbeat(job_pk: int) -> str:
     """Refresh the heartbeat; returns the job's current status (to notice CANCELLING)."""
     Job.objects.filter(pk=job_pk, status__in=Job.ACTIVE).update(heartbeat_at=timezone.now())
@@ -191,12 +202,29 @@ def job_finish(job_pk: int, status: str, *, reason: str = "", failed_command: st
 
 
 def reap_stale_jobs(now: Any = None) -> list[int]:
-    """Fail active jobs whose worker stopped heart-beating; queue their branches again."""
+    """Fail active jobs whose worker stopped heart-beating; queue their branches again.
+
+    Also re-queues branches whose waiting jobs have sat idle with nothing active
+    (their task message was lost, e.g. with a broker restart).
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.BUILD_HEARTBEAT_TIMEOUT_SECONDS)
-    stale = list(Job.objects.filter(status__in=Job.ACTIVE, heartbeat_at__lt=cutoff).values_list("pk", "branch_id", "worker"))
+    stale = list(
+        Job.objects.filter(status__in=Job.ACTIVE, heartbeat_at__lt=cutoff).values_list(
+            "pk", "branch_id", "worker", "process_group"
+        )
+    )
     reaped = []
-    for pk, branch_pk, worker in stale:
+    idle = (
+        Job.objects.filter(status__in=Job.WAITING, created_at__lt=cutoff)
+        .exclude(branch__jobs__status__in=Job.ACTIVE)
+        .values_list("branch_id", flat=True)
+        .distinct()
+    )
+    for branch_pk in idle:
+        _queue_branch(branch_pk)
+    for pk, branch_pk, worker, process_group in stale:
+        _kill_orphaned_build(worker, process_group)
         reason = f"The worker running this job ({worker}) stopped: no heartbeat for {settings.BUILD_HEARTBEAT_TIMEOUT_SECONDS} s."
         with transaction.atomic():
             if Job.objects.filter(pk=pk, status__in=Job.ACTIVE, heartbeat_at__lt=cutoff).update(

@@ -32,14 +32,20 @@ class ProcessResult:
     timed_out: bool = False
 
 
-def kill_group(pgid: int) -> None:
-    """SIGTERM the whole group, then SIGKILL whatever is left after a grace period."""
+def kill_group(pgid: int, leader: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGTERM the whole group, then SIGKILL whatever is left after a grace period.
+
+    `leader` is our own child at the head of the group: it is reaped while we wait,
+    since an unreaped (zombie) leader would keep the group alive to the end.
+    """
     try:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + GRACE_SECONDS
     while time.monotonic() < deadline:
+        if leader is not None:
+            leader.poll()
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
@@ -100,16 +106,16 @@ def run_script(
                 next_tick = now + tick_seconds
                 if on_tick(pgid):
                     cancelled = True
-                    kill_group(pgid)
+                    kill_group(pgid, process)
             if now >= deadline:
                 timed_out = True
-                kill_group(pgid)
+                kill_group(pgid, process)
         if not eof and process.poll() is not None and not lingering_killed:
             # The shell ended but a background child still holds the output
             # pipe open: end the group so the build does not hang on it.
             lingering_killed = True
-            kill_group(pgid)
+            kill_group(pgid, process)
     exit_code = process.wait()
     # The shell is gone; make sure nothing it started lingers in its group.
-    kill_group(pgid)
+    kill_group(pgid, process)
     return ProcessResult(exit_code=exit_code, cancelled=cancelled, timed_out=timed_out)

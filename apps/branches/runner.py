@@ -237,13 +237,24 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
     if not commands:
         return
 
+    recorded_group: list[int] = []
+
     def tick(pgid: int) -> bool:
-        jobs.Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid)
+        # Every half second: the page sees new lines soon, the reaper sees a live worker.
+        if not recorded_group:
+            Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid)
+            recorded_group.append(pgid)
         ctx.log.flush()
         return jobs.job_heartbeat(ctx.job.pk) == S.CANCELLING
 
     result = run_script(
-        script, cwd=ctx.workspace.project, env=ctx.env, on_output=ctx.log.write, on_tick=tick, deadline=ctx.deadline
+        script,
+        cwd=ctx.workspace.project,
+        env=ctx.env,
+        on_output=ctx.log.write,
+        on_tick=tick,
+        deadline=ctx.deadline,
+        tick_seconds=0.5,
     )
     ctx.log.flush(final=True)
     if result.cancelled:

@@ -1,0 +1,589 @@
+"""Builds end to end on a real Celery worker, real git repositories and real processes.
+
+The worker is a separate process sharing the test database (see `live_worker` in
+conftest.py); jobs started here are queued to it on the configured broker. Each test
+polls the database for the outcome, the way the job page does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.db import connection
+from django.test import Client
+
+from apps.branches import jobs, services
+from apps.branches.models import App, Branch, Job, JobStep, LogChunk
+from apps.branches.outputs import parse_outputs
+from apps.branches.process import run_script
+from apps.branches.webhooks import webhook_create
+from console.aws import aws_credentials, clear_client_cache
+from console.celery import app as celery_app
+from console.emulator import Emulator
+from console.worker_process import database_url, start_worker, stop_worker
+
+pytestmark = pytest.mark.worker
+
+ROOT = Path(__file__).resolve().parents[1]
+S = Job.Status
+SHA = re.compile(r"[0-9a-f]{40}")
+
+
+# --- a private broker ------------------------------------------------------------------
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def wait_for[T](predicate: Callable[[], T], timeout: float, interval: float = 0.2, message: str = "") -> T:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout} s: {message or predicate}")
+        time.sleep(interval)
+
+
+def build_spec(**sections: Any) -> str:
+    """An amplify.yml; dumped from Python so the shell commands need no YAML quoting."""
+    return yaml.safe_dump({"version": 1, **sections}, sort_keys=False, width=10_000)
+
+
+def head_sha(repo: Path, branch: str = "main") -> str:
+    sha = subprocess.run(
+        ["git", "rev-parse", f"refs/heads/{branch}"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert SHA.fullmatch(sha), sha
+    return sha
+
+
+def new_app(make_repo: Callable[..., Path], spec: str, name: str = "Shop") -> tuple[App, Branch, Path]:
+    repo = make_repo(("main",), {"amplify.yml": spec, "README.md": "shop\n"})
+    app = services.app_create(actor=None, name=name, repository=str(repo), production_branch="main")
+    return app, app.branches.get(name="main"), repo
+
+
+def start_job(branch: Branch) -> Job:
+    return jobs.job_start(branch=branch, job_type=Job.Type.MANUAL, triggered_by="pytest")
+
+
+def log_text(job: Job) -> str:
+    return "".join(LogChunk.objects.filter(job=job).order_by("seq").values_list("text", flat=True))
+
+
+def ended(job: Job, timeout: float) -> Job:
+    def check() -> bool:
+        job.refresh_from_db()
+        return job.status in Job.ENDED
+
+    wait_for(check, timeout, message=f"job #{job.job_id} to end (status {job.status})")
+    return job
+
+
+def step_statuses(job: Job) -> dict[str, str]:
+    return dict(JobStep.objects.filter(job=job).values_list("name", "status"))
+
+
+def pid_gone(pid: int) -> bool:
+    """True if no such process, or only its zombie is left (it runs nothing any more)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def read_pids(path: Path) -> list[int]:
+    if not path.exists():
+        return []
+    return [int(word) for word in path.read_text().split() if word.isdigit()]
+
+
+def spawner(pids: Path) -> str:
+    """A command whose children and grandchildren sleep for 5 minutes; 4 pids go to `pids`
+    (the child shell, its sleep, the grandchild shell, its sleep)."""
+    assert re.fullmatch(r"[\w/.-]+", str(pids)), pids
+    inner = f'bash -c "echo \\$\\$ >> {pids}; sleep 300 & echo \\$! >> {pids}; wait"'
+    return f"bash -c 'echo $$ >> {pids}; sleep 300 & echo $! >> {pids}; {inner} & wait'"
+
+
+def kill_leftovers(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+# --- 1. a full build: backend outputs, frontend artifacts, hosting ------------------------
+
+OUTPUTS = {
+    "version": "1.4",
+    "data": {
+        "aws_region": "us-east-1",
+        "url": "https://abcdefghijklmnopqrstuvwxyz.appsync-api.us-east-1.amazonaws.com/graphql",
+        "api_key": "da2-fakeapikey00000000000000",
+        "default_authorization_type": "API_KEY",
+        "authorization_types": ["AWS_IAM"],
+    },
+    "storage": {
+        "aws_region": "us-east-1",
+        "bucket_name": "shop-uploads-1234",
+        "buckets": [{"name": "uploads", "bucket_name": "shop-uploads-1234", "aws_region": "us-east-1"}],
+    },
+}
+INDEX_HTML = "<!doctype html><html><head><link rel=stylesheet href=app.css></head><body><h1>Shop</h1></body></html>"
+APP_CSS = "body { color: #c00; }\n"
+
+
+def test_a_build_succeeds_captures_outputs_and_serves_its_files(
+    live_worker: subprocess.Popen[str], worker_output: deque[str], make_repo: Callable[..., Path]
+) -> None:
+    assert parse_outputs(json.dumps(OUTPUTS)) == OUTPUTS
+    spec = build_spec(
+        backend={
+            "phases": {
+                "preBuild": {"commands": ["echo backend-prebuild-marker"]},
+                "build": {
+                    "commands": [
+                        "echo backend-build-marker",
+                        f"printf '%s' '{json.dumps(OUTPUTS)}' > amplify_outputs.json",
+                    ]
+                },
+            }
+        },
+        frontend={
+            "phases": {
+                "preBuild": {"commands": ["echo frontend-prebuild-marker"]},
+                "build": {
+                    "commands": [
+                        "echo frontend-build-marker",
+                        "mkdir -p dist",
+                        f"printf '%s' '{INDEX_HTML}' > dist/index.html",
+                        "printf 'body { color: #c00; }\\n' > dist/app.css",
+                    ]
+                },
+                "postBuild": {"commands": ['echo "frontend-postbuild-marker on $AWS_BRANCH"']},
+            },
+            "artifacts": {"baseDirectory": "dist", "files": ["**/*"]},
+        },
+    )
+    app, branch, repo = new_app(make_repo, spec)
+    sha = head_sha(repo)
+
+    job = ended(start_job(branch), 90)
+
+    log = log_text(job)
+    assert job.status == S.SUCCEED, f"{job.status}: {job.status_reason}\n{log}\n{''.join(worker_output)}"
+    assert job.commit_id == sha
+    assert job.commit_message == "first"
+    assert step_statuses(job) == {"BUILD": S.SUCCEED, "DEPLOY": S.SUCCEED, "VERIFY": S.SUCCEED}
+    assert job.started_at is not None
+    assert job.ended_at is not None
+    assert job.started_at <= job.ended_at
+    for line in (
+        "## Starting phase: backend preBuild",
+        "backend-prebuild-marker",
+        "## Starting phase: backend build",
+        "backend-build-marker",
+        "## Captured amplify_outputs.json (version 1.4)",
+        "## Starting phase: frontend preBuild",
+        "frontend-prebuild-marker",
+        "frontend-build-marker",
+        "## Starting phase: frontend postBuild",
+        "frontend-postbuild-marker on main",
+        f"## Commit {sha}",
+    ):
+        assert line in log, f"{line!r} missing from the log:\n{log}"
+    assert log.index("backend-build-marker") < log.index("frontend-prebuild-marker") < log.index("frontend-postbuild-marker")
+
+    branch.refresh_from_db()
+    assert branch.backend_outputs == OUTPUTS
+    assert branch.backend_outputs_job_id == job.pk
+    assert branch.live_deployment is not None
+    assert branch.live_deployment.job_id == job.pk
+
+    host = f"main.{app.app_id}.localhost:8000"
+    page = Client().get("/", HTTP_HOST=host)
+    assert page.status_code == 200
+    assert page.content == INDEX_HTML.encode()
+    assert page["Content-Type"] == "text/html; charset=utf-8"
+    css = Client().get("/app.css", HTTP_HOST=host)
+    assert css.status_code == 200
+    assert css.content == APP_CSS.encode()
+    assert css["Content-Type"] == "text/css; charset=utf-8"
+    assert Client().get("/missing.js", HTTP_HOST=host).status_code == 404
+
+
+# --- 2. failures: a failing command, an invalid spec ------------------------------------
+
+
+def test_a_failing_command_and_an_invalid_spec_fail_the_job(
+    live_worker: subprocess.Popen[str], worker_output: deque[str], make_repo: Callable[..., Path]
+) -> None:
+    failing = build_spec(
+        frontend={
+            "phases": {
+                "preBuild": {"commands": ["echo before-failure-marker", "exit 3", "echo after-failure-marker"]},
+                "build": {"commands": ["echo build-never-marker"]},
+            },
+            "artifacts": {"baseDirectory": "dist", "files": ["**/*"]},
+        }
+    )
+    invalid = "version: 1\nfrontend:\n  phases:\n    biuld:\n      commands:\n        - echo spec-never-marker\n"
+    _, failing_branch, _ = new_app(make_repo, failing, "Failing")
+    _, invalid_branch, _ = new_app(make_repo, invalid, "Invalid")
+    failing_job, invalid_job = start_job(failing_branch), start_job(invalid_branch)
+
+    ended(failing_job, 90)
+    log = log_text(failing_job)
+    assert failing_job.status == S.FAILED, f"{failing_job.status}: {failing_job.status_reason}\n{''.join(worker_output)}"
+    assert failing_job.exit_code == 3
+    assert failing_job.failed_command == "exit 3"
+    assert failing_job.status_reason == "Command failed with exit code 3: exit 3"
+    assert "before-failure-marker" in log
+    assert "# Executing command: exit 3" in log
+    assert "after-failure-marker" not in log
+    assert "build-never-marker" not in log
+    assert step_statuses(failing_job)["BUILD"] == S.FAILED
+    failing_branch.refresh_from_db()
+    assert failing_branch.live_deployment is None
+
+    ended(invalid_job, 90)
+    assert invalid_job.status == S.FAILED
+    assert "biuld" in invalid_job.status_reason, invalid_job.status_reason
+    assert "unknown key" in invalid_job.status_reason
+    assert "spec-never-marker" not in log_text(invalid_job)
+    assert "biuld" in log_text(invalid_job)
+
+
+# --- 3. cancel and timeout end every process of the build --------------------------------
+
+
+def test_cancel_stops_a_running_build_and_all_its_descendants(
+    live_worker: subprocess.Popen[str], worker_output: deque[str], make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    pids_file = tmp_path / "cancel-pids"
+    spec = build_spec(frontend={"phases": {"build": {"commands": ["echo cancel-me-marker", spawner(pids_file)]}}})
+    _, branch, _ = new_app(make_repo, spec)
+    job = start_job(branch)
+    pids: list[int] = []
+    try:
+
+        def running_with_children() -> bool:
+            job.refresh_from_db()
+            assert job.status not in Job.ENDED, f"{job.status}: {job.status_reason}\n{''.join(worker_output)}"
+            return job.status == S.RUNNING and len(read_pids(pids_file)) == 4
+
+        wait_for(running_with_children, 90, message="the build to run with its 4 sleeping descendants")
+        pids = read_pids(pids_file)
+        wait_for(lambda: Job.objects.filter(pk=job.pk, process_group__isnull=False).exists(), 10)
+        job.refresh_from_db()
+        shell = job.process_group
+        assert shell is not None
+        assert not any(pid_gone(pid) for pid in [shell, *pids])
+
+        cancelled_at = time.monotonic()
+        assert jobs.job_cancel(job=job, actor=None).status == S.CANCELLING
+        ended(job, 15)
+        assert job.status == S.CANCELLED, job.status_reason
+        assert time.monotonic() - cancelled_at < 15
+        assert job.status_reason == "Cancelled: every process of the build was stopped."
+        assert step_statuses(job)["BUILD"] == S.CANCELLED
+        assert "cancel-me-marker" in log_text(job)
+        alive = [pid for pid in [shell, *pids] if not pid_gone(pid)]
+        assert not alive, f"still running after the cancel: {alive}"
+    finally:
+        kill_leftovers(pids)
+
+
+def _script(tmp_path: Path, command: str) -> Path:
+    script = tmp_path / "phase.sh"
+    script.write_text(f"set -e\necho started\n{command}\necho never-reached\n")
+    return script
+
+
+def test_run_script_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    pids_file = tmp_path / "timeout-pids"
+    output: list[str] = []
+    started = time.monotonic()
+    result = run_script(
+        _script(tmp_path, spawner(pids_file)),
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        on_output=output.append,
+        on_tick=lambda pgid: False,
+        deadline=started + 2,
+    )
+    pids = read_pids(pids_file)
+    try:
+        assert result.timed_out
+        assert not result.cancelled
+        assert result.exit_code != 0
+        # 2 s to the deadline, then kill_group. (It always sits out its 5 s grace: the shell,
+        # dead but not yet reaped by run_script, keeps `killpg(pgid, 0)` succeeding.)
+        assert time.monotonic() - started < 10
+        assert len(pids) == 4, pids
+        assert all(pid_gone(pid) for pid in pids), [pid for pid in pids if not pid_gone(pid)]
+        assert "started\n" in output
+        assert "never-reached\n" not in output
+    finally:
+        kill_leftovers(pids)
+
+
+def test_run_script_cancel_through_on_tick_kills_the_whole_process_group(tmp_path: Path) -> None:
+    pids_file = tmp_path / "tick-pids"
+    groups: list[int] = []
+
+    def tick(pgid: int) -> bool:
+        groups.append(pgid)
+        return len(read_pids(pids_file)) == 4
+
+    result = run_script(
+        _script(tmp_path, spawner(pids_file)),
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        on_output=lambda text: None,
+        on_tick=tick,
+        deadline=time.monotonic() + 60,
+        tick_seconds=0.2,
+    )
+    pids = read_pids(pids_file)
+    try:
+        assert result.cancelled
+        assert not result.timed_out
+        assert len(pids) == 4, pids
+        assert len(set(groups)) == 1
+        assert all(pid_gone(pid) for pid in [groups[0], *pids]), [pid for pid in pids if not pid_gone(pid)]
+    finally:
+        kill_leftovers(pids)
+
+
+# --- 4. a worker killed mid-build: the reaper fails the job, the queue goes on ------------
+
+
+def _start_worker(emulator: Emulator, output: Path, *options: str) -> subprocess.Popen[bytes]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "console.settings_test",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "AWS_ENDPOINT_URL": emulator.endpoint_url,
+        "BUILD_HEARTBEAT_TIMEOUT_SECONDS": "4",
+        "BUILD_REAPER_INTERVAL_SECONDS": "2",
+    }
+    with output.open("wb") as sink:
+        return start_worker(env, *options, name=output.stem, stdout=sink)
+
+
+@pytest.fixture
+def reaper_workers(transactional_db: None, emulator: Emulator, settings: Any) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Workers the test starts itself (stopped at the end), with a 4 s heartbeat timeout."""
+    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
+    settings.BUILD_HEARTBEAT_TIMEOUT_SECONDS = 4
+    clear_client_cache()
+    started: list[subprocess.Popen[bytes]] = []
+    celery_app.conf.task_always_eager = False
+    try:
+        yield started
+    finally:
+        celery_app.conf.task_always_eager = True
+        for process in started:
+            stop_worker(process)
+        clear_client_cache()
+
+
+def test_a_killed_worker_s_job_is_reaped_and_the_next_job_runs(
+    reaper_workers: list[subprocess.Popen[bytes]], emulator: Emulator, make_repo: Callable[..., Path], tmp_path: Path
+) -> None:
+    pids_file = tmp_path / "killed-pids"
+    long_or_quick = (
+        f'if [ "$AWS_JOB_ID" = 0000000001 ]; then sleep 300 & echo $$ $! > {pids_file}; wait; else echo quick-build-marker; fi'
+    )
+    spec = build_spec(frontend={"phases": {"build": {"commands": ["echo killed-build-marker", long_or_quick]}}})
+    _, branch, repo = new_app(make_repo, spec)
+    logs = {name: tmp_path / f"{name}.log" for name in ("worker1", "worker2")}
+
+    def worker_logs() -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in logs.values() if p.exists())
+
+    worker1 = _start_worker(emulator, logs["worker1"], "--pool", "solo")
+    reaper_workers.append(worker1)
+    first = start_job(branch)
+    shell = child = 0
+    try:
+
+        def first_running() -> bool:
+            first.refresh_from_db()
+            assert first.status not in Job.ENDED, f"{first.status}: {first.status_reason}\n{worker_logs()}"
+            assert worker1.poll() is None, worker_logs()
+            return first.status == S.RUNNING and len(read_pids(pids_file)) == 2
+
+        wait_for(first_running, 90, message="the long build to run")
+        shell, child = read_pids(pids_file)
+        assert first.worker.endswith(f":{worker1.pid}"), first.worker
+        second = start_job(branch)
+
+        os.kill(worker1.pid, signal.SIGKILL)
+        worker1.wait(timeout=10)
+        killed_at = time.monotonic()
+        worker2 = _start_worker(
+            emulator, logs["worker2"], "--pool", "prefork", "--concurrency", "2", "-B", "--schedule", str(tmp_path / "beat")
+        )
+        reaper_workers.append(worker2)
+
+        ended(first, 20)
+        assert first.status == S.FAILED, f"{first.status}: {first.status_reason}\n{worker_logs()}"
+        assert time.monotonic() - killed_at < 20
+        assert "stopped" in first.status_reason, first.status_reason
+        assert f":{worker1.pid})" in first.status_reason, first.status_reason
+        assert "heartbeat" in first.status_reason
+        assert step_statuses(first)["BUILD"] == S.FAILED
+
+        ended(second, 60)
+        assert second.status == S.SUCCEED, f"{second.status}: {second.status_reason}\n{worker_logs()}"
+        assert first.ended_at is not None
+        assert second.started_at is not None
+        assert second.started_at >= first.ended_at
+        assert second.commit_id == head_sha(repo)
+        assert "quick-build-marker" in log_text(second)
+        assert worker2.poll() is None
+
+        # The build shell had PR_SET_PDEATHSIG: the kernel killed it with the worker.
+        wait_for(lambda: pid_gone(shell), 5, message=f"the killed worker's build shell {shell} to end")
+        # Its child lived on in the build's process group until the reaper, on this
+        # machine, killed that group.
+        wait_for(lambda: pid_gone(child), 5, message=f"the orphaned build child {child} to be killed by the reaper")
+    finally:
+        kill_leftovers([p for p in (shell, child) if p])
+
+
+# --- 5. many webhook calls at once: every one becomes a job, run one at a time in order --
+
+
+def _post(url: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_fifty_concurrent_webhook_calls_make_fifty_jobs_run_in_order(
+    live_worker: subprocess.Popen[str],
+    worker_output: deque[str],
+    live_server: Any,
+    settings: Any,
+    make_repo: Callable[..., Path],
+) -> None:
+    settings.WEBHOOK_RATE_LIMIT_PER_MINUTE = 1000  # the rate counter lives in the shared cache
+    # Django's test server listens with a backlog of 10 (WSGIServer.request_queue_size):
+    # of 50 simultaneous connections about half are reset before Django sees them. The
+    # console runs under gunicorn (backlog 2048); give the test server a real backlog.
+    live_server.thread.httpd.socket.listen(128)
+    spec = build_spec(
+        frontend={
+            "phases": {"build": {"commands": ["mkdir -p out && echo hook-build-marker > out/index.html"]}},
+            "artifacts": {"baseDirectory": "out", "files": ["**/*"]},
+        }
+    )
+    _, branch, repo = new_app(make_repo, spec)
+    sha = head_sha(repo)
+    webhook = webhook_create(actor=None, branch=branch, name="ci")
+    base = f"{live_server.url}/webhooks"
+    url = f"{base}?id={webhook.webhook_id}&token={webhook.token}&operation=startbuild"
+
+    assert _post(f"{base}?id={webhook.webhook_id}&token=wrong-{webhook.token}&operation=startbuild")[0] == 403
+    assert _post(f"{base}?id={webhook.webhook_id}&operation=startbuild")[0] == 403
+    assert _post(f"{base}?id=no-such-webhook&token={webhook.token}&operation=startbuild")[0] == 403
+    assert _post(f"{base}?id={webhook.webhook_id}&token={webhook.token}&operation=deletebranch")[0] == 400
+    assert _post(f"{base}?id={webhook.webhook_id}&token={webhook.token}")[0] == 400
+    assert not Job.objects.filter(branch=branch).exists()
+
+    barrier = threading.Barrier(50)
+
+    def call(_: int) -> tuple[int, dict[str, Any]]:
+        barrier.wait(timeout=30)
+        return _post(url)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(call, range(50)))
+    assert [status for status, _ in answers] == [202] * 50, answers
+    summaries = [body["jobSummary"] for _, body in answers]
+    assert sorted(int(s["jobId"]) for s in summaries) == list(range(1, 51))
+    assert {s["jobType"] for s in summaries} == {"WEB_HOOK"}
+    assert {s["commitId"] for s in summaries} == {sha}
+
+    def all_ended() -> bool:
+        return Job.objects.filter(branch=branch).exclude(status__in=Job.ENDED).count() == 0
+
+    wait_for(all_ended, 180, interval=1, message="the 50 webhook jobs to end")
+    built = list(Job.objects.filter(branch=branch).order_by("job_id"))
+    assert [j.job_id for j in built] == list(range(1, 51))
+    assert {j.job_type for j in built} == {Job.Type.WEB_HOOK}
+    failed = [(j.job_id, j.status, j.status_reason) for j in built if j.status != S.SUCCEED]
+    assert not failed, f"{failed}\n{''.join(worker_output)}"
+    assert {j.commit_id for j in built} == {sha}
+    for previous, current in itertools.pairwise(built):
+        assert previous.ended_at is not None
+        assert current.started_at is not None
+        assert current.started_at >= previous.ended_at, f"#{current.job_id} started before #{previous.job_id} ended"
+    branch.refresh_from_db()
+    assert branch.live_deployment is not None
+    assert branch.live_deployment.job_id == built[-1].pk
+    assert Job.objects.filter(branch=branch).count() == 50
+
+
+# --- 6. secrets printed by a build are masked in the stored log -------------------------
+
+
+def test_the_console_s_secret_key_printed_by_a_build_is_masked(
+    live_worker: subprocess.Popen[str], worker_output: deque[str], emulator: Emulator, make_repo: Callable[..., Path]
+) -> None:
+    secret = aws_credentials().secret_key
+    assert secret == "testing"
+    spec = build_spec(
+        frontend={
+            "phases": {
+                "build": {
+                    "commands": [
+                        'echo "key=$AWS_SECRET_ACCESS_KEY"',
+                        'echo "length=${#AWS_SECRET_ACCESS_KEY}"',
+                        'echo "endpoint=$AWS_ENDPOINT_URL"',
+                    ]
+                }
+            }
+        }
+    )
+    _, branch, _ = new_app(make_repo, spec)
+    job = ended(start_job(branch), 90)
+    log = log_text(job)
+    assert job.status == S.SUCCEED, f"{job.status}: {job.status_reason}\n{log}\n{''.join(worker_output)}"
+    assert "key=********" in log
+    assert f"key={secret}" not in log
+    assert secret not in log
+    assert f"length={len(secret)}" in log  # the build did get the real value
+    assert f"endpoint={emulator.endpoint_url}" in log
