@@ -61,10 +61,13 @@ class Command(BaseCommand):
                     self.stdout.write(line)
             celery = [sys.executable, "-m", "celery", "-A", "console"]
             beat_schedule = str(settings.VAR_DIR / "celerybeat-schedule")
+            web_command = [sys.executable, "-m", "gunicorn", "console.wsgi", "--bind", f"127.0.0.1:{port}"]
+            web_command += ["--workers", "2", "--threads", "4", "--access-logfile", "-"]
             for name, command in (
                 ("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "worker@%h"]),
                 ("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
-                ("web", [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]),
+                # gunicorn, not runserver: its listen backlog survives bursts of webhook calls.
+                ("web", web_command),
             ):
                 children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
             self._banner(port, password, emulator)
