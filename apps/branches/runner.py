@@ -260,9 +260,8 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
     if result.cancelled:
         raise BuildFailed("Cancelled: every process of the build was stopped.", status=S.CANCELLED)
     if result.timed_out:
-        raise BuildFailed(
-            f"Timed out after {ctx.timeout // 60} minutes (_BUILD_TIMEOUT): every process of the build was stopped."
-        )
+        limit = f"{ctx.timeout // 60} minutes" if ctx.timeout >= 60 else f"{ctx.timeout} s"
+        raise BuildFailed(f"Timed out after {limit} (_BUILD_TIMEOUT): every process of the build was stopped.")
     if result.exit_code != 0:
         marker = status_file.read_text().strip() if status_file.exists() else ""
         command = commands[int(marker)] if marker.isdigit() and int(marker) < len(commands) else ""

@@ -297,3 +297,23 @@ def _user() -> Any:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get_or_create(username="runner-test")[0]
+
+
+def test_a_build_past_its_timeout_fails_and_says_so(
+    db: None, make_repo: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # _BUILD_TIMEOUT counts in minutes; the runner's deadline is shortened to keep the test fast.
+    monkeypatch.setattr("apps.branches.runner.build_timeout_seconds", lambda env: 1)
+    job = build(make_app(make_repo, one_command("sleep 30 & sleep 30; echo never")))
+    assert job.status == Job.Status.FAILED
+    assert job.status_reason == "Timed out after 1 s (_BUILD_TIMEOUT): every process of the build was stopped."
+    assert "never" not in log_of(job).replace("echo never", "")
+
+
+def test_build_timeout_comes_from_the_apps_build_timeout_variable(settings: Any) -> None:
+    from apps.branches.buildenv import build_timeout_seconds
+
+    assert build_timeout_seconds({}) == settings.BUILD_TIMEOUT_MINUTES * 60
+    assert build_timeout_seconds({"_BUILD_TIMEOUT": "45"}) == 45 * 60
+    assert build_timeout_seconds({"_BUILD_TIMEOUT": "soon"}) == settings.BUILD_TIMEOUT_MINUTES * 60
+    assert build_timeout_seconds({"_BUILD_TIMEOUT": "9999"}) == 480 * 60
