@@ -52,14 +52,6 @@ SPEC = 'version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n        -
 # The run's own Celery queue and cache key prefix: workers of tests running at the same
 # time on the same Redis must not take this run's tasks, nor this run's worker theirs.
 ISOLATION = f"bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-# Prepended to the worker's and web server's `python -c`: the same code, only the names change.
-BOOT = (
-    "import os, sys\n"
-    "from django.conf import settings\n"
-    "settings.CACHES['default']['KEY_PREFIX'] = os.environ['BENCH_ISOLATION']\n"
-    "from console.celery import app\n"
-    "app.conf.task_default_queue = os.environ['BENCH_ISOLATION']\n"
-)
 GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}
 
 
@@ -84,26 +76,24 @@ def configure_environment(tmp: Path) -> None:
             "CONSOLE_VAR_DIR": str(tmp / "var"),
             "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
             "CELERY_TASK_ALWAYS_EAGER": "0",
+            "CELERY_QUEUE": ISOLATION,
+            "CACHE_KEY_PREFIX": ISOLATION,
             "DEBUG": "0",
         }
     )
 
 
 def start_worker(tmp: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = (tmp / "worker.log").open("wb")
-    # `celery -A console worker ...` on the run's own queue.
-    command = [sys.executable, "-c", BOOT + "app.worker_main(sys.argv[1:])", "worker", "--queues", ISOLATION]
-    command += ["--pool", "prefork", "--concurrency", "2", "--loglevel", "INFO", "--hostname", f"{ISOLATION}@%h"]
-    command += ["--without-heartbeat", "--without-mingle", "--without-gossip"]
-    return subprocess.Popen(command, cwd=ROOT, env={**env, "BENCH_ISOLATION": ISOLATION}, stdout=log, stderr=subprocess.STDOUT)
+    from console.worker_process import start_worker as start_celery_worker
+
+    with (tmp / "worker.log").open("wb") as log:
+        return start_celery_worker(env, "--pool", "prefork", "--concurrency", "2", name=ISOLATION, stdout=log)
 
 
 def start_web(tmp: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     log = (tmp / "web.log").open("wb")
-    # `gunicorn console.wsgi ...` publishing to the run's own queue.
-    boot = BOOT + "from gunicorn.app.wsgiapp import run\nsys.argv[0] = 'gunicorn'\nsys.exit(run())"
-    command = [sys.executable, "-c", boot, "console.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-    env = {**env, "BENCH_ISOLATION": ISOLATION}
+    # Publishes to the run's own queue: CELERY_QUEUE is in `env`.
+    command = [sys.executable, "-m", "gunicorn", "console.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -118,13 +108,9 @@ def start_web(tmp: Path, env: dict[str, str], port: int) -> subprocess.Popen[byt
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    from console.worker_process import stop_worker
+
+    stop_worker(process)
 
 
 def process_tree(pid: int) -> list[int]:
