@@ -124,13 +124,14 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}}
@@ -173,9 +174,16 @@ BUILD_ARTIFACT_MAX_BYTES = env_int("BUILD_ARTIFACT_MAX_BYTES", 200 * 1024 * 1024
 BUILD_CACHE_MAX_BYTES = env_int("BUILD_CACHE_MAX_BYTES", 100 * 1024 * 1024, minimum=0)
 WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("WEBHOOK_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 
+# --- Git integration.
+GIT_POLL_INTERVAL_SECONDS = env_float("GIT_POLL_INTERVAL_SECONDS", 60.0, minimum=5.0)
+TEARDOWN_JOB_WAIT_SECONDS = env_int("TEARDOWN_JOB_WAIT_SECONDS", 60, minimum=1)
+TEARDOWN_STACK_WAIT_SECONDS = env_int("TEARDOWN_STACK_WAIT_SECONDS", 1800, minimum=1)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
     "reap-stale-jobs": {"task": "apps.branches.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},
+    "poll-repositories": {"task": "apps.branches.tasks.poll_repositories", "schedule": GIT_POLL_INTERVAL_SECONDS},
+    "sweep-preview-stacks": {"task": "apps.branches.tasks.sweep_preview_stacks", "schedule": 15 * 60.0},
 }
 
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from apps.branches import jobs, services
-from apps.branches.models import App, Deployment, EnvironmentVariable, Job, Webhook
+from apps.branches.models import App, Deployment, EnvironmentVariable, Job, Teardown, Webhook
 from apps.branches.webhooks import webhook_create
 from console.models import AuditEvent
 
@@ -30,9 +30,11 @@ READ_ONLY = {
     "job_log_download",
     "hosted_site",
     "hosted_site_path",
+    "pattern_preview",
+    "previews",
 }
 # Authenticated by its own token, not by a session (tests in test_webhooks.py).
-TOKEN_AUTHENTICATED = {"webhook_trigger"}
+TOKEN_AUTHENTICATED = {"webhook_trigger", "github_hook", "gitlab_hook"}
 # Views an operator may use; every other mutating view is for admins only.
 OPERATOR_ALLOWED = {"job_start", "job_cancel", "job_retry", "job_redeploy"}
 
@@ -56,6 +58,10 @@ MUTATING: dict[str, tuple[str, dict[str, str]]] = {
     "job_redeploy": ("/apps/{app}/branches/main/jobs/{good_job}/redeploy/", {}),
     "webhook_add": ("/apps/{app}/branches/main/webhooks/", {"name": "CMS"}),
     "webhook_remove": ("/apps/{app}/branches/main/webhooks/{webhook}/delete/", {}),
+    "git_settings": ("/apps/{app}/git/", {"auto_detect_stage": "BETA", "auto_disconnect": "on"}),
+    "rotate_webhook_secret": ("/apps/{app}/git/rotate-secret/", {}),
+    "teardown_retry": ("/apps/{app}/teardowns/{teardown}/retry/", {}),
+    "branch_previews": ("/apps/{app}/branches/main/previews/", {"pr_previews_enabled": "on"}),
 }
 
 
@@ -90,6 +96,7 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
     Job.objects.filter(pk=good.pk).update(status=Job.Status.SUCCEED)
     Deployment.objects.create(branch=main, job=good)
     webhook = webhook_create(actor=None, branch=main, name="Existing")
+    teardown = Teardown.objects.create(app=app, kind=Teardown.Kind.PREVIEW, branch_name="pr-9", stack_name="x", status="FAILED")
     return {
         "app": app,
         "var": variable,
@@ -98,6 +105,7 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
         "failed_job": failed.job_id,
         "good_job": good.job_id,
         "webhook": webhook.webhook_id,
+        "teardown": teardown.pk,
     }
 
 
@@ -108,6 +116,7 @@ def snapshot() -> tuple[Any, ...]:
         list(EnvironmentVariable.objects.values()),
         list(Job.objects.values()),
         list(Webhook.objects.values()),
+        list(Teardown.objects.values()),
     )
 
 
@@ -188,6 +197,8 @@ def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world:
         "job_detail": [app_id, "main", world["job"]],
         "job_log": [app_id, "main", world["job"]],
         "job_log_download": [app_id, "main", world["job"]],
+        "pattern_preview": [app_id],
+        "previews": [app_id],
     }.get(name, [app_id])
     response = outsider_client.get(reverse(name, args=args))
     assert response.status_code == 302

@@ -52,6 +52,10 @@ def build_environment(job: Job, spec_variables: dict[str, Any]) -> tuple[dict[st
             "AWS_JOB_ID": job.padded_id,
         }
     )
+    if branch.pull_request_number:
+        env["AWS_PULL_REQUEST_ID"] = str(branch.pull_request_number)
+        env["AWS_PULL_REQUEST_SOURCE_BRANCH"] = branch.pr_source_branch
+        env["AWS_PULL_REQUEST_DESTINATION_BRANCH"] = branch.pr_destination_branch
     secrets = [value for key, value in aws.items() if key in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
     return env, secrets
 

@@ -83,3 +83,54 @@ class EnvVarForm(forms.Form):
     def __init__(self, *args: Any, app: App, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["branch"].queryset = app.branches.all()  # type: ignore[attr-defined]
+
+
+class GitSettingsForm(forms.Form):
+    auto_detect_branches = forms.BooleanField(required=False, label="Connect new branches that match the patterns")
+    auto_detect_patterns = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Branch patterns",
+        help_text=(
+            "Comma-separated globs: * stays within one path segment, ** crosses /, !pattern excludes. "
+            "Example: feature/*, dev, !feature/wip-*"
+        ),
+    )
+    auto_detect_stage = forms.ChoiceField(choices=Branch.Stage.choices, label="Stage of detected branches")
+    auto_disconnect = forms.BooleanField(required=False, label="Disconnect branches deleted in git")
+    delete_backend_on_disconnect = forms.BooleanField(required=False, label="Also delete their backend stacks")
+    pr_build_drafts = forms.BooleanField(required=False, label="Build previews of draft pull requests")
+    pr_build_forks = forms.BooleanField(
+        required=False, label="Build previews of pull requests from forks (untrusted code: it must not see secrets)"
+    )
+
+    def clean_auto_detect_patterns(self) -> str:
+        from apps.branches.patterns import PatternError, parse_patterns
+
+        text = str(self.cleaned_data["auto_detect_patterns"])
+        try:
+            parse_patterns(text)
+        except PatternError as error:
+            raise ValidationError(str(error)) from None
+        return text
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("auto_detect_branches") and not str(data.get("auto_detect_patterns", "")).strip():
+            self.add_error("auto_detect_patterns", "Give at least one pattern, e.g. feature/*, or turn auto-detection off.")
+        return data
+
+
+class PreviewSettingsForm(forms.Form):
+    pr_previews_enabled = forms.BooleanField(required=False, label="Preview pull requests that target this branch")
+    pr_shared_backend = forms.ModelChoiceField(
+        queryset=Branch.objects.none(),
+        required=False,
+        empty_label="A new backend for each pull request",
+        label="Backend of previews",
+    )
+
+    def __init__(self, *args: Any, branch: Branch, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pr_shared_backend"].queryset = branch.app.branches.filter(pull_request_number__isnull=True)  # type: ignore[attr-defined]
+        self.fields["pr_shared_backend"].label_from_instance = lambda b: f"Share the backend of {b.name}"  # type: ignore[attr-defined]

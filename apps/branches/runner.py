@@ -3,6 +3,7 @@ the artifacts, switch hosting. Called by the Celery task with a job id."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shlex
 import shutil
@@ -117,7 +118,10 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     deadline = time.monotonic() + timeout
     _restore_cache(branch, workspace, log)
     ctx = _PhaseContext(job=job, log=log, workspace=workspace, env=env, deadline=deadline, timeout=timeout)
-    if "backend" in section:
+    shared = branch.pr_shared_backend if branch.pull_request_number else None
+    if shared is not None:
+        _use_shared_backend(shared, workspace, log)
+    elif "backend" in section:
         _run_phases(ctx, "backend", section["backend"])
         _capture_outputs(job, workspace, log)
     if "frontend" in section:
@@ -129,23 +133,37 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     _deploy(job, section, workspace, log)
 
 
+# Where git hosts keep a pull request's head, for PRs from forks.
+_PR_REFS = ("refs/pull/{n}/head", "refs/merge-requests/{n}/head")
+
+
 def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
     branch = job.branch
+    # A preview branch (pr-N) does not exist in git: clone the pull request's source branch.
+    ref = branch.pr_source_branch if branch.pull_request_number else branch.name
     try:
-        run_git(
-            [
-                "clone",
-                "--quiet",
-                "--no-tags",
-                "--single-branch",
-                "--branch",
-                branch.name,
-                "--",
-                branch.app.repository,
-                str(workspace.source),
-            ],
-            timeout=600,
-        )
+        clone = [
+            "clone",
+            "--quiet",
+            "--no-tags",
+            "--single-branch",
+            "--branch",
+            ref,
+            "--",
+            branch.app.repository,
+            str(workspace.source),
+        ]
+        try:
+            run_git(clone, timeout=600)
+        except GitError:
+            if not branch.pull_request_number:
+                raise
+            # The source branch lives in a fork: take the host's pull-request ref instead.
+            run_git(
+                ["clone", "--quiet", "--no-tags", "--no-checkout", "--", branch.app.repository, str(workspace.source)],
+                timeout=600,
+            )
+            _fetch_pull_request(workspace, branch.pull_request_number)
         if job.commit_id:
             try:
                 run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
@@ -157,6 +175,17 @@ def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
         raise BuildFailed(f"Cloning the repository failed: {error}") from None
     commit_id, commit_time, message = out.split("\x00", 2)
     return {"id": commit_id.strip(), "time": parse_datetime(commit_time.strip()), "message": message.strip()}
+
+
+def _fetch_pull_request(workspace: Workspace, number: int) -> None:
+    for pattern in _PR_REFS:
+        try:
+            run_git(["fetch", "--quiet", "origin", pattern.format(n=number)], cwd=workspace.source, timeout=600)
+            run_git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], cwd=workspace.source)
+            return
+        except GitError:
+            continue
+    raise GitError(f"neither the source branch nor a pull-request ref of #{number} could be fetched")
 
 
 def _read_spec(job: Job, workspace: Workspace) -> tuple[dict[str, Any], str]:
@@ -285,6 +314,14 @@ def _capture_outputs(job: Job, workspace: Workspace, log: JobLog) -> None:
         raise BuildFailed(f"amplify_outputs.json is invalid: {'; '.join(invalid.errors[:5])}") from None
     Branch.objects.filter(pk=job.branch_id).update(backend_outputs=outputs, backend_outputs_job=job)
     log.line(f"## Captured amplify_outputs.json (version {outputs['version']}) as the branch's backend outputs")
+
+
+def _use_shared_backend(shared: Branch, workspace: Workspace, log: JobLog) -> None:
+    """A preview sharing a branch's backend skips the backend phase and gets its outputs."""
+    if not shared.backend_outputs:
+        raise BuildFailed(f"This preview shares the backend of {shared.name}, which has no captured amplify_outputs.json yet.")
+    (workspace.project / "amplify_outputs.json").write_text(json.dumps(shared.backend_outputs, indent=2))
+    log.line(f"## Backend phase skipped: this preview uses the backend of {shared.name} (its amplify_outputs.json)")
 
 
 def _restore_cache(branch: Branch, workspace: Workspace, log: JobLog) -> None:

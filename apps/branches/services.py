@@ -74,6 +74,7 @@ def app_create(
             platform=platform,
             description=description,
             package_name=package_name,
+            git_webhook_secret=secrets.token_hex(32),
         )
         if production_branch in remote:
             Branch.objects.create(
@@ -232,3 +233,39 @@ def env_var_delete(*, actor: Any, variable: EnvironmentVariable, request: HttpRe
     with transaction.atomic():
         variable.delete()
         audit_record(actor=actor, action="envvar.delete", target_type="envvar", target=target, request=request)
+
+
+def app_git_settings_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fields: Any) -> App:
+    for key, value in fields.items():
+        setattr(app, key, value)
+    with transaction.atomic():
+        app.save(update_fields=[*fields, "updated_at"])
+        audit_record(
+            actor=actor, action="app.git_settings.update", target_type="app", target=app.app_id,
+            detail=dict(fields), request=request,
+        )  # fmt: skip
+    return app
+
+
+def app_rotate_webhook_secret(*, actor: Any, app: App, request: HttpRequest | None = None) -> App:
+    with transaction.atomic():
+        app.git_webhook_secret = secrets.token_hex(32)
+        app.save(update_fields=["git_webhook_secret", "updated_at"])
+        audit_record(actor=actor, action="app.webhook_secret.rotate", target_type="app", target=app.app_id, request=request)
+    return app
+
+
+def branch_preview_settings_update(
+    *, actor: Any, branch: Branch, pr_previews_enabled: bool, pr_shared_backend: Branch | None, request: HttpRequest | None = None
+) -> Branch:
+    if pr_shared_backend is not None and pr_shared_backend.app_id != branch.app_id:
+        raise ValidationError({"pr_shared_backend": "That branch belongs to another app."})
+    with transaction.atomic():
+        branch.pr_previews_enabled, branch.pr_shared_backend = pr_previews_enabled, pr_shared_backend
+        branch.save(update_fields=["pr_previews_enabled", "pr_shared_backend", "updated_at"])
+        audit_record(
+            actor=actor, action="branch.previews.update", target_type="branch", target=f"{branch.app.app_id}/{branch.name}",
+            detail={"enabled": pr_previews_enabled, "shared_backend": pr_shared_backend.name if pr_shared_backend else None},
+            request=request,
+        )  # fmt: skip
+    return branch

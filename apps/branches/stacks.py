@@ -53,3 +53,23 @@ def describe_stack(stack_name: str) -> StackSummary | None:
         last_updated=stack.get("LastUpdatedTime") or stack.get("CreationTime"),
         outputs={o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])},
     )
+
+
+def delete_stack(stack_name: str) -> None:
+    """Ask CloudFormation to delete the stack; a missing stack is already deleted."""
+    try:
+        with aws_errors("cloudformation:DeleteStack"):
+            aws_client("cloudformation").delete_stack(StackName=stack_name)
+    except AwsNotFound:
+        return
+
+
+def stack_failure_reason(stack_name: str) -> str:
+    """CloudFormation's own words for the latest failure of the stack (from its events)."""
+    with aws_errors("cloudformation:DescribeStackEvents"):
+        pages = aws_client("cloudformation").get_paginator("describe_stack_events").paginate(StackName=stack_name)
+        for page in pages:
+            for event in page.get("StackEvents", []):
+                if event.get("ResourceStatus", "").endswith("FAILED") and event.get("ResourceStatusReason"):
+                    return f"{event.get('LogicalResourceId', '')}: {event['ResourceStatusReason']}"
+    return ""

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from apps.branches import jobs
 from apps.branches.runner import run_job
+from apps.branches.teardown import run_teardown as teardown
 
 # Long enough for the longest allowed build (8 h) plus cloning and deploying.
 _BUILD_TASK_LIMIT = 8 * 3600 + 900
@@ -30,3 +31,38 @@ def process_branch_queue(branch_pk: int) -> None:
 @shared_task(name="apps.branches.tasks.reap_stale_jobs", ignore_result=True)
 def reap_stale_jobs() -> list[int]:
     return jobs.reap_stale_jobs()
+
+
+@shared_task(name="apps.branches.tasks.run_teardown", acks_late=True, ignore_result=True, time_limit=3 * 3600)
+def run_teardown(teardown_pk: int) -> None:
+    teardown(teardown_pk)
+
+
+@shared_task(name="apps.branches.tasks.poll_repositories", ignore_result=True)
+def poll_repositories() -> int:
+    """Beat: one poll task per app, so a slow repository delays only its own app."""
+    from apps.branches.polling import apps_to_poll
+
+    app_pks = apps_to_poll()
+    for app_pk in app_pks:
+        poll_app.delay(app_pk)
+    return len(app_pks)
+
+
+@shared_task(name="apps.branches.tasks.poll_app", ignore_result=True, time_limit=600)
+def poll_app(app_pk: int) -> str:
+    from apps.branches.polling import poll_one
+
+    return poll_one(app_pk)
+
+
+@shared_task(name="apps.branches.tasks.sweep_preview_stacks", ignore_result=True)
+def sweep_preview_stacks() -> int:
+    """Beat: list preview stacks whose pull request is gone, per app (shown on its Previews page)."""
+    from apps.branches.models import App
+    from apps.branches.sweep import sweep_app
+
+    found = 0
+    for app in App.objects.all():
+        found += len(sweep_app(app))
+    return found

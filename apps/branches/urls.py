@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from apps.branches import job_views, views
+from apps.branches import git_views, hook_views, job_views, views
 
 urlpatterns = [
     path("", views.app_list, name="dashboard"),
@@ -34,6 +34,14 @@ urlpatterns = [
         name="webhook_remove",
     ),
     path("webhooks", job_views.webhook_trigger, name="webhook_trigger"),
+    path("hooks/github/<str:app_id>", hook_views.github_hook, name="github_hook"),
+    path("hooks/gitlab/<str:app_id>", hook_views.gitlab_hook, name="gitlab_hook"),
+    path("apps/<str:app_id>/git/", git_views.git_settings, name="git_settings"),
+    path("apps/<str:app_id>/git/patterns/", git_views.pattern_preview, name="pattern_preview"),
+    path("apps/<str:app_id>/git/rotate-secret/", git_views.rotate_webhook_secret, name="rotate_webhook_secret"),
+    path("apps/<str:app_id>/previews/", git_views.previews, name="previews"),
+    path("apps/<str:app_id>/teardowns/<int:pk>/retry/", git_views.teardown_retry, name="teardown_retry"),
+    path("apps/<str:app_id>/branches/<str:branch>/previews/", git_views.branch_previews, name="branch_previews"),
     path("sites/<str:app_id>/<str:branch>/", job_views.hosted_site, name="hosted_site"),
     path("sites/<str:app_id>/<str:branch>/<path:path>", job_views.hosted_site, name="hosted_site_path"),
 ]

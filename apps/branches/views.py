@@ -11,7 +11,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.branches import selectors, services
-from apps.branches.forms import AppForm, BranchConnectForm, BranchSettingsForm, BuildSpecForm, ConfirmNameForm, EnvVarForm
+from apps.branches.forms import (
+    AppForm,
+    BranchConnectForm,
+    BranchSettingsForm,
+    BuildSpecForm,
+    ConfirmNameForm,
+    EnvVarForm,
+    PreviewSettingsForm,
+)
 from apps.branches.git import GitError, list_remote_branches
 from apps.branches.stacks import describe_stack
 from apps.branches.webhooks import trigger_url
@@ -200,6 +208,10 @@ def _render_branch(
         "stack_error": stack_error,
         "region": django_settings.AWS_REGION,
         "environment": selectors.effective_environment(branch),
+        "preview_form": PreviewSettingsForm(
+            branch=branch,
+            initial={"pr_previews_enabled": branch.pr_previews_enabled, "pr_shared_backend": branch.pr_shared_backend_id},
+        ),
         "jobs_page": Paginator(branch.jobs.all(), 20).get_page(request.GET.get("jobs")),
         "webhooks": [{"webhook": w, "name": w.name, "url": trigger_url(request, w)} for w in branch.webhooks.all()],
     }

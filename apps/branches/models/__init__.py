@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from apps.branches.models.apps import App, Branch, EnvironmentVariable
+from apps.branches.models.git import GitDelivery, Teardown
 from apps.branches.models.jobs import BuildCache, DeployedFile, Deployment, Job, JobStep, LogChunk, Webhook
 
 __all__ = [
@@ -10,8 +11,10 @@ __all__ = [
     "DeployedFile",
     "Deployment",
     "EnvironmentVariable",
+    "GitDelivery",
     "Job",
     "JobStep",
     "LogChunk",
+    "Teardown",
     "Webhook",
 ]

@@ -24,6 +24,16 @@ class App(models.Model):
     build_spec = models.TextField(blank=True, help_text="amplify.yml; the repository's own file wins over it.")
     # The sandbox namespace (package.json "name") that ties sandboxes to this app.
     package_name = models.CharField(max_length=214, blank=True)
+    # Branch auto-detection and auto-disconnection (poll and git-host webhooks).
+    auto_detect_branches = models.BooleanField(default=False)
+    auto_detect_patterns = models.CharField(max_length=1000, blank=True, help_text="Comma-separated globs; !pattern excludes.")
+    auto_detect_stage = models.CharField(max_length=16, default="DEVELOPMENT")
+    auto_disconnect = models.BooleanField(default=False)
+    delete_backend_on_disconnect = models.BooleanField(default=False)
+    # Shared secret of the GitHub (HMAC) and GitLab (token) webhooks.
+    git_webhook_secret = models.CharField(max_length=128, blank=True)
+    pr_build_drafts = models.BooleanField(default=False)
+    pr_build_forks = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,6 +71,18 @@ class Branch(models.Model):
     backend_outputs = models.JSONField(null=True, blank=True)
     backend_outputs_job = models.ForeignKey("branches.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     next_job_id = models.PositiveIntegerField(default=1)
+    # The head commit last acted on: the poll and webhooks see a push once.
+    last_seen_commit = models.CharField(max_length=40, blank=True)
+    # Pull-request previews of PRs targeting this branch.
+    pr_previews_enabled = models.BooleanField(default=False)
+    pr_shared_backend = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Previews use this branch's backend instead of deploying their own.",
+    )  # fmt: skip
+    # Set on preview branches (pr-<N>) only.
+    pull_request_number = models.PositiveIntegerField(null=True, blank=True)
+    pr_source_branch = models.CharField(max_length=255, blank=True)
+    pr_destination_branch = models.CharField(max_length=255, blank=True)
     description = models.CharField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

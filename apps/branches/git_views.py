@@ -1,0 +1,131 @@
+"""Pages for the git integration: settings with live pattern preview, previews,
+teardowns and deliveries."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.branches import gitsync, selectors, services
+from apps.branches.forms import GitSettingsForm, PreviewSettingsForm
+from apps.branches.git import GitError, list_remote_branches
+from apps.branches.models import App, Teardown
+from apps.branches.patterns import PatternError, parse_patterns
+from apps.branches.sweep import orphaned_preview_stacks
+from console.forms_util import add_service_errors
+from console.roles import Role, role_required
+
+GIT_FIELDS = (
+    "auto_detect_branches",
+    "auto_detect_patterns",
+    "auto_detect_stage",
+    "auto_disconnect",
+    "delete_backend_on_disconnect",
+    "pr_build_drafts",
+    "pr_build_forks",
+)
+
+
+def _hook_urls(request: HttpRequest, app: App) -> dict[str, str]:
+    return {
+        "github": request.build_absolute_uri(reverse("github_hook", args=[app.app_id])),
+        "gitlab": request.build_absolute_uri(reverse("gitlab_hook", args=[app.app_id])),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def git_settings(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    if request.method == "POST":
+        return _git_settings_post(request, app)
+    form = GitSettingsForm(initial={f: getattr(app, f) for f in GIT_FIELDS})
+    return _render_git_settings(request, app, form)
+
+
+def _render_git_settings(request: HttpRequest, app: App, form: GitSettingsForm, status: int = 200) -> HttpResponse:
+    context = {"app": app, "form": form, "hook_urls": _hook_urls(request, app)}
+    return render(request, "branches/git_settings.html", context, status=status)
+
+
+@role_required(Role.ADMIN)
+def _git_settings_post(request: HttpRequest, app: App) -> HttpResponse:
+    form = GitSettingsForm(request.POST)
+    if form.is_valid():
+        services.app_git_settings_update(actor=request.user, app=app, request=request, **form.cleaned_data)
+        messages.success(request, "Git settings saved.")
+        return redirect("git_settings", app_id=app.app_id)
+    return _render_git_settings(request, app, form, status=400)
+
+
+@require_GET
+def pattern_preview(request: HttpRequest, app_id: str) -> HttpResponse:
+    """htmx fragment: which of the repository's branches the typed patterns match."""
+    app = selectors.app_get(app_id)
+    text = request.GET.get("auto_detect_patterns", "")
+    error, branches, matched = "", [], set()
+    try:
+        patterns = parse_patterns(text)
+        branches = [b.name for b in list_remote_branches(app.repository)]
+        matched = set(patterns.filter(branches))
+    except (PatternError, GitError) as failure:
+        error = str(failure)
+    context = {"error": error, "branches": branches, "matched": matched, "patterns": text}
+    return render(request, "branches/git_settings.html#pattern-preview", context)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def rotate_webhook_secret(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    services.app_rotate_webhook_secret(actor=request.user, app=app, request=request)
+    messages.success(request, "A new webhook secret is set: update it in GitHub or GitLab now, the old one no longer works.")
+    return redirect("git_settings", app_id=app.app_id)
+
+
+@require_GET
+def previews(request: HttpRequest, app_id: str) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    context = {
+        "app": app,
+        "previews": selectors.branches_with_last_job(app).filter(pull_request_number__isnull=False),
+        "teardowns": app.teardowns.all()[:50],
+        "deliveries": Paginator(app.git_deliveries.all(), 50).get_page(request.GET.get("page")),
+        "orphans": orphaned_preview_stacks(app),
+    }
+    return render(request, "branches/previews.html", context)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def teardown_retry(request: HttpRequest, app_id: str, pk: int) -> HttpResponse:
+    app = selectors.app_get(app_id)
+    teardown = get_object_or_404(Teardown, app=app, pk=pk)
+    try:
+        gitsync.teardown_retry(teardown=teardown, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Teardown of {teardown.branch_name} started again.")
+    return redirect("previews", app_id=app.app_id)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def branch_previews(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
+    branch_obj = selectors.branch_get(selectors.app_get(app_id), branch)
+    form = PreviewSettingsForm(request.POST, branch=branch_obj)
+    if form.is_valid():
+        try:
+            services.branch_preview_settings_update(actor=request.user, branch=branch_obj, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Preview settings saved.")
+            return redirect("branch_detail", app_id=app_id, branch=branch_obj.display_name)
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("branch_detail", app_id=app_id, branch=branch_obj.display_name)

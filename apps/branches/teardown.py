@@ -1,0 +1,84 @@
+"""Carrying out a teardown: stop the branch's jobs, remove its hosted files, delete
+its backend stack and wait for CloudFormation's verdict, then remove the branch."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.branches import jobs
+from apps.branches.models import Branch, Deployment, Job, Teardown
+from apps.branches.stacks import delete_stack, describe_stack, stack_failure_reason
+from console.audit import audit_record
+from console.aws_errors import AwsError
+
+T = Teardown.Status
+
+
+class TeardownFailed(Exception):
+    pass
+
+
+def run_teardown(teardown_pk: int) -> None:
+    claimed = Teardown.objects.filter(pk=teardown_pk, status=T.PENDING).update(status=T.RUNNING, reason="")
+    if not claimed:
+        return  # a redelivered task, or someone else has it
+    teardown = Teardown.objects.select_related("app").get(pk=teardown_pk)
+    Teardown.objects.filter(pk=teardown_pk).update(attempts=teardown.attempts + 1)
+    try:
+        branch = teardown.app.branches.filter(name=teardown.branch_name).first()
+        if branch is not None:
+            _stop_jobs(branch)
+            _remove_hosting(branch)
+        if teardown.delete_stack:
+            _delete_stack(teardown.stack_name)
+        if branch is not None:
+            branch.delete()
+    except (TeardownFailed, AwsError) as failure:
+        Teardown.objects.filter(pk=teardown_pk).update(status=T.FAILED, reason=str(failure))
+        audit_record(
+            actor=None, action="teardown.fail", target_type="branch", target=f"{teardown.app.app_id}/{teardown.branch_name}",
+            outcome="failure", message=str(failure)[:500],
+        )  # fmt: skip
+        return
+    Teardown.objects.filter(pk=teardown_pk).update(status=T.SUCCEEDED)
+    audit_record(actor=None, action="teardown.done", target_type="branch", target=f"{teardown.app.app_id}/{teardown.branch_name}")
+
+
+def _stop_jobs(branch: Branch) -> None:
+    for job in branch.jobs.filter(status__in=(*Job.WAITING, Job.Status.PROVISIONING, Job.Status.RUNNING)):
+        # A job that ended meanwhile refuses the cancel, which is what we want anyway.
+        with contextlib.suppress(ValidationError):
+            jobs.job_cancel(job=job, actor=None)
+    deadline = time.monotonic() + settings.TEARDOWN_JOB_WAIT_SECONDS
+    while branch.jobs.filter(status__in=Job.ACTIVE).exists():
+        if time.monotonic() > deadline:
+            raise TeardownFailed("A build of the branch is still running after it was cancelled; retry in a moment.")
+        time.sleep(0.5)
+
+
+def _remove_hosting(branch: Branch) -> None:
+    with transaction.atomic():
+        Branch.objects.filter(pk=branch.pk).update(live_deployment=None)
+        Deployment.objects.filter(branch=branch).delete()
+
+
+def _delete_stack(stack_name: str) -> None:
+    delete_stack(stack_name)
+    deadline = time.monotonic() + settings.TEARDOWN_STACK_WAIT_SECONDS
+    while True:
+        stack = describe_stack(stack_name)
+        if stack is None or stack.stack_status == "DELETE_COMPLETE":
+            return
+        if stack.stack_status == "DELETE_FAILED":
+            reason = stack_failure_reason(stack_name) or "no reason given"
+            raise TeardownFailed(f"CloudFormation could not delete {stack_name}: {reason}")
+        if time.monotonic() > deadline:
+            raise TeardownFailed(
+                f"{stack_name} is still {stack.stack_status} after {settings.TEARDOWN_STACK_WAIT_SECONDS} s; retry later."
+            )
+        time.sleep(2)
