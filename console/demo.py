@@ -92,6 +92,12 @@ def ensure_app(repository: Path, say: Say) -> App:
             package_name="todo-app",
             description="Seeded by make run from examples/todo-app.",
         )
+        # Branches named feature/* are connected as they appear; previews of PRs into main.
+        App.objects.filter(pk=app.pk).update(
+            auto_detect_branches=True, auto_detect_patterns="feature/*, dev", auto_disconnect=True
+        )
+        Branch.objects.filter(app=app, name="main").update(pr_previews_enabled=True)
+        app.refresh_from_db()
         say(f"demo app created: {app.app_id}")
     if not app.branches.filter(name="dev").exists():
         services.branch_connect(actor=None, app=app, name="dev", stage=Branch.Stage.DEVELOPMENT)
