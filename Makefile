@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[23]*/bin/python3 2>/dev/null) python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install install-dev lint typecheck browser-deps clean
+.PHONY: run test install install-dev lint typecheck clean demo-pr-open demo-pr-close
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)."; exit 1; }
@@ -28,6 +28,13 @@ run: install
 # Unit tests run under moto's in-process mock; tests of real processes (moto
 # server, Celery worker, `make run`, Chromium) run in a second pytest process,
 # so the two kinds of AWS fake never meet in one interpreter.
+# While `make run` runs: a sample pull request against the demo repository.
+demo-pr-open: install
+	CONSOLE_DEV=1 $(PY) manage.py demo_pull_request open
+
+demo-pr-close: install
+	CONSOLE_DEV=1 $(PY) manage.py demo_pull_request close
+
 test: install-dev lint typecheck
 	$(PY) -m pytest -m "not (browser or worker or emulator)" $(PYTEST_ARGS)
 	$(PY) -m pytest -m "browser or worker or emulator" $(PYTEST_ARGS)
