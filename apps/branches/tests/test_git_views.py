@@ -1,0 +1,96 @@
+"""Git settings, the live pattern preview, the webhook secret and preview settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from apps.branches import services
+from apps.branches.models import App
+from console.models import AuditEvent
+
+
+@pytest.fixture
+def app(db: None, make_repo: Callable[..., Path]) -> App:
+    repo = make_repo(("main", "dev", "feature/a", "feature/wip-b", "feature/x/y"))
+    return services.app_create(actor=None, name="Shop", repository=str(repo), production_branch="main")
+
+
+def settings_data(**overrides: str) -> dict[str, str]:
+    return {
+        "auto_detect_branches": "on",
+        "auto_detect_patterns": "feature/*, !feature/wip-*",
+        "auto_detect_stage": "BETA",
+        **overrides,
+    }
+
+
+def test_admin_saves_git_settings(admin_client: Client, app: App) -> None:
+    response = admin_client.post(f"/apps/{app.app_id}/git/", settings_data(auto_disconnect="on"))
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert (app.auto_detect_branches, app.auto_detect_patterns, app.auto_detect_stage, app.auto_disconnect) == (
+        True,
+        "feature/*, !feature/wip-*",
+        "BETA",
+        True,
+    )
+    assert AuditEvent.objects.filter(action="app.git_settings.update", target=app.app_id).exists()
+
+
+@pytest.mark.parametrize(
+    ("patterns", "message"),
+    [("feature/[abc", "feature/[abc"), ("", "Give at least one pattern")],
+)
+def test_bad_patterns_are_refused_and_nothing_is_saved(admin_client: Client, app: App, patterns: str, message: str) -> None:
+    response = admin_client.post(f"/apps/{app.app_id}/git/", settings_data(auto_detect_patterns=patterns))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    app.refresh_from_db()
+    assert not app.auto_detect_branches
+
+
+def test_the_pattern_preview_shows_which_branches_match(viewer_client: Client, app: App) -> None:
+    fragment = viewer_client.get(
+        f"/apps/{app.app_id}/git/patterns/", {"auto_detect_patterns": "feature/*, !feature/wip-*"}
+    ).content.decode()
+    assert "1 of 5 branches match" in fragment
+    assert '<span class="badge status-deployed">match</span> feature/a' in fragment
+    assert '<span class="badge status-none">no</span> feature/wip-b' in fragment
+    bad = viewer_client.get(f"/apps/{app.app_id}/git/patterns/", {"auto_detect_patterns": "[x"}).content.decode()
+    assert 'role="alert"' in bad
+
+
+def test_webhook_urls_and_secret(admin_client: Client, viewer_client: Client, app: App) -> None:
+    page = admin_client.get(f"/apps/{app.app_id}/git/").content.decode()
+    assert f"http://testserver/hooks/github/{app.app_id}" in page
+    assert f"http://testserver/hooks/gitlab/{app.app_id}" in page
+    assert app.git_webhook_secret in page
+    assert app.git_webhook_secret not in viewer_client.get(f"/apps/{app.app_id}/git/").content.decode()
+
+
+def test_rotating_the_secret_replaces_it_and_keeps_it_out_of_the_audit_log(admin_client: Client, app: App) -> None:
+    old = app.git_webhook_secret
+    assert admin_client.post(f"/apps/{app.app_id}/git/rotate-secret/").status_code == 302
+    app.refresh_from_db()
+    assert app.git_webhook_secret not in ("", old)
+    assert len(app.git_webhook_secret) == 64
+    trail = str(list(AuditEvent.objects.values()))
+    assert app.git_webhook_secret not in trail
+    assert old not in trail
+
+
+def test_admin_enables_previews_with_a_shared_backend(admin_client: Client, app: App) -> None:
+    main = app.branches.get(name="main")
+    response = admin_client.post(
+        f"/apps/{app.app_id}/branches/main/previews/", {"pr_previews_enabled": "on", "pr_shared_backend": main.pk}
+    )
+    assert response.status_code == 302
+    main.refresh_from_db()
+    assert main.pr_previews_enabled
+    assert main.pr_shared_backend_id == main.pk
+    page = admin_client.get(f"/apps/{app.app_id}/branches/main/").content.decode()
+    assert "Share the backend of main" in page
