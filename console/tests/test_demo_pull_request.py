@@ -13,7 +13,9 @@ from apps.branches.models import App
 from console.demo import seed_demo
 
 
-def test_open_and_close_a_sample_pull_request(db: None, settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any) -> None:
+def test_open_and_close_a_sample_pull_request(
+    db: None, settings: Any, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
     settings.VAR_DIR = tmp_path
     seed_demo(build=False, say=lambda _: None)
     app = App.objects.get()
