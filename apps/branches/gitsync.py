@@ -78,8 +78,9 @@ def branch_pushed(app: App, name: str, commit: str, message: str, *, source: str
         if _matches(app, name):
             return f"connected {name}" if connect_detected(app, name, commit, source=source) else f"{name} already connected"
         return f"{name} is not connected and does not match the auto-detection patterns"
-    if not branch.last_seen_commit:
-        # First sighting of a branch connected by hand: remember it, build on the next push.
+    if not branch.last_seen_commit and source == "poll":
+        # The poll's first sighting of a branch connected by hand is no push: remember
+        # the head and build from the next change. A webhook push is a real new commit.
         _claim_commit(branch, commit)
         return f"recorded head of {name}"
     if not _claim_commit(branch, commit):
@@ -135,14 +136,17 @@ def preview_open(app: App, *, number: int, head_branch: str, head_commit: str, b
     if base is None or not base.pr_previews_enabled:
         return f"previews are not enabled for {base_branch}"
     name = preview_name(number)
+    if app.branches.filter(name=name, pull_request_number__isnull=True).exists():
+        # A git branch really named pr-N is connected: never build the PR under it.
+        return f"not previewed: a connected branch is already named {name}; rename or disconnect it"
     with transaction.atomic():
         preview, created = Branch.objects.get_or_create(
             app=app,
             name=name,
+            pull_request_number=number,
             defaults={
                 "display_name": display_name_for(app, name),
                 "stage": Branch.Stage.PULL_REQUEST,
-                "pull_request_number": number,
                 "pr_source_branch": head_branch,
                 "pr_destination_branch": base_branch,
                 "pr_shared_backend": base.pr_shared_backend,

@@ -103,21 +103,26 @@ def _handle(request: HttpRequest, app_id: str, provider: str) -> JsonResponse:
         event = parse_github(event_name, body) if provider == GitDelivery.Provider.GITHUB else parse_gitlab(event_name, body)
     except HookError as error:
         return _answer(error.status, str(error))
+    # Recorded and acted on in one transaction: if acting fails, the record goes too,
+    # so the host's redelivery (same id) is processed instead of "already received".
     try:
         with transaction.atomic():
             delivery = GitDelivery.objects.create(
                 app=app, provider=provider, delivery_id=delivery_id[:100], event=event_name[:64], outcome="received"
             )
+            outcome = _outcome(app, event, provider)
+            GitDelivery.objects.filter(pk=delivery.pk).update(outcome=outcome[:500])
     except IntegrityError:
         return _answer(200, "Already received: ignored.")
+    return _answer(200 if isinstance(event, Ping) else 202, outcome)
+
+
+def _outcome(app: App, event: object, provider: str) -> str:
     repo = getattr(event, "repo", None)
     if repo is not None and not isinstance(event, Ping | Ignored) and not same_repository(app.repository, repo):
-        outcome = f"ignored: the delivery is for {repo.urls[0] if repo.urls else 'another repository'}, not {app.repository}"
-        GitDelivery.objects.filter(pk=delivery.pk).update(outcome=outcome[:500])
-        return _answer(202, outcome)
-    outcome = _dispatch(app, event, provider)
-    GitDelivery.objects.filter(pk=delivery.pk).update(outcome=outcome[:500])
-    return _answer(200 if isinstance(event, Ping) else 202, outcome)
+        named = (repo.urls[0] if repo.urls else "another repository")[:200]
+        return f"ignored: the delivery is for {named}, not {app.repository}"
+    return _dispatch(app, event, provider)
 
 
 @csrf_exempt
