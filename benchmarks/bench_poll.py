@@ -1,11 +1,12 @@
 """One branch-poll cycle over 50 apps with 200 branches each, in the steady state.
 
-Work: `apps.branches.polling.poll_one(pk)` for each of the 50 apps, sequentially and
-in-process (what the `poll_app` Celery tasks run): `git ls-remote` of the app's
-repository, then `gitsync.sync_app`. Nothing changed in git, so a cycle reads the app
+Work: `apps.branches.polling.poll_cycle(pks)` over the 50 apps, in-process (what the
+beat's `poll_repositories` task runs): two queries, the `git ls-remote` listings
+(GIT_POLL_CONCURRENCY at once; also timed one at a time), and `gitsync.sync_app`
+only where something changed. Nothing changed in git, so a cycle reads the app
 and its branches and writes nothing. Baseline in the same run, interleaved with the
 work: 50 plain `git ls-remote --heads <repo>` subprocesses whose output is not parsed.
-Also timed, for the breakdown: 50 `apps.branches.git.list_remote_branches` (ls-remote
+Also timed, for the breakdown: 50 `apps.branches.git.remote_heads` (ls-remote
 and parsing) and 50 `gitsync.sync_app(app, heads)` with the heads read beforehand
 (the database side).
 
@@ -122,10 +123,12 @@ def main() -> None:
 
 
 def run(tmp: Path, connection: Any, capture: Any, call_command: Callable[..., Any]) -> None:
-    from apps.branches.git import list_remote_branches
+    from django.conf import settings
+
+    from apps.branches.git import list_remote_branches, remote_heads
     from apps.branches.gitsync import sync_app
     from apps.branches.models import App, Branch, GitDelivery, Job
-    from apps.branches.polling import apps_to_poll, poll_one
+    from apps.branches.polling import apps_to_poll, poll_cycle
     from apps.branches.services import app_create, app_git_settings_update
 
     call_command("migrate", verbosity=0)
@@ -142,7 +145,15 @@ def run(tmp: Path, connection: Any, capture: Any, call_command: Callable[..., An
     assert len(pks) == APPS, pks
 
     def cycle() -> list[str]:
-        return [poll_one(pk) for pk in pks]
+        return list(poll_cycle(pks).values())
+
+    def sequential_cycle() -> list[str]:
+        concurrency = settings.GIT_POLL_CONCURRENCY
+        settings.GIT_POLL_CONCURRENCY = 1
+        try:
+            return cycle()
+        finally:
+            settings.GIT_POLL_CONCURRENCY = concurrency
 
     def baseline() -> None:
         for repo in repos:
@@ -150,7 +161,7 @@ def run(tmp: Path, connection: Any, capture: Any, call_command: Callable[..., An
 
     def listing() -> None:
         for repo in repos:
-            list_remote_branches(str(repo))
+            remote_heads(str(repo))
 
     def syncing(apps: list[Any], heads: dict[str, str]) -> None:
         for app in apps:
@@ -171,7 +182,7 @@ def run(tmp: Path, connection: Any, capture: Any, call_command: Callable[..., An
     apps = list(App.objects.filter(pk__in=pks))
     heads = {b.name: b.commit for b in list_remote_branches(str(repos[0]))}  # the same in every copy
     deliveries, jobs_before = GitDelivery.objects.count(), Job.objects.count()
-    work_samples, base_samples, list_samples, sync_samples = [], [], [], []
+    work_samples, base_samples, list_samples, sync_samples, sequential_samples = [], [], [], [], []
     for _ in range(ROUNDS):  # interleaved, so all see the same machine
         base_samples.append(timed(baseline)[0])
         list_samples.append(timed(listing)[0])
@@ -179,6 +190,9 @@ def run(tmp: Path, connection: Any, capture: Any, call_command: Callable[..., An
         seconds, summaries = timed(cycle)
         assert set(summaries) == {"no change"}, summaries
         work_samples.append(seconds)
+        seconds, summaries = timed(sequential_cycle)
+        assert set(summaries) == {"no change"}, summaries
+        sequential_samples.append(seconds)
     with capture(connection) as queries:
         assert set(cycle()) == {"no change"}
     steady_sql = [q["sql"] for q in queries.captured_queries]
@@ -206,21 +220,24 @@ def run(tmp: Path, connection: Any, capture: Any, call_command: Callable[..., An
     changed_sql = [q["sql"] for q in queries.captured_queries]
     changed_writes = sum(1 for sql in changed_sql if sql.lstrip().upper().startswith(WRITES))
 
-    work, base, lst, syn = (statistics.median(s) for s in (work_samples, base_samples, list_samples, sync_samples))
+    work, base, lst, syn, seq = (
+        statistics.median(s) for s in (work_samples, base_samples, list_samples, sync_samples, sequential_samples)
+    )
     ratio = work / base
     print(f"apps: {APPS}, branches per app: {BRANCHES} {PATTERN} + main, rounds: {ROUNDS} (interleaved)")
     print(f"setup (repositories, apps): {setup_seconds:.1f} s; apps_to_poll(): {list_seconds * 1000:.1f} ms")
     print(f"baseline 50 x git ls-remote --heads:          median {base * 1000:7.1f} ms")
-    print(f"50 x list_remote_branches (ls-remote, parse): median {lst * 1000:7.1f} ms")
+    print(f"50 x remote_heads (ls-remote, parse):         median {lst * 1000:7.1f} ms")
     print(f"50 x sync_app, heads read beforehand:         median {syn * 1000:7.1f} ms")
-    print(f"poll cycle, 50 x poll_one (steady state):     median {work * 1000:7.1f} ms")
+    print(f"poll cycle over 50 apps ({settings.GIT_POLL_CONCURRENCY} listings at once): median {work * 1000:7.1f} ms")
+    print(f"poll cycle over 50 apps (one at a time):      median {seq * 1000:7.1f} ms")
     print(
-        f"  per app: baseline {base / APPS * 1000:.2f} ms, list_remote_branches {lst / APPS * 1000:.2f} ms, "
-        f"sync_app {syn / APPS * 1000:.2f} ms, poll_one {work / APPS * 1000:.2f} ms"
+        f"  per app: baseline {base / APPS * 1000:.2f} ms, remote_heads {lst / APPS * 1000:.2f} ms, "
+        f"sync_app {syn / APPS * 1000:.2f} ms, cycle {work / APPS * 1000:.2f} ms, one at a time {seq / APPS * 1000:.2f} ms"
     )
     print(f"  all samples (ms): work {[round(s * 1000) for s in work_samples]}")
     print(f"                    base {[round(s * 1000) for s in base_samples]}")
-    print(f"ratio work/baseline: {ratio:.2f} (list_remote_branches/baseline {lst / base:.2f})")
+    print(f"ratio work/baseline: {ratio:.2f} (one at a time: {seq / base:.2f}; remote_heads/baseline {lst / base:.2f})")
     print(f"goal check: ratio under {GOAL_RATIO}: {'yes' if ratio < GOAL_RATIO else 'no'}")
     print(
         f"SQL queries in a steady-state cycle: {len(steady_sql)} ({len(steady_sql) / APPS:.1f} per app), "

@@ -176,6 +176,8 @@ WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("WEBHOOK_RATE_LIMIT_PER_MINUTE", 120, mi
 
 # --- Git integration.
 GIT_POLL_INTERVAL_SECONDS = env_float("GIT_POLL_INTERVAL_SECONDS", 60.0, minimum=5.0)
+# Repositories listed at once by a poll cycle (git hosts answer slowly, in parallel).
+GIT_POLL_CONCURRENCY = env_int("GIT_POLL_CONCURRENCY", 8, minimum=1, maximum=64)
 TEARDOWN_JOB_WAIT_SECONDS = env_int("TEARDOWN_JOB_WAIT_SECONDS", 60, minimum=1)
 TEARDOWN_STACK_WAIT_SECONDS = env_int("TEARDOWN_STACK_WAIT_SECONDS", 1800, minimum=1)
 

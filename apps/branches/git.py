@@ -59,13 +59,15 @@ def validate_repository_url(url: str) -> str:
     raise InvalidRepositoryUrl("Use an https:// or ssh:// URL, git@host:owner/repo.git, a file:// URL or an absolute local path.")
 
 
+_GIT_SETTINGS = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ALLOW_PROTOCOL": "https:ssh:file",
+    "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+}
+
+
 def _git_env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ALLOW_PROTOCOL": "https:ssh:file",
-        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
-    }
+    return {**os.environ, **_GIT_SETTINGS}
 
 
 def run_git(args: list[str], *, cwd: str | Path | None = None, timeout: int | None = None) -> str:
@@ -100,6 +102,18 @@ def list_remote_branches(url: str, *, timeout: int | None = None) -> list[Remote
         if ref.startswith("refs/heads/"):
             branches.append(RemoteBranch(name=ref.removeprefix("refs/heads/"), commit=commit))
     return sorted(branches, key=lambda branch: branch.name)
+
+
+def remote_heads(url: str, *, timeout: int | None = None) -> dict[str, str]:
+    """{branch: commit} of the repository: the poll's lean listing (no sorting, no objects)."""
+    validate_repository_url(url)
+    output = run_git(["ls-remote", "--heads", "--", url], timeout=timeout)
+    heads = {}
+    for line in output.splitlines():
+        commit, _, ref = line.partition("\t")
+        if ref.startswith("refs/heads/"):
+            heads[ref[11:]] = commit
+    return heads
 
 
 def is_valid_branch_name(name: str) -> bool:

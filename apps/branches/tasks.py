@@ -38,15 +38,12 @@ def run_teardown(teardown_pk: int) -> None:
     teardown(teardown_pk)
 
 
-@shared_task(name="apps.branches.tasks.poll_repositories", ignore_result=True)
+@shared_task(name="apps.branches.tasks.poll_repositories", ignore_result=True, time_limit=1800)
 def poll_repositories() -> int:
-    """Beat: one poll task per app, so a slow repository delays only its own app."""
-    from apps.branches.polling import apps_to_poll
+    """Beat: one poll cycle over every app that has something to do on a change."""
+    from apps.branches.polling import apps_to_poll, poll_cycle
 
-    app_pks = apps_to_poll()
-    for app_pk in app_pks:
-        poll_app.delay(app_pk)
-    return len(app_pks)
+    return len(poll_cycle(apps_to_poll()))
 
 
 @shared_task(name="apps.branches.tasks.poll_app", ignore_result=True, time_limit=600)
