@@ -1,0 +1,115 @@
+"""SSM Parameter Store, for secrets: the only module here that talks to boto3.
+
+Listing uses DescribeParameters (names, versions, who and when: never values);
+a value is read only by `get_value`, for reveal, copy and builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from console.aws import aws_client
+from console.aws_errors import AwsError, AwsNotFound, aws_errors
+
+DESCRIPTION = "Amplify Secret"
+# SSM's standard tier holds 4 KB; longer values need the advanced tier (charged).
+STANDARD_TIER_MAX_BYTES = 4096
+ADVANCED_TIER_MAX_BYTES = 8192
+
+
+class ValueTooLarge(AwsError):
+    pass
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    path: str
+    version: int
+    last_modified: datetime | None
+    last_modified_by: str
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+def _info(parameter: dict[str, object]) -> ParameterInfo:
+    return ParameterInfo(
+        path=str(parameter["Name"]),
+        version=int(parameter.get("Version", 0)),  # type: ignore[call-overload]
+        last_modified=parameter.get("LastModifiedDate"),  # type: ignore[arg-type]
+        last_modified_by=str(parameter.get("LastModifiedUser", "")),
+    )
+
+
+def list_parameters(prefix: str) -> Iterator[ParameterInfo]:
+    """Parameters directly under `prefix` (one level), paged; never their values."""
+    filters = [{"Key": "Path", "Option": "OneLevel", "Values": [prefix.rstrip("/")]}]
+    with aws_errors("ssm:DescribeParameters"):
+        for page in aws_client("ssm").get_paginator("describe_parameters").paginate(ParameterFilters=filters):
+            for parameter in page.get("Parameters", []):
+                yield _info(parameter)
+
+
+def put_value(path: str, value: str, *, kms_key_id: str = "") -> int:
+    """Create or overwrite a SecureString; returns the new version."""
+    size = len(value.encode("utf-8"))
+    if size > ADVANCED_TIER_MAX_BYTES:
+        raise ValueTooLarge(
+            f"The value is {size:,} bytes; SSM holds at most {ADVANCED_TIER_MAX_BYTES:,} bytes.", action="ssm:PutParameter"
+        )
+    request = {
+        "Name": path,
+        "Value": value,
+        "Type": "SecureString",
+        "Description": DESCRIPTION,
+        "Overwrite": True,
+        "Tier": "Standard" if size <= STANDARD_TIER_MAX_BYTES else "Advanced",
+    }
+    if kms_key_id:
+        request["KeyId"] = kms_key_id
+    with aws_errors("ssm:PutParameter"):
+        return int(aws_client("ssm").put_parameter(**request)["Version"])
+
+
+def get_value(path: str) -> str | None:
+    """The decrypted value, or None if there is no such parameter."""
+    try:
+        with aws_errors("ssm:GetParameter"):
+            return str(aws_client("ssm").get_parameter(Name=path, WithDecryption=True)["Parameter"]["Value"])
+    except AwsNotFound:
+        return None
+
+
+def delete(path: str) -> bool:
+    """Delete; False if it did not exist."""
+    try:
+        with aws_errors("ssm:DeleteParameter"):
+            aws_client("ssm").delete_parameter(Name=path)
+    except AwsNotFound:
+        return False
+    return True
+
+
+def history(path: str) -> list[ParameterInfo]:
+    """The versions SSM keeps, newest first, without values."""
+    versions: list[ParameterInfo] = []
+    with aws_errors("ssm:GetParameterHistory"):
+        for page in aws_client("ssm").get_paginator("get_parameter_history").paginate(Name=path, WithDecryption=False):
+            versions.extend(_info(p) for p in page.get("Parameters", []))
+    return sorted(versions, key=lambda v: v.version, reverse=True)
+
+
+def values_under(prefix: str) -> dict[str, str]:
+    """{name: decrypted value} directly under `prefix`: what a build of the branch gets."""
+    values = {}
+    with aws_errors("ssm:GetParametersByPath"):
+        pages = (
+            aws_client("ssm").get_paginator("get_parameters_by_path").paginate(Path=prefix, Recursive=False, WithDecryption=True)
+        )
+        for page in pages:
+            for parameter in page.get("Parameters", []):
+                values[str(parameter["Name"]).rsplit("/", 1)[-1]] = str(parameter["Value"])
+    return values
