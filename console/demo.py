@@ -109,6 +109,21 @@ def ensure_app(repository: Path, say: Say) -> App:
     return app
 
 
+def ensure_secrets(app: App, say: Say) -> None:
+    """Shared and branch secrets on the emulator; dev lacks STRIPE_KEY, so the page flags it."""
+    from apps.secrets import services as secrets
+    from apps.secrets.scopes import Scope
+
+    demo = {
+        Scope.shared(app.app_id): {"API_KEY": "demo-shared-api-key"},
+        Scope.branch(app.app_id, "main"): {"STRIPE_KEY": "demo-main-stripe-key", "API_KEY": "demo-main-api-key"},
+    }
+    for scope, values in demo.items():
+        for name, value in values.items():
+            secrets.secret_set(actor=None, scope=scope, name=name, value=value)
+    say("demo secrets written (shared API_KEY; main has its own API_KEY and STRIPE_KEY; dev lacks STRIPE_KEY)")
+
+
 def build_branches(app: App, say: Say) -> None:
     """Queue a build of each demo branch; the worker deploys its backend to the emulator and hosts its site."""
     from apps.branches.jobs import job_start
@@ -123,5 +138,6 @@ def seed_demo(*, build: bool, say: Say) -> tuple[str, str | None]:
     repository = ensure_repository(settings.VAR_DIR / "demo", say)
     app = ensure_app(repository, say)
     if build:
+        ensure_secrets(app, say)
         build_branches(app, say)
     return username, password

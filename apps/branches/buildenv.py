@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any
@@ -10,6 +11,7 @@ from django.conf import settings
 
 from apps.branches.models import Job
 from apps.branches.selectors import effective_environment
+from apps.secrets.selectors import build_secrets
 from console.aws import aws_credentials
 
 # Only these of the worker's own variables reach a build.
@@ -57,6 +59,11 @@ def build_environment(job: Job, spec_variables: dict[str, Any]) -> tuple[dict[st
         env["AWS_PULL_REQUEST_SOURCE_BRANCH"] = branch.pr_source_branch
         env["AWS_PULL_REQUEST_DESTINATION_BRANCH"] = branch.pr_destination_branch
     secrets = [value for key, value in aws.items() if key in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
+    # The branch's secrets (its own over the shared ones), as Amplify hands them to builds.
+    branch_secrets = build_secrets(branch.app.app_id, branch.name)
+    if branch_secrets:
+        env["secrets"] = json.dumps(branch_secrets)
+        secrets.extend(branch_secrets.values())
     return env, secrets
 
 

@@ -1,0 +1,54 @@
+"""Reading secrets for the page: names, versions and who changed them, never values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from apps.branches.models import App
+from apps.secrets import ssm
+from apps.secrets.scopes import Scope
+
+
+@dataclass
+class SecretRow:
+    name: str
+    shared: ssm.ParameterInfo | None = None
+    branches: dict[str, ssm.ParameterInfo] = field(default_factory=dict)
+
+    def effective(self, branch: str) -> str:
+        """Which value a build of `branch` gets: its own, the shared one, or none."""
+        if branch in self.branches:
+            return "branch"
+        return "shared" if self.shared else "missing"
+
+
+@dataclass
+class SecretMatrix:
+    branch_names: list[str]
+    rows: list[SecretRow]
+
+    @property
+    def incomplete(self) -> list[str]:
+        """Names that some branches get and others lack."""
+        return [row.name for row in self.rows if len({row.effective(b) == "missing" for b in self.branch_names}) > 1]
+
+
+def secret_matrix(app: App) -> SecretMatrix:
+    branch_names = list(app.branches.order_by("name").values_list("name", flat=True))
+    rows: dict[str, SecretRow] = {}
+    for info in ssm.list_parameters(Scope.shared(app.app_id).prefix):
+        rows.setdefault(info.name, SecretRow(info.name)).shared = info
+    for branch in branch_names:
+        for info in ssm.list_parameters(Scope.branch(app.app_id, branch).prefix):
+            rows.setdefault(info.name, SecretRow(info.name)).branches[branch] = info
+    return SecretMatrix(branch_names=branch_names, rows=[rows[name] for name in sorted(rows)])
+
+
+def sandbox_secret_names(package_name: str, identifier: str) -> list[str]:
+    """Names (read-only) of a sandbox's secrets, for the sandbox inventory."""
+    return sorted(info.name for info in ssm.list_parameters(Scope.sandbox(package_name, identifier).prefix))
+
+
+def build_secrets(app_id: str, branch: str) -> dict[str, str]:
+    """{name: value} a build of the branch gets: shared values, branch values winning."""
+    return {**ssm.values_under(Scope.shared(app_id).prefix), **ssm.values_under(Scope.branch(app_id, branch).prefix)}
