@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from apps.secrets import services, ssm
 from apps.secrets.paths import InvalidSecretName
 from apps.secrets.scopes import Scope
-from console.aws_errors import AwsError
+from console.aws_errors import AwsError, AwsNotFound
 
 APP_ID_PATTERN = re.compile(r"^[A-Za-z0-9]+$")
 SCOPE_HELP = "Give exactly one scope: --app-id ID with --branch NAME or --shared, or --sandbox PACKAGE/IDENTIFIER."
@@ -75,7 +75,8 @@ def scope_from_options(options: dict[str, Any]) -> Scope:
             raise CommandError(f"--sandbox does not take --app-id. {SCOPE_HELP}")
         return _sandbox_scope(sandbox)
     if not given:
-        raise CommandError(f"No scope given. {SCOPE_HELP}")
+        hint = "--app-id needs --branch NAME or --shared." if options.get("app_id") is not None else "No scope given."
+        raise CommandError(f"{hint} {SCOPE_HELP}")
     app_id = _app_id(options.get("app_id"))
     if shared:
         return Scope.shared(app_id)
@@ -89,6 +90,13 @@ def _path(scope: Scope, name: str) -> str:
         return scope.path(name)
     except InvalidSecretName as error:
         raise CommandError(str(error)) from None
+
+
+def _history(path: str) -> list[ssm.ParameterInfo]:
+    try:
+        return ssm.history(path)
+    except AwsNotFound:  # removed since it was read
+        return []
 
 
 def _read_value(name: str) -> str:
@@ -145,7 +153,7 @@ class Command(BaseCommand):
     def _get(self, scope: Scope, name: str) -> None:
         path = _path(scope, name)
         value = services.secret_reveal(actor=None, scope=scope, name=name)
-        versions = ssm.history(path) if value is not None else []
+        versions = _history(path) if value is not None else []
         if value is None or not versions:
             raise CommandError(f"no secret {name} at {path}")
         latest = versions[0]

@@ -1,0 +1,274 @@
+"""The secrets page of an app with 500 secrets over 20 branches.
+
+Work: GET of the app's secrets page (`apps.secrets.views.secrets_page`) through
+Django's test Client as a signed-in admin: middleware, session, the app, its
+branches, `secret_matrix(app)` (one DescribeParameters walk, OneLevel Path filter,
+per prefix: the shared one and each branch's) and the template with one cell per
+name and scope. Baseline in the same run, interleaved with the renders: a raw
+boto3 `get_parameters_by_path` walk (paginated, `WithDecryption=False`) of the
+same 21 prefixes against the same moto server.
+Also timed, for the breakdown: `secret_matrix(app)` alone and a raw boto3
+DescribeParameters walk of the same prefixes (the API the page uses), with the
+default page size and with `MaxResults=50`.
+
+Setup, in a temporary directory removed at the end: a local bare git repository
+with `main`, a fresh SQLite database, a moto server (console.emulator), one app
+(`app_create`) whose 19 other branches are Branch rows made directly (no git), and
+500 SecureStrings written with `apps.secrets.ssm.put_value`: 100 shared and 20 per
+branch (10 overriding a shared name, 10 from a pool of 40 branch-only names).
+Prints medians, the ratio, the goal check (under 1.3), the AWS calls per render
+and per baseline walk (botocore `before-call` hooks) and the peak Python memory
+(tracemalloc) of one render.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings_test"
+
+ROUNDS = 15
+GOAL_RATIO = 1.3
+BRANCHES = 20  # main and 19 more
+SHARED_SECRETS = 100
+OVERRIDES_PER_BRANCH = 10  # shared names a branch has its own value for
+ONLY_PER_BRANCH = 10  # names only some branches have
+ONLY_POOL = 40
+TOTAL = SHARED_SECRETS + BRANCHES * (OVERRIDES_PER_BRANCH + ONLY_PER_BRANCH)
+GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}
+
+
+def make_repository(root: Path) -> Path:
+    """A bare repository with one commit on `main`."""
+    env = {**os.environ, **GIT_ENV}
+    work, bare = root / "work", root / "repo.git"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    (work / "README.md").write_text("bench\n")
+    subprocess.run(["git", "add", "README.md"], cwd=work, check=True, env=env)
+    subprocess.run(["git", "commit", "-qm", "first"], cwd=work, check=True, env=env)
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    subprocess.run(["git", "push", "-q", str(bare), "HEAD:refs/heads/main"], cwd=work, check=True, capture_output=True)
+    return bare
+
+
+def configure_environment(tmp: Path, endpoint_url: str) -> None:
+    """Before django.setup(): a fresh SQLite file and var dir, the emulator's endpoint and credentials."""
+    os.environ.pop("REDIS_URL", None)
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "CONSOLE_VAR_DIR": str(tmp / "var"),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "DEBUG": "0",
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+    )
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+class CallCounter:
+    """Counts the API calls a botocore client makes (its `before-call` event)."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: dict[str, int] = {}
+        client.meta.events.register("before-call", self._seen)
+
+    def _seen(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] = self.calls.get(model.name, 0) + 1
+
+    def take(self) -> dict[str, int]:
+        calls, self.calls = self.calls, {}
+        return calls
+
+
+def branch_names() -> list[str]:
+    return ["main"] + [f"feature/b{index:02d}" for index in range(1, BRANCHES)]
+
+
+def seed(app: Any) -> None:
+    """19 more branches (rows only) and TOTAL secrets on the emulator."""
+    from apps.branches.models import Branch
+    from apps.secrets.scopes import Scope
+    from apps.secrets.ssm import put_value
+
+    for name in branch_names()[1:]:
+        Branch.objects.create(app=app, name=name, display_name=name.replace("/", "-"))
+    for index in range(SHARED_SECRETS):
+        put_value(Scope.shared(app.app_id).path(f"SHARED_{index:03d}"), f"shared-value-{index}")
+    for number, branch in enumerate(branch_names()):
+        scope = Scope.branch(app.app_id, branch)
+        for k in range(OVERRIDES_PER_BRANCH):
+            put_value(scope.path(f"SHARED_{(number * 5 + k) % SHARED_SECRETS:03d}"), f"{branch}-override-{k}")
+        for k in range(ONLY_PER_BRANCH):
+            put_value(scope.path(f"ONLY_{(number * 2 + k) % ONLY_POOL:02d}"), f"{branch}-only-{k}")
+
+
+def run(tmp: Path, endpoint_url: str) -> None:
+    import boto3
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import reverse
+
+    from apps.branches.services import app_create
+    from apps.secrets.scopes import Scope
+    from apps.secrets.selectors import secret_matrix
+    from console.aws import aws_client
+    from console.roles import Role, set_role
+
+    call_command("migrate", verbosity=0)
+    setup_start = time.perf_counter()
+    app = app_create(actor=None, name="bench", repository=str(make_repository(tmp)), production_branch="main")
+    seed(app)
+    setup_seconds = time.perf_counter() - setup_start
+    admin = get_user_model().objects.create_user(username="bench-admin", password="unused-bench-password")  # noqa: S106
+    set_role(admin, Role.ADMIN)
+
+    # The test settings' ALLOWED_HOSTS has no "testserver" (only setup_test_environment adds it).
+    host = "testserver" if "testserver" in settings.ALLOWED_HOSTS else "localhost"
+    client = Client(HTTP_HOST=host)
+    client.force_login(admin)
+    url = reverse("secrets", kwargs={"app_id": app.app_id})
+    prefixes = [Scope.shared(app.app_id).prefix] + [Scope.branch(app.app_id, b).prefix for b in branch_names()]
+    assert len(set(prefixes)) == BRANCHES + 1
+
+    console_calls = CallCounter(aws_client("ssm"))  # the client the page uses (cached per thread)
+    raw = boto3.client(
+        "ssm",
+        region_name=settings.AWS_REGION,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106
+    )
+    raw_calls = CallCounter(raw)
+
+    def render() -> bytes:
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return bytes(response.content)
+
+    def baseline() -> int:
+        found = 0
+        for prefix in prefixes:
+            pages = raw.get_paginator("get_parameters_by_path").paginate(Path=prefix, Recursive=False, WithDecryption=False)
+            found += sum(len(page["Parameters"]) for page in pages)
+        return found
+
+    def describe_walk(**paging: Any) -> int:
+        found = 0
+        for prefix in prefixes:
+            filters = [{"Key": "Path", "Option": "OneLevel", "Values": [prefix.rstrip("/")]}]
+            pages = raw.get_paginator("describe_parameters").paginate(ParameterFilters=filters, **paging)
+            found += sum(len(page["Parameters"]) for page in pages)
+        return found
+
+    def matrix_only() -> int:
+        matrix = secret_matrix(app)
+        return sum(bool(row.shared) + len(row.branches) for row in matrix.rows)
+
+    # Warm-up (imports, template loading, connections), and checks that all see every secret.
+    html = render()
+    assert html.count(b'title="/amplify/') == TOTAL, html.count(b'title="/amplify/')
+    assert b"shared-value-" not in html and b"-override-" not in html, "the page shows a value"
+    assert baseline() == TOTAL
+    assert describe_walk() == TOTAL
+    assert describe_walk(PaginationConfig={"PageSize": 50}) == TOTAL
+    assert matrix_only() == TOTAL
+    console_calls.take()
+    raw_calls.take()
+
+    page_s, base_s, matrix_s, describe_s, describe50_s = [], [], [], [], []
+    counted: dict[str, dict[str, int]] = {}
+    for index in range(ROUNDS):  # interleaved, so all see the same machine
+        for label, samples, fn, counter in (
+            ("baseline", base_s, baseline, raw_calls),
+            ("page", page_s, render, console_calls),
+            ("matrix", matrix_s, matrix_only, console_calls),
+            ("describe", describe_s, describe_walk, raw_calls),
+            ("describe50", describe50_s, lambda: describe_walk(PaginationConfig={"PageSize": 50}), raw_calls),
+        ):
+            samples.append(timed(fn)[0])
+            calls_made = counter.take()
+            if index == 0:
+                counted[label] = calls_made
+
+    tracemalloc.start()
+    render()
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+
+    page, base = statistics.median(page_s), statistics.median(base_s)
+    matrix, describe, describe50 = statistics.median(matrix_s), statistics.median(describe_s), statistics.median(describe50_s)
+    ratio = page / base
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:7.1f} ms"
+
+    def calls(made: dict[str, int]) -> str:
+        return f"{sum(made.values())} ({', '.join(f'{n} {k}' for k, n in sorted(made.items()))})"
+
+    print(
+        f"secrets: {TOTAL} over the shared scope ({SHARED_SECRETS}) and {BRANCHES} branches "
+        f"({OVERRIDES_PER_BRANCH + ONLY_PER_BRANCH} each); {len(prefixes)} prefixes; {ROUNDS} rounds, interleaved"
+    )
+    print(f"setup (app, 19 branch rows, {TOTAL} put_value on the emulator): {setup_seconds:.1f} s")
+    print(f"baseline raw get_parameters_by_path walk of the {len(prefixes)} prefixes: median {ms(base)}")
+    print(f"secrets page GET (test Client, admin, {len(html) // 1024} KiB of HTML):       median {ms(page)}")
+    print(f"ratio page / baseline: {ratio:.2f}x (medians)")
+    print(f"goal check: ratio under {GOAL_RATIO}: {'yes' if ratio < GOAL_RATIO else 'no'}")
+    print(f"AWS calls per render: {calls(counted['page'])}")
+    print(f"AWS calls per baseline walk: {calls(counted['baseline'])}")
+    print("breakdown (medians, same rounds):")
+    print(f"  secret_matrix(app) alone (the page's AWS part):            {ms(matrix)}")
+    print(f"  page minus secret_matrix (Django, template, {TOTAL} cells):  {ms(page - matrix)}")
+    print(f"  raw describe_parameters walk, default page size:           {ms(describe)} ({calls(counted['describe'])})")
+    print(f"  raw describe_parameters walk, MaxResults=50:               {ms(describe50)} ({calls(counted['describe50'])})")
+    print(f"  matrix / raw get_parameters_by_path walk: {matrix / base:.2f}x; raw describe / raw by-path: {describe / base:.2f}x")
+    print(f"peak Python memory of one render (tracemalloc): {traced_peak / 1024:.0f} KiB")
+
+
+def main() -> None:
+    from console.emulator import start_emulator
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-secrets-"))
+    emulator = None
+    try:
+        emulator = start_emulator()
+        configure_environment(tmp, emulator.endpoint_url)
+        import django
+
+        django.setup()
+        from django.db import connections
+
+        try:
+            run(tmp, emulator.endpoint_url)
+        finally:
+            connections.close_all()
+    finally:
+        if emulator is not None:
+            emulator.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
