@@ -48,7 +48,7 @@ def audit_record(
         actor_name=actor.get_username() if authenticated else "system",
         action=action,
         target_type=target_type,
-        target=target[:512],
+        target=target[:1100],
         outcome=outcome,
         message=message[:500],
         detail=redact(detail or {}),

@@ -21,7 +21,8 @@ class AuditEvent(models.Model):
     actor_name = models.CharField(max_length=150)
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=32)
-    target = models.CharField(max_length=512)
+    # Long enough for any SSM parameter path (1011 characters at most).
+    target = models.CharField(max_length=1100)
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.SUCCESS)
     message = models.CharField(max_length=500, blank=True)
     detail = models.JSONField(default=dict, blank=True)

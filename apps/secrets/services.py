@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,38 @@ def secret_copy(
     return copied
 
 
+def _write_all(writes: list[tuple[str, str]]) -> None:
+    """Write every (path, value), or none: a failure puts back what was already changed."""
+    done: list[tuple[str, str | None]] = []  # (path, previous value or None)
+    try:
+        for path, value in writes:
+            previous = ssm.get_value(path)
+            ssm.put_value(path, value)
+            done.append((path, previous))
+    except AwsError:
+        # Undo every step even if one undo fails; the first error is the one reported.
+        for path, previous in reversed(done):
+            with contextlib.suppress(AwsError):
+                if previous is None:
+                    ssm.delete(path)
+                else:
+                    ssm.put_value(path, previous)
+        raise
+
+
+def secret_set_scopes(*, actor: Any, scopes: list[Scope], name: str, value: str, request: HttpRequest | None = None) -> None:
+    """One secret in several scopes (one parameter each), all or none."""
+    _name(name)
+    if value == "":
+        raise ValidationError({"value": "Enter a value."})
+    if len(scopes) == 1:
+        secret_set(actor=actor, scope=scopes[0], name=name, value=value, request=request)
+        return
+    _write_all([(scope.path(name), value) for scope in scopes])
+    for scope in scopes:
+        audit_record(actor=actor, action="secret.set", target_type="secret", target=scope.path(name), request=request)
+
+
 @dataclass(frozen=True)
 class EnvEntry:
     line: int
@@ -106,6 +139,8 @@ def parse_env(text: str) -> tuple[list[EnvEntry], list[str]]:
             continue
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()  # an unquoted value ends at a comment, as in dotenv
         if value == "":
             errors.append(f"line {number}: {name} has no value")
             continue
@@ -130,21 +165,7 @@ def secret_import(*, actor: Any, scopes: list[Scope], text: str, request: HttpRe
         raise ValidationError({"text": errors})
     if not scopes:
         raise ValidationError({"scopes": "Choose where the secrets go."})
-    done: list[tuple[str, str | None]] = []  # (path, previous value or None)
-    try:
-        for scope in scopes:
-            for entry in entries:
-                path = scope.path(entry.name)
-                previous = ssm.get_value(path)
-                ssm.put_value(path, entry.value)
-                done.append((path, previous))
-    except AwsError:
-        for path, previous in reversed(done):
-            if previous is None:
-                ssm.delete(path)
-            else:
-                ssm.put_value(path, previous)
-        raise
+    _write_all([(scope.path(entry.name), entry.value) for scope in scopes for entry in entries])
     names = [entry.name for entry in entries]
     audit_record(
         actor=actor, action="secret.import", target_type="secret", target=", ".join(s.prefix for s in scopes)[:512],

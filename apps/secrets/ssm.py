@@ -66,7 +66,9 @@ def put_value(path: str, value: str, *, kms_key_id: str = "") -> int:
         "Type": "SecureString",
         "Description": DESCRIPTION,
         "Overwrite": True,
-        "Tier": "Standard" if size <= STANDARD_TIER_MAX_BYTES else "Advanced",
+        # AWS picks Standard or Advanced by size; unlike an explicit "Standard", this
+        # never fails on a secret that once was Advanced (there is no way back).
+        "Tier": "Intelligent-Tiering",
     }
     if kms_key_id:
         request["KeyId"] = kms_key_id

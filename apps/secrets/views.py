@@ -62,14 +62,13 @@ def secret_set(request: HttpRequest, app_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             scopes = [_scope(app, s) for s in form.cleaned_data["scopes"]]
-            for scope in scopes:
-                services.secret_set(
-                    actor=request.user,
-                    scope=scope,
-                    name=form.cleaned_data["name"],
-                    value=form.cleaned_data["value"],
-                    request=request,
-                )
+            services.secret_set_scopes(
+                actor=request.user,
+                scopes=scopes,
+                name=form.cleaned_data["name"],
+                value=form.cleaned_data["value"],
+                request=request,
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         except AwsError as error:

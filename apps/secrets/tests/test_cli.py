@@ -149,7 +149,7 @@ def test_set_refuses_a_value_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_set_accepts_a_value_for_the_advanced_tier(monkeypatch: pytest.MonkeyPatch) -> None:
     cli_set(monkeypatch, SHARED, "BIG", "x" * 8192)
     (parameter,) = ssm().describe_parameters()["Parameters"]
-    assert parameter["Tier"] == "Advanced"
+    assert parameter["Tier"] == "Intelligent-Tiering"
 
 
 def test_set_reports_access_denied_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
