@@ -208,30 +208,30 @@ def run(tmp: Path, endpoint_url: str) -> None:
     console_calls.take()
     raw_calls.take()
 
-    page_s, base_s, matrix_s, template_s, describe_s, describe50_s = [], [], [], [], [], []
+    work: dict[str, tuple[Callable[[], Any], CallCounter]] = {
+        "baseline": (baseline, raw_calls),
+        "page": (render, console_calls),
+        "matrix": (matrix_only, console_calls),
+        "template": (render_without_aws, console_calls),
+        "describe": (describe_walk, raw_calls),
+        "describe50": (lambda: describe_walk(PaginationConfig={"PageSize": 50}), raw_calls),
+    }
+    samples: dict[str, list[float]] = {label: [] for label in work}
     counted: dict[str, dict[str, int]] = {}
-    for index in range(ROUNDS):  # interleaved, so all see the same machine
-        for label, samples, fn, counter in (
-            ("baseline", base_s, baseline, raw_calls),
-            ("page", page_s, render, console_calls),
-            ("matrix", matrix_s, matrix_only, console_calls),
-            ("template", template_s, render_without_aws, console_calls),
-            ("describe", describe_s, describe_walk, raw_calls),
-            ("describe50", describe50_s, lambda: describe_walk(PaginationConfig={"PageSize": 50}), raw_calls),
-        ):
-            samples.append(timed(fn)[0])
-            calls_made = counter.take()
-            if index == 0:
-                counted[label] = calls_made
+    for _ in range(ROUNDS):  # interleaved, so all see the same machine
+        for label, (fn, counter) in work.items():
+            samples[label].append(timed(fn)[0])
+            counted.setdefault(label, counter.take())  # the calls of the first round
+            counter.take()
 
     tracemalloc.start()
     render()
     traced_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
 
-    page, base = statistics.median(page_s), statistics.median(base_s)
-    matrix, template = statistics.median(matrix_s), statistics.median(template_s)
-    describe, describe50 = statistics.median(describe_s), statistics.median(describe50_s)
+    medians = {label: statistics.median(values) for label, values in samples.items()}
+    page, base, matrix, template = medians["page"], medians["baseline"], medians["matrix"], medians["template"]
+    describe, describe50 = medians["describe"], medians["describe50"]
     ratio = page / base
 
     def ms(seconds: float) -> str:

@@ -14,8 +14,7 @@ from console.aws import aws_client
 from console.aws_errors import AwsError, AwsNotFound, aws_errors
 
 DESCRIPTION = "Amplify Secret"
-# SSM's standard tier holds 4 KB; longer values need the advanced tier (charged).
-STANDARD_TIER_MAX_BYTES = 4096
+# The largest value SSM stores (the advanced tier; up to 4 KB stay in the standard one).
 ADVANCED_TIER_MAX_BYTES = 8192
 
 
