@@ -7,9 +7,11 @@ per prefix: the shared one and each branch's) and the template with one cell per
 name and scope. Baseline in the same run, interleaved with the renders: a raw
 boto3 `get_parameters_by_path` walk (paginated, `WithDecryption=False`) of the
 same 21 prefixes against the same moto server.
-Also timed, for the breakdown: `secret_matrix(app)` alone and a raw boto3
-DescribeParameters walk of the same prefixes (the API the page uses), with the
-default page size and with `MaxResults=50`.
+Also timed, for the breakdown: `secret_matrix(app)` alone (the page's AWS part),
+the page with `secret_matrix` answering from memory (Django and the template only)
+and a raw boto3 DescribeParameters walk of the same prefixes (the API the page
+uses), with the default page size and with `MaxResults=50` (moto 5.2 pages
+DescribeParameters by 10 whatever MaxResults says; real SSM allows 50).
 
 Setup, in a temporary directory removed at the end: a local bare git repository
 with `main`, a fresh SQLite database, a moto server (console.emulator), one app

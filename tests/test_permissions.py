@@ -71,9 +71,9 @@ MUTATING: dict[str, tuple[str, dict[str, str]]] = {
     "secret_set": ("/apps/{app}/secrets/set/", {"name": "NEW_SECRET", "value": "v4lue", "scopes": "__shared__"}),
     "secret_remove": ("/apps/{app}/secrets/remove/", {"name": "KEPT", "scope": "__shared__", "confirm_name": "KEPT"}),
     "secret_reveal": ("/apps/{app}/secrets/reveal/", {"name": "KEPT", "scope": "__shared__"}),
-    "secret_copy": ("/apps/{app}/secrets/copy/", {"source": "main", "target": "dev"}),
-    "secret_import": ("/apps/{app}/secrets/import/", {"text": "IMPORTED=1", "scopes": "__shared__"}),
-    "secret_import_preview": ("/apps/{app}/secrets/import/preview/", {"text": "IMPORTED=1"}),
+    "secret_copy": ("/apps/{app}/secrets/copy/", {"copy-source": "main", "copy-target": "dev"}),
+    "secret_import": ("/apps/{app}/secrets/import/", {"import-text": "IMPORTED=1", "import-scopes": "__shared__"}),
+    "secret_import_preview": ("/apps/{app}/secrets/import/preview/", {"import-text": "IMPORTED=1"}),
 }
 # Views that answer 200 (a fragment) rather than redirecting after success.
 RENDERS = {"secret_reveal", "secret_import_preview"}

@@ -15,6 +15,10 @@ class SecretRow:
     shared: ssm.ParameterInfo | None = None
     branches: dict[str, ssm.ParameterInfo] = field(default_factory=dict)
 
+    def cells(self, branch_names: list[str]) -> list[tuple[str, ssm.ParameterInfo | None]]:
+        """(effective source, own parameter) per branch, in column order, for the template."""
+        return [(self.effective(b), self.branches.get(b)) for b in branch_names]
+
     def effective(self, branch: str) -> str:
         """Which value a build of `branch` gets: its own, the shared one, or none."""
         if branch in self.branches:
@@ -27,6 +31,10 @@ class SecretMatrix:
     branch_names: list[str]
     rows: list[SecretRow]
 
+    def table(self) -> list[tuple[SecretRow, list[tuple[str, ssm.ParameterInfo | None]]]]:
+        """Rows with their cells computed once: a matrix can hold thousands of cells."""
+        return [(row, row.cells(self.branch_names)) for row in self.rows]
+
     @property
     def incomplete(self) -> list[str]:
         """Names that some branches get and others lack."""
@@ -34,12 +42,16 @@ class SecretMatrix:
 
 
 def secret_matrix(app: App) -> SecretMatrix:
+    """Two listings in all: the shared prefix, and every branch prefix at once (they all
+    sit under /amplify/<appId>/), mapped back to the connected branches."""
     branch_names = list(app.branches.order_by("name").values_list("name", flat=True))
+    branch_of_prefix = {Scope.branch(app.app_id, branch).prefix: branch for branch in branch_names}
     rows: dict[str, SecretRow] = {}
     for info in ssm.list_parameters(Scope.shared(app.app_id).prefix):
         rows.setdefault(info.name, SecretRow(info.name)).shared = info
-    for branch in branch_names:
-        for info in ssm.list_parameters(Scope.branch(app.app_id, branch).prefix):
+    for info in ssm.list_parameters(f"/amplify/{app.app_id}", recursive=True):
+        branch = branch_of_prefix.get(info.path.rsplit("/", 1)[0] + "/")
+        if branch is not None:  # a disconnected branch's secrets are not this page's business
             rows.setdefault(info.name, SecretRow(info.name)).branches[branch] = info
     return SecretMatrix(branch_names=branch_names, rows=[rows[name] for name in sorted(rows)])
 

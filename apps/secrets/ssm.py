@@ -43,11 +43,12 @@ def _info(parameter: dict[str, object]) -> ParameterInfo:
     )
 
 
-def list_parameters(prefix: str) -> Iterator[ParameterInfo]:
-    """Parameters directly under `prefix` (one level), paged; never their values."""
-    filters = [{"Key": "Path", "Option": "OneLevel", "Values": [prefix.rstrip("/")]}]
+def list_parameters(prefix: str, *, recursive: bool = False) -> Iterator[ParameterInfo]:
+    """Parameters under `prefix` (one level, or all levels), paged; never their values."""
+    filters = [{"Key": "Path", "Option": "Recursive" if recursive else "OneLevel", "Values": [prefix.rstrip("/")]}]
     with aws_errors("ssm:DescribeParameters"):
-        for page in aws_client("ssm").get_paginator("describe_parameters").paginate(ParameterFilters=filters):
+        pages = aws_client("ssm").get_paginator("describe_parameters").paginate(ParameterFilters=filters, MaxResults=50)
+        for page in pages:
             for parameter in page.get("Parameters", []):
                 yield _info(parameter)
 

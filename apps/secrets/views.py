@@ -37,8 +37,8 @@ def _render(request: HttpRequest, app: App, status: int = 200, **forms: object) 
     context: dict[str, object] = {
         "app": app,
         "set_form": SecretSetForm(app=app),
-        "import_form": SecretImportForm(app=app),
-        "copy_form": SecretCopyForm(app=app),
+        "import_form": SecretImportForm(app=app, prefix="import"),
+        "copy_form": SecretCopyForm(app=app, prefix="copy"),
         "shared_scope": SHARED,
         **forms,
     }
@@ -119,7 +119,7 @@ def secret_reveal(request: HttpRequest, app_id: str) -> HttpResponse:
 @role_required(Role.ADMIN)
 def secret_copy(request: HttpRequest, app_id: str) -> HttpResponse:
     app = app_get(app_id)
-    form = SecretCopyForm(request.POST, app=app)
+    form = SecretCopyForm(request.POST, app=app, prefix="copy")
     if form.is_valid():
         source, target = _scope(app, form.cleaned_data["source"]), _scope(app, form.cleaned_data["target"])
         try:
@@ -140,7 +140,7 @@ def secret_copy(request: HttpRequest, app_id: str) -> HttpResponse:
 @role_required(Role.ADMIN)
 def secret_import(request: HttpRequest, app_id: str) -> HttpResponse:
     app = app_get(app_id)
-    form = SecretImportForm(request.POST, app=app)
+    form = SecretImportForm(request.POST, app=app, prefix="import")
     if form.is_valid():
         scopes = [_scope(app, s) for s in form.cleaned_data["scopes"]]
         try:
@@ -154,8 +154,8 @@ def secret_import(request: HttpRequest, app_id: str) -> HttpResponse:
             return redirect("secrets", app_id=app.app_id)
     # Never echo the pasted values back: the admin pastes them again after fixing.
     data = request.POST.copy()
-    data["text"] = ""
-    shown = SecretImportForm(data, app=app)
+    data["import-text"] = ""
+    shown = SecretImportForm(data, app=app, prefix="import")
     shown._errors = form.errors  # type: ignore[attr-defined]  # the submitted errors, on an empty text box
     return _render(request, app, status=400, import_form=shown)
 
@@ -165,7 +165,7 @@ def secret_import(request: HttpRequest, app_id: str) -> HttpResponse:
 def import_preview(request: HttpRequest, app_id: str) -> HttpResponse:
     """htmx, while the admin types: the names found and line-numbered errors; no values."""
     app_get(app_id)
-    entries, errors = services.parse_env(request.POST.get("text", ""))
+    entries, errors = services.parse_env(request.POST.get("import-text", ""))
     return render(request, "secrets/secrets.html#import-preview", {"entries": entries, "errors": errors})
 
 
@@ -193,15 +193,23 @@ def secrets_export(request: HttpRequest, app_id: str) -> StreamingHttpResponse:
 
 @require_GET
 def secret_history(request: HttpRequest, app_id: str) -> HttpResponse:
+    """One name: where it is set (with reveal and remove for admins) and, for a chosen
+    scope, the versions SSM keeps; never values."""
     app = app_get(app_id)
-    name, scope = request.GET.get("name", ""), _scope(app, request.GET.get("scope", ""))
+    name = request.GET.get("name", "")
+    scope = _scope(app, request.GET["scope"]) if request.GET.get("scope") else None
+    context: dict[str, object] = {"app": app, "name": name, "scope": scope, "versions": [], "scopes": [], "error": ""}
     try:
-        versions, error = ssm.history(scope.path(name)), ""
+        row = next((r for r in secret_matrix(app).rows if r.name == name), None)
+        if row is not None:
+            shared = [{"label": "all branches", "value": SHARED, "info": row.shared}] if row.shared else []
+            branches = [{"label": f"branch {b}", "value": b, "info": info} for b, info in sorted(row.branches.items())]
+            context["scopes"] = shared + branches
+        if scope is not None:
+            context["versions"] = ssm.history(scope.path(name))
     except (InvalidSecretName, AwsError) as failure:
-        versions, error = [], str(failure)
-    return render(
-        request, "secrets/history.html", {"app": app, "name": name, "scope": scope, "versions": versions, "error": error}
-    )
+        context["error"] = str(failure)
+    return render(request, "secrets/history.html", context)
 
 
 class _Echo:

@@ -114,7 +114,7 @@ def test_remove_needs_the_typed_name(admin_client: Client, app: App) -> None:
 
 
 def test_copy_a_branchs_secrets(admin_client: Client, app: App) -> None:
-    response = admin_client.post(f"/apps/{app.app_id}/secrets/copy/", {"source": "main", "target": "dev"}, follow=True)
+    response = admin_client.post(f"/apps/{app.app_id}/secrets/copy/", {"copy-source": "main", "copy-target": "dev"}, follow=True)
     assert "Copied 1 secrets from branch main to branch dev: STRIPE_KEY." in response.content.decode()
     value = boto3.client("ssm", region_name="us-east-1").get_parameter(
         Name=branch_path(app.app_id, "dev", "STRIPE_KEY"), WithDecryption=True
@@ -124,7 +124,7 @@ def test_copy_a_branchs_secrets(admin_client: Client, app: App) -> None:
 
 def test_import_with_a_bad_line_writes_nothing_and_never_echoes_values(admin_client: Client, app: App) -> None:
     text = "GOOD=imported-value-1\nbad line\nALSO=imported-value-2\n"
-    response = admin_client.post(f"/apps/{app.app_id}/secrets/import/", {"text": text, "scopes": ["__shared__"]})
+    response = admin_client.post(f"/apps/{app.app_id}/secrets/import/", {"import-text": text, "import-scopes": ["__shared__"]})
     body = response.content.decode()
     assert response.status_code == 400
     assert "line 2: expected NAME=value" in body
@@ -134,7 +134,7 @@ def test_import_with_a_bad_line_writes_nothing_and_never_echoes_values(admin_cli
 
 def test_import_preview_lists_names_only(admin_client: Client, app: App) -> None:
     fragment = admin_client.post(
-        f"/apps/{app.app_id}/secrets/import/preview/", {"text": "A=secret-a\nB=secret-b\n# note\n"}
+        f"/apps/{app.app_id}/secrets/import/preview/", {"import-text": "A=secret-a\nB=secret-b\n# note\n"}
     ).content.decode()
     assert "2 secrets to import: <code>A</code>, <code>B</code>" in fragment
     assert "secret-a" not in fragment
@@ -143,6 +143,8 @@ def test_import_preview_lists_names_only(admin_client: Client, app: App) -> None
 def test_history_lists_versions_without_values(viewer_client: Client, app: App) -> None:
     secret_set(actor=None, scope=Scope.shared(app.app_id), name="API_KEY", value="second-value")
     page = viewer_client.get(f"/apps/{app.app_id}/secrets/history/", {"name": "API_KEY", "scope": "__shared__"}).content.decode()
+    assert "all branches" in page
+    assert "Reveal value" not in page  # viewers get no actions
     assert "v2" in page
     assert "v1" in page
     assert "second-value" not in page
