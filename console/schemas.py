@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -15,3 +16,20 @@ def schema_validator(path: Path) -> Draft202012Validator:
     schema = json.loads(path.read_text())
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+def json_type_word(value: object) -> str:
+    """How a person names a JSON value's type in an error message."""
+    # bool before int: True is an int to Python, never to JSON.
+    for kind, word in ((bool, "true or false"), (dict, "an object"), (list, "an array"), (str, "a string")):
+        if isinstance(value, kind):
+            return word
+    return "null" if value is None else "a number"
+
+
+def dotted_path(path: Iterable[str | int], *, empty: str = "") -> str:
+    """`data.models[0].name` from a jsonschema error's absolute path."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or empty

@@ -14,7 +14,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from console.schemas import schema_validator
+from console.schemas import dotted_path, schema_validator
 
 MAX_BUILD_SPEC_BYTES = 100_000
 _SCHEMA_PATH = Path(__file__).with_name("buildspec_schema.json")
@@ -99,13 +99,6 @@ def _message(error: ValidationError) -> tuple[list[str | int], str]:
     return path, error.message
 
 
-def _dotted(path: list[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def parse_build_spec(text: str) -> dict[str, Any]:
     """Parse and validate; raise BuildSpecInvalid with every problem found."""
     if len(text.encode("utf-8")) > MAX_BUILD_SPEC_BYTES:
@@ -126,7 +119,7 @@ def parse_build_spec(text: str) -> dict[str, Any]:
     errors = []
     for problem in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         path, message = _message(problem)
-        errors.append(SpecError(_line_of(node, path), _dotted(path), message))
+        errors.append(SpecError(_line_of(node, path), dotted_path(path), message))
     if errors:
         raise BuildSpecInvalid(errors)
     return document

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from console.schemas import schema_validator
+from console.schemas import dotted_path, json_type_word, schema_validator
 
 # Real push and pull request deliveries are 10-60 kB; GitHub caps its own at 25 MB
 # but a body this console would act on never comes near 256 kB.
@@ -258,7 +258,7 @@ def _load_object(body: bytes) -> dict[str, Any]:
     except ValueError as error:
         _malformed(str(error))
     if not isinstance(document, dict):
-        _malformed(f"the body must be a JSON object, not {_json_word(document)}")
+        _malformed(f"the body must be a JSON object, not {json_type_word(document)}")
     _refuse_lone_surrogates(document)
     return document
 
@@ -271,19 +271,8 @@ def _refuse_lone_surrogates(document: dict[str, Any]) -> None:
         _malformed("the body has an escaped lone surrogate, which is not Unicode text")
 
 
-def _json_word(value: object) -> str:
-    # bool before int: True is an int to Python, never to JSON.
-    for kind, word in ((bool, "true or false"), (dict, "an object"), (list, "an array"), (str, "a string")):
-        if isinstance(value, kind):
-            return word
-    return "null" if value is None else "a number"
-
-
-def _dotted(path: Iterable[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(body)"
+def _where(path: Iterable[str | int]) -> str:
+    return dotted_path(path, empty="(body)")
 
 
 def _messages(error: ValidationError) -> list[str]:
@@ -291,15 +280,15 @@ def _messages(error: ValidationError) -> list[str]:
     path = list(error.absolute_path)[1:]  # drop the envelope's "payload"
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "required" and isinstance(error.instance, dict):
-        return [f"{_dotted([*path, key])}: is required" for key in error.validator_value if key not in error.instance]
+        return [f"{_where([*path, key])}: is required" for key in error.validator_value if key not in error.instance]
     if error.validator == "type":
         wanted = [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
-        return [f"{_dotted(path)}: must be {' or '.join(_JSON_WORDS[w] for w in wanted)}, not {_json_word(error.instance)}"]
+        return [f"{_where(path)}: must be {' or '.join(_JSON_WORDS[w] for w in wanted)}, not {json_type_word(error.instance)}"]
     if "x-message" in schema:
-        return [f"{_dotted(path)}: {schema['x-message']}"]
+        return [f"{_where(path)}: {schema['x-message']}"]
     if error.validator == "minimum":
-        return [f"{_dotted(path)}: must be at least {error.validator_value}"]
-    return [f"{_dotted(path)}: is not valid ({error.validator})"]
+        return [f"{_where(path)}: must be at least {error.validator_value}"]
+    return [f"{_where(path)}: is not valid ({error.validator})"]
 
 
 def _validated(schema_event: str, body: bytes) -> dict[str, Any]:

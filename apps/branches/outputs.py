@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from console.schemas import schema_validator
+from console.schemas import dotted_path, json_type_word, schema_validator
 
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1", "1.1", "1.2", "1.3", "1.4", "1.5")
 # Real files are a few kB, a large data model some hundred kB; 5 MB leaves room
@@ -53,21 +53,6 @@ def _validator() -> Draft202012Validator:
     return schema_validator(_SCHEMA_PATH)
 
 
-def _json_word(value: object) -> str:
-    # bool before int: True is an int to Python, never to JSON.
-    for kind, word in ((bool, "true or false"), (dict, "an object"), (list, "an array"), (str, "a string")):
-        if isinstance(value, kind):
-            return word
-    return "null" if value is None else "a number"
-
-
-def _dotted(path: list[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or DOCUMENT
-
-
 def _version_of(document: dict[str, Any]) -> str:
     return json.dumps(document.get("version"))
 
@@ -92,7 +77,7 @@ def _messages(error: ValidationError, document: dict[str, Any]) -> list[tuple[li
         return [([*path, key], "is required") for key in missing]
     if error.validator == "type":
         wanted = [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
-        return [(path, f"must be {' or '.join(_JSON_WORDS.get(w, w) for w in wanted)}, not {_json_word(error.instance)}")]
+        return [(path, f"must be {' or '.join(_JSON_WORDS.get(w, w) for w in wanted)}, not {json_type_word(error.instance)}")]
     return [(path, error.message)]
 
 
@@ -126,7 +111,7 @@ def validation_errors(document: dict[str, Any]) -> list[str]:
     found: set[tuple[str, str]] = set()
     for error in _validator().iter_errors(document):
         for path, message in _messages(error, document):
-            found.add((_dotted(path), message))
+            found.add((dotted_path(path, empty=DOCUMENT), message))
     errors = [f"{path}: {message}" for path, message in sorted(found)]
     if len(errors) > MAX_ERRORS:
         errors = [*errors[:MAX_ERRORS], f"{DOCUMENT}: and {len(errors) - MAX_ERRORS} more problems"]
@@ -137,7 +122,7 @@ def parse_outputs(text: str | bytes) -> dict[str, Any]:
     """Parse and validate amplify_outputs.json; raise OutputsInvalid listing every problem."""
     document = _load(text)
     if not isinstance(document, dict):
-        _fail(f"must be a JSON object with a version key, not {_json_word(document)}")
+        _fail(f"must be a JSON object with a version key, not {json_type_word(document)}")
     errors = validation_errors(document)
     if errors:
         raise OutputsInvalid(errors)
