@@ -18,6 +18,18 @@ def schema_validator(path: Path) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+# A JSON Schema "type" as a person names it in an error message.
+SCHEMA_TYPE_WORDS = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "array": "an array",
+    "object": "an object",
+    "null": "null",
+}
+
+
 def json_type_word(value: object) -> str:
     """How a person names a JSON value's type in an error message."""
     # bool before int: True is an int to Python, never to JSON.

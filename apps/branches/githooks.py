@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from console.schemas import dotted_path, json_type_word, schema_validator
+from console.schemas import SCHEMA_TYPE_WORDS, dotted_path, json_type_word, schema_validator
 
 # Real push and pull request deliveries are 10-60 kB; GitHub caps its own at 25 MB
 # but a body this console would act on never comes near 256 kB.
@@ -53,15 +53,6 @@ _BRANCH_PREFIX = "refs/heads/"
 # user@host:path (git's scp-like syntax); a path starting with "/" after the colon is not one.
 _SCP_LIKE = re.compile(r"^(?:[^@/\s]+@)?(?P<host>[A-Za-z0-9.-]+):(?P<path>(?!/)\S+)$")
 _NETWORK_SCHEMES = frozenset({"https", "http", "ssh", "git", "git+ssh", "ssh+git"})
-_JSON_WORDS = {
-    "string": "a string",
-    "number": "a number",
-    "integer": "an integer",
-    "boolean": "true or false",
-    "array": "an array",
-    "object": "an object",
-    "null": "null",
-}
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -283,7 +274,9 @@ def _messages(error: ValidationError) -> list[str]:
         return [f"{_where([*path, key])}: is required" for key in error.validator_value if key not in error.instance]
     if error.validator == "type":
         wanted = [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
-        return [f"{_where(path)}: must be {' or '.join(_JSON_WORDS[w] for w in wanted)}, not {json_type_word(error.instance)}"]
+        return [
+            f"{_where(path)}: must be {' or '.join(SCHEMA_TYPE_WORDS[w] for w in wanted)}, not {json_type_word(error.instance)}"
+        ]
     if "x-message" in schema:
         return [f"{_where(path)}: {schema['x-message']}"]
     if error.validator == "minimum":

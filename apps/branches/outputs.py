@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from console.schemas import dotted_path, json_type_word, schema_validator
+from console.schemas import SCHEMA_TYPE_WORDS, dotted_path, json_type_word, schema_validator
 
 SUPPORTED_VERSIONS: tuple[str, ...] = ("1", "1.1", "1.2", "1.3", "1.4", "1.5")
 # Real files are a few kB, a large data model some hundred kB; 5 MB leaves room
@@ -29,16 +29,6 @@ MAX_OUTPUTS_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 100
 DOCUMENT = "(document)"
 _SCHEMA_PATH = Path(__file__).with_name("outputs_schema.json")
-
-_JSON_WORDS = {
-    "string": "a string",
-    "number": "a number",
-    "integer": "an integer",
-    "boolean": "true or false",
-    "array": "an array",
-    "object": "an object",
-    "null": "null",
-}
 
 
 class OutputsInvalid(ValueError):
@@ -77,7 +67,9 @@ def _messages(error: ValidationError, document: dict[str, Any]) -> list[tuple[li
         return [([*path, key], "is required") for key in missing]
     if error.validator == "type":
         wanted = [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
-        return [(path, f"must be {' or '.join(_JSON_WORDS.get(w, w) for w in wanted)}, not {json_type_word(error.instance)}")]
+        return [
+            (path, f"must be {' or '.join(SCHEMA_TYPE_WORDS.get(w, w) for w in wanted)}, not {json_type_word(error.instance)}")
+        ]
     return [(path, error.message)]
 
 
