@@ -78,35 +78,31 @@ def job_start(
     return job
 
 
-def job_retry(*, job: Job, actor: Any, request: HttpRequest | None = None) -> Job:
-    if job.status not in (S.FAILED, S.CANCELLED):
-        raise ValidationError("Only failed or cancelled jobs can be retried.")
+def _again(job: Job, *, job_type: str, what: str, redeploy: bool, actor: Any, request: HttpRequest | None) -> Job:
+    """A new job on the same commit as `job` (a retry, or a redeploy of its files)."""
     return job_start(
         branch=job.branch,
-        job_type=Job.Type.RETRY,
-        triggered_by=f"{actor.get_username()} (retry of #{job.job_id})",
+        job_type=job_type,
+        triggered_by=f"{actor.get_username()} ({what} of #{job.job_id})",
         commit_id=job.commit_id,
         commit_message=job.commit_message,
         source_job=job,
+        redeploy=redeploy,
         actor=actor,
         request=request,
     )
+
+
+def job_retry(*, job: Job, actor: Any, request: HttpRequest | None = None) -> Job:
+    if job.status not in (S.FAILED, S.CANCELLED):
+        raise ValidationError("Only failed or cancelled jobs can be retried.")
+    return _again(job, job_type=Job.Type.RETRY, what="retry", redeploy=False, actor=actor, request=request)
 
 
 def job_redeploy(*, job: Job, actor: Any, request: HttpRequest | None = None) -> Job:
     if job.status != S.SUCCEED or not hasattr(job, "deployment"):
         raise ValidationError("Only a successful job with hosted files can be redeployed.")
-    return job_start(
-        branch=job.branch,
-        job_type=Job.Type.MANUAL,
-        triggered_by=f"{actor.get_username()} (redeploy of #{job.job_id})",
-        commit_id=job.commit_id,
-        commit_message=job.commit_message,
-        source_job=job,
-        redeploy=True,
-        actor=actor,
-        request=request,
-    )
+    return _again(job, job_type=Job.Type.MANUAL, what="redeploy", redeploy=True, actor=actor, request=request)
 
 
 def job_cancel(*, job: Job, actor: Any, request: HttpRequest | None = None) -> Job:
