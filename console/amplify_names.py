@@ -84,3 +84,18 @@ def parse_stack_name(stack_name: str) -> ParsedStackName | None:
     if kind not in DEPLOYMENT_TYPES:
         return None
     return ParsedStackName(namespace=namespace, name=name, type=kind, hash=digest)  # type: ignore[arg-type]
+
+
+def deployment_status(stack_status: str) -> str:
+    """The toolchain's mapping of a CloudFormation stack status to a deployment status."""
+    if stack_status == "DELETE_COMPLETE":
+        return "DELETED"
+    if stack_status == "DELETE_IN_PROGRESS":
+        return "DELETING"
+    if stack_status.endswith("_FAILED") or stack_status.endswith("ROLLBACK_COMPLETE"):
+        return "FAILED"
+    if stack_status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
+        return "DEPLOYED"
+    if stack_status.endswith("_IN_PROGRESS"):
+        return "DEPLOYING"
+    return "UNKNOWN"

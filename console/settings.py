@@ -181,11 +181,21 @@ GIT_POLL_CONCURRENCY = env_int("GIT_POLL_CONCURRENCY", 8, minimum=1, maximum=64)
 TEARDOWN_JOB_WAIT_SECONDS = env_int("TEARDOWN_JOB_WAIT_SECONDS", 60, minimum=1)
 TEARDOWN_STACK_WAIT_SECONDS = env_int("TEARDOWN_STACK_WAIT_SECONDS", 1800, minimum=1)
 
+# --- Sandbox inventory.
+SANDBOX_REFRESH_INTERVAL_SECONDS = env_float("SANDBOX_REFRESH_INTERVAL_SECONDS", 300.0, minimum=10.0)
+SANDBOX_DELETE_WAIT_SECONDS = env_int("SANDBOX_DELETE_WAIT_SECONDS", 3600, minimum=1)
+SANDBOX_DELETE_POLL_SECONDS = env_float("SANDBOX_DELETE_POLL_SECONDS", 5.0, minimum=0.05)
+# A deletion whose worker has said nothing for this long is handed to another worker.
+SANDBOX_DELETE_STALL_SECONDS = env_int("SANDBOX_DELETE_STALL_SECONDS", 600, minimum=30)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
     "reap-stale-jobs": {"task": "apps.branches.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},
     "poll-repositories": {"task": "apps.branches.tasks.poll_repositories", "schedule": GIT_POLL_INTERVAL_SECONDS},
     "sweep-preview-stacks": {"task": "apps.branches.tasks.sweep_preview_stacks", "schedule": 15 * 60.0},
+    "refresh-sandboxes": {"task": "apps.sandboxes.tasks.refresh_sandboxes", "schedule": SANDBOX_REFRESH_INTERVAL_SECONDS},
+    # Does nothing unless an admin turned the retention policy on.
+    "sandbox-retention": {"task": "apps.sandboxes.tasks.apply_retention", "schedule": 3600.0},
 }
 
 

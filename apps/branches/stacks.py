@@ -5,25 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from console.amplify_names import deployment_status
 from console.aws import aws_client
 from console.aws_errors import AwsNotFound, aws_errors
-
-# The toolchain's mapping of CloudFormation statuses to deployment statuses.
-_DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
-
-
-def deployment_status(stack_status: str) -> str:
-    if stack_status == "DELETE_COMPLETE":
-        return "DELETED"
-    if stack_status == _DELETE_IN_PROGRESS:
-        return "DELETING"
-    if stack_status.endswith("_FAILED") or stack_status.endswith("ROLLBACK_COMPLETE"):
-        return "FAILED"
-    if stack_status in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
-        return "DEPLOYED"
-    if stack_status.endswith("_IN_PROGRESS"):
-        return "DEPLOYING"
-    return "UNKNOWN"
 
 
 @dataclass(frozen=True)
@@ -55,21 +39,24 @@ def describe_stack(stack_name: str) -> StackSummary | None:
     )
 
 
-def delete_stack(stack_name: str) -> None:
-    """Ask CloudFormation to delete the stack; a missing stack is already deleted."""
+def delete_stack(stack_name: str, *, region: str | None = None) -> None:
+    """Ask CloudFormation to delete the stack (name or id); a missing stack is already deleted."""
     try:
         with aws_errors("cloudformation:DeleteStack"):
-            aws_client("cloudformation").delete_stack(StackName=stack_name)
+            aws_client("cloudformation", region=region).delete_stack(StackName=stack_name)
     except AwsNotFound:
         return
 
 
-def stack_failure_reason(stack_name: str) -> str:
+def stack_failure_reason(stack_name: str, *, region: str | None = None) -> str:
     """CloudFormation's own words for the latest failure of the stack (from its events)."""
-    with aws_errors("cloudformation:DescribeStackEvents"):
-        pages = aws_client("cloudformation").get_paginator("describe_stack_events").paginate(StackName=stack_name)
-        for page in pages:
-            for event in page.get("StackEvents", []):
-                if event.get("ResourceStatus", "").endswith("FAILED") and event.get("ResourceStatusReason"):
-                    return f"{event.get('LogicalResourceId', '')}: {event['ResourceStatusReason']}"
+    try:
+        with aws_errors("cloudformation:DescribeStackEvents"):
+            client = aws_client("cloudformation", region=region)
+            for page in client.get_paginator("describe_stack_events").paginate(StackName=stack_name):
+                for event in page.get("StackEvents", []):
+                    if event.get("ResourceStatus", "").endswith("FAILED") and event.get("ResourceStatusReason"):
+                        return f"{event.get('LogicalResourceId', '')}: {event['ResourceStatusReason']}"
+    except AwsNotFound:
+        return ""
     return ""

@@ -43,11 +43,12 @@ def _info(parameter: dict[str, object]) -> ParameterInfo:
     )
 
 
-def list_parameters(prefix: str, *, recursive: bool = False) -> Iterator[ParameterInfo]:
+def list_parameters(prefix: str, *, recursive: bool = False, region: str | None = None) -> Iterator[ParameterInfo]:
     """Parameters under `prefix` (one level, or all levels), paged; never their values."""
     filters = [{"Key": "Path", "Option": "Recursive" if recursive else "OneLevel", "Values": [prefix.rstrip("/")]}]
     with aws_errors("ssm:DescribeParameters"):
-        pages = aws_client("ssm").get_paginator("describe_parameters").paginate(ParameterFilters=filters, MaxResults=50)
+        paginator = aws_client("ssm", region=region).get_paginator("describe_parameters")
+        pages = paginator.paginate(ParameterFilters=filters, MaxResults=50)
         for page in pages:
             for parameter in page.get("Parameters", []):
                 yield _info(parameter)
@@ -85,11 +86,11 @@ def get_value(path: str) -> str | None:
         return None
 
 
-def delete(path: str) -> bool:
+def delete(path: str, *, region: str | None = None) -> bool:
     """Delete; False if it did not exist."""
     try:
         with aws_errors("ssm:DeleteParameter"):
-            aws_client("ssm").delete_parameter(Name=path)
+            aws_client("ssm", region=region).delete_parameter(Name=path)
     except AwsNotFound:
         return False
     return True

@@ -3,7 +3,6 @@ unless an admin reveals one (audited, shown once, not cached)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from apps.secrets.paths import InvalidSecretName
 from apps.secrets.scopes import Scope
 from apps.secrets.selectors import secret_matrix
 from console.aws_errors import AwsError
+from console.csv_stream import csv_response
 from console.forms_util import add_service_errors
 from console.roles import Role, role_required
 
@@ -175,20 +175,17 @@ def secrets_export(request: HttpRequest, app_id: str) -> StreamingHttpResponse:
     app = app_get(app_id)
     matrix = secret_matrix(app)
 
-    def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(["name", "scope", "path", "version", "last_modified", "last_modified_by"])
+    def rows() -> Iterator[list[object]]:
         for row in matrix.rows:
             infos = ([("all branches", row.shared)] if row.shared else []) + [
                 (f"branch {b}", i) for b, i in sorted(row.branches.items())
             ]
             for label, info in infos:
                 modified = info.last_modified.isoformat() if info.last_modified else ""
-                yield writer.writerow([row.name, label, info.path, info.version, modified, info.last_modified_by])
+                yield [row.name, label, info.path, info.version, modified, info.last_modified_by]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{app.app_id}-secret-names.csv"'
-    return response
+    header = ["name", "scope", "path", "version", "last_modified", "last_modified_by"]
+    return csv_response(header, rows(), f"{app.app_id}-secret-names.csv")
 
 
 @require_GET
@@ -210,8 +207,3 @@ def secret_history(request: HttpRequest, app_id: str) -> HttpResponse:
     except (InvalidSecretName, AwsError) as failure:
         context["error"] = str(failure)
     return render(request, "secrets/history.html", context)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value

@@ -1,0 +1,127 @@
+"""Deleting sandboxes: requested on the page, the CLI or by the retention policy,
+carried out by a Celery task that follows the stack to DELETE_COMPLETE or
+DELETE_FAILED (with CloudFormation's reason), then optionally deletes its secrets."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from apps.branches.stacks import delete_stack, stack_failure_reason
+from apps.sandboxes import cloudformation
+from apps.sandboxes.inventory import secret_prefix
+from apps.sandboxes.models import Sandbox
+from console.audit import audit_record
+from console.aws_errors import AwsError, AwsNotFound
+
+D = Sandbox.Deletion
+
+
+class DeletionFailed(Exception):
+    pass
+
+
+def request_deletion(
+    *,
+    actor: Any,
+    sandboxes: Iterable[Sandbox],
+    with_secrets: bool,
+    request: HttpRequest | None = None,
+    reason: str = "",
+    queue: bool = True,
+) -> list[Sandbox]:
+    """Mark each sandbox for deletion and (unless the caller runs it itself, as the
+    CLI does) queue the task; one already being deleted is left alone. Returns the
+    sandboxes marked."""
+    from apps.sandboxes.tasks import delete_sandbox
+
+    queued = []
+    now = timezone.now()
+    for sandbox in sandboxes:
+        claimed = (
+            Sandbox.objects.filter(pk=sandbox.pk)
+            .filter(~Q(deletion__in=(D.REQUESTED, D.RUNNING)))
+            .update(deletion=D.REQUESTED, deletion_reason="", deletion_with_secrets=with_secrets, deletion_requested_at=now)
+        )
+        if not claimed:
+            continue
+        if actor is not None and getattr(actor, "is_authenticated", False):
+            Sandbox.objects.filter(pk=sandbox.pk).update(deleted_by=actor, deleted_by_name=actor.get_username())
+        else:
+            Sandbox.objects.filter(pk=sandbox.pk).update(deleted_by=None, deleted_by_name=reason or "system")
+        audit_record(
+            actor=actor, action="sandbox.delete", target_type="sandbox", target=f"{sandbox.region}/{sandbox.stack_name}",
+            message=reason, detail={"with_secrets": with_secrets, "stack_id": sandbox.stack_id}, request=request,
+        )  # fmt: skip
+        queued.append(sandbox)
+        if queue:
+            pk = sandbox.pk
+            transaction.on_commit(lambda pk=pk: delete_sandbox.delay(pk))  # type: ignore[misc]
+    return queued
+
+
+def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep) -> Sandbox | None:
+    """Carry out a requested deletion; a redelivered task finds nothing to claim."""
+    claimed = Sandbox.objects.filter(pk=sandbox_pk, deletion=D.REQUESTED).update(
+        deletion=D.RUNNING, deletion_heartbeat=timezone.now()
+    )
+    if not claimed:
+        return None
+    sandbox = Sandbox.objects.get(pk=sandbox_pk)
+    target = f"{sandbox.region}/{sandbox.stack_name}"
+    try:
+        _delete_stack(sandbox, sleep)
+        deleted_secrets: list[str] = []
+        if sandbox.deletion_with_secrets:
+            prefix = secret_prefix(sandbox.namespace, sandbox.identifier, sandbox.backend_hash)
+            deleted_secrets = cloudformation.delete_sandbox_secrets(sandbox.region, prefix)
+    except (DeletionFailed, AwsError) as failure:
+        Sandbox.objects.filter(pk=sandbox_pk).update(deletion=D.FAILED, deletion_reason=str(failure)[:2000])
+        audit_record(
+            actor=None, action="sandbox.delete_failed", target_type="sandbox", target=target,
+            outcome="failure", message=str(failure)[:500],
+        )  # fmt: skip
+        return Sandbox.objects.get(pk=sandbox_pk)
+    now = timezone.now()
+    Sandbox.objects.filter(pk=sandbox_pk).update(
+        deletion=D.SUCCEEDED, status=Sandbox.Status.DELETED, stack_status="DELETE_COMPLETE", status_reason="",
+        deleted_at=now, resource_count=0, secret_count=0,
+    )  # fmt: skip
+    audit_record(
+        actor=None, action="sandbox.deleted", target_type="sandbox", target=target,
+        detail={"secrets_deleted": deleted_secrets},
+    )  # fmt: skip
+    return Sandbox.objects.get(pk=sandbox_pk)
+
+
+def _delete_stack(sandbox: Sandbox, sleep: Callable[[float], None]) -> None:
+    if sandbox.status == Sandbox.Status.DELETED:
+        return  # deleting what is already gone is harmless
+    delete_stack(sandbox.stack_id, region=sandbox.region)
+    deadline = time.monotonic() + settings.SANDBOX_DELETE_WAIT_SECONDS
+    while True:
+        try:
+            stack = cloudformation.describe_sandbox(sandbox.region, sandbox.stack_id)
+        except AwsNotFound:
+            stack = None
+        if stack is None or stack.stack_status == "DELETE_COMPLETE":
+            return
+        Sandbox.objects.filter(pk=sandbox.pk).update(
+            status=stack.status, stack_status=stack.stack_status, deletion_heartbeat=timezone.now()
+        )
+        if stack.stack_status == "DELETE_FAILED":
+            reason = stack.status_reason or stack_failure_reason(sandbox.stack_id, region=sandbox.region) or "no reason given"
+            raise DeletionFailed(f"CloudFormation could not delete {sandbox.stack_name}: {reason}")
+        if time.monotonic() > deadline:
+            raise DeletionFailed(
+                f"{sandbox.stack_name} is still {stack.stack_status} after {settings.SANDBOX_DELETE_WAIT_SECONDS} s; "
+                "it may still finish: refresh later, or delete again."
+            )
+        sleep(settings.SANDBOX_DELETE_POLL_SECONDS)

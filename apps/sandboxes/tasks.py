@@ -1,0 +1,52 @@
+"""Celery tasks: thin, take ids, safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from apps.sandboxes.models import Sandbox
+
+
+@shared_task(name="apps.sandboxes.tasks.refresh_sandboxes", ignore_result=True, time_limit=1800)
+def refresh_sandboxes() -> dict[str, int]:
+    """Beat and the Refresh button: list every region, then hand stalled deletions on."""
+    from apps.sandboxes.inventory import refresh_inventory
+
+    result = refresh_inventory()
+    requeue_stalled_deletions()
+    return {"added": result.added, "updated": result.updated, "gone": result.gone}
+
+
+@shared_task(name="apps.sandboxes.tasks.delete_sandbox", acks_late=True, ignore_result=True, time_limit=2 * 3600)
+def delete_sandbox(sandbox_pk: int) -> None:
+    from apps.sandboxes.deletion import run_deletion
+
+    run_deletion(sandbox_pk)
+
+
+@shared_task(name="apps.sandboxes.tasks.apply_retention", ignore_result=True)
+def apply_retention() -> int:
+    from apps.sandboxes.retention import apply_retention as apply
+
+    return len(apply())
+
+
+def requeue_stalled_deletions() -> list[int]:
+    """Deletions nobody is carrying out go back to the queue: a worker that died (no
+    heartbeat for a while) or a request whose message was lost. Claiming is atomic,
+    so a duplicate message does nothing."""
+    stalled_before = timezone.now() - timedelta(seconds=settings.SANDBOX_DELETE_STALL_SECONDS)
+    D = Sandbox.Deletion
+    dead = Sandbox.objects.filter(deletion=D.RUNNING, deletion_heartbeat__lt=stalled_before)
+    lost = Sandbox.objects.filter(deletion=D.REQUESTED, deletion_requested_at__lt=stalled_before)
+    stalled = sorted(set(dead.values_list("pk", flat=True)) | set(lost.values_list("pk", flat=True)))
+    for pk in stalled:
+        if Sandbox.objects.filter(pk=pk, deletion__in=(D.RUNNING, D.REQUESTED)).update(
+            deletion=D.REQUESTED, deletion_requested_at=timezone.now()
+        ):
+            delete_sandbox.delay(pk)
+    return stalled
