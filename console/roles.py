@@ -64,18 +64,23 @@ def set_role(user: Any, role: Role) -> None:
     user._console_role = _UNKNOWN
 
 
+def require_role(request: HttpRequest, role: Role) -> None:
+    """Raise PermissionDenied (a denied POST is audited) unless the user holds `role`."""
+    if not has_role(request.user, role):
+        if request.method == "POST":
+            from console.audit import audit_denied
+
+            audit_denied(request, required=role)
+        raise PermissionDenied(f"This needs the {role.group_name} role.")
+
+
 def role_required(role: Role) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Allow the view only to users holding `role` or a higher one."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not has_role(request.user, role):
-                if request.method == "POST":
-                    from console.audit import audit_denied
-
-                    audit_denied(request, required=role)
-                raise PermissionDenied(f"This needs the {role.group_name} role.")
+            require_role(request, role)
             return view(request, *args, **kwargs)
 
         wrapped.required_role = role  # type: ignore[attr-defined]

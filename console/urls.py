@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_log, name="audit_log"),
     path("", include("apps.sandboxes.urls")),
+    path("", include("apps.datamanager.urls")),
     path("", include("apps.secrets.urls")),
     path("", include("apps.branches.urls")),
 ]

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class SchemaUpload(models.Model):
+    """An amplify_outputs.json an operator uploaded for a branch whose builds have
+    not captured one (validated before it is kept)."""
+
+    branch = models.OneToOneField("branches.Branch", on_delete=models.CASCADE, related_name="schema_upload")
+    document = models.JSONField()
+    file_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"outputs of {self.branch}"
+
+
+class DataTask(models.Model):
+    """A long seed or import, run by a worker; the page shows its progress."""
+
+    class Kind(models.TextChoices):
+        SEED = "SEED", "Seed"
+        IMPORT = "IMPORT", "Import"
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", "Not started"  # an uploaded CSV awaiting its column mapping
+        PENDING = "PENDING", "Waiting"
+        RUNNING = "RUNNING", "Running"
+        SUCCEEDED = "SUCCEEDED", "Done"
+        FAILED = "FAILED", "Failed"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, related_name="data_tasks")
+    model_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    # Input the task needs (import: the CSV text and mapping; seed: count and constraints).
+    payload = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True)  # line-numbered errors, unwritten keys
+    error = models.CharField(max_length=2000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.model_name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * (self.done + self.refused) / self.total) if self.total else 0
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)

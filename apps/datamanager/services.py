@@ -1,0 +1,123 @@
+"""Writes to a branch's data, each audited with the model, the keys and the counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from apps.branches.models import Branch
+from apps.branches.outputs import parse_outputs
+from apps.datamanager import dynamo
+from apps.datamanager.models import SchemaUpload
+from apps.datamanager.schema import DataSchema, Model
+from apps.datamanager.sources import introspection_of
+from console.audit import audit_record
+
+# Seeds up to this many rows in the request; more go to a background task.
+INLINE_SEED_LIMIT = 100
+MAX_AUDITED_KEYS = 50
+
+
+def _target(branch: Branch, model: Model) -> str:
+    return f"{branch.app.app_id}/{branch.name}/{model.name}"
+
+
+def record_create(
+    *, actor: Any, branch: Branch, model: Model, table: dynamo.Table, values: dict[str, Any], request: HttpRequest | None = None
+) -> dict[str, Any]:
+    item = dynamo.stamp_new(model, table, values)
+    dynamo.put_new(table, item)
+    audit_record(
+        actor=actor, action="data.create", target_type="data", target=_target(branch, model),
+        detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}}, request=request,
+    )  # fmt: skip
+    return item
+
+
+def record_update(
+    *,
+    actor: Any,
+    branch: Branch,
+    model: Model,
+    table: dynamo.Table,
+    loaded: dict[str, Any],
+    values: dict[str, Any],
+    request: HttpRequest | None = None,
+) -> dict[str, Any]:
+    """Save an edit over the record as loaded; RecordConflict if it changed meanwhile."""
+    item = {k: v for k, v in loaded.items()}
+    for name, value in values.items():
+        if value is None:
+            item.pop(name, None)
+        else:
+            item[name] = value
+    item["updatedAt"] = dynamo.now_iso()
+    item["__typename"] = model.name
+    dynamo.replace(table, dynamo.with_composite_key(table, item), loaded_updated_at=loaded.get("updatedAt"))
+    changed = sorted(name for name, value in values.items() if loaded.get(name) != value)
+    audit_record(
+        actor=actor, action="data.update", target_type="data", target=_target(branch, model),
+        detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}, "fields": changed},
+        request=request,
+    )  # fmt: skip
+    return item
+
+
+def records_delete(
+    *,
+    actor: Any,
+    branch: Branch,
+    model: Model,
+    table: dynamo.Table,
+    keys: list[dict[str, Any]],
+    request: HttpRequest | None = None,
+) -> dynamo.BatchResult:
+    result = dynamo.batch_delete(table, keys)
+    audit_record(
+        actor=actor, action="data.delete", target_type="data", target=_target(branch, model),
+        outcome="success" if not result.failed and not result.error else "failure",
+        detail={"model": model.name, "deleted": result.written, "not_deleted": len(result.failed),
+                "keys": [{k: str(v) for k, v in key.items()} for key in keys[:MAX_AUDITED_KEYS]]},
+        request=request,
+    )  # fmt: skip
+    return result
+
+
+def records_seed(
+    *,
+    actor: Any,
+    branch: Branch,
+    schema: DataSchema,
+    model: Model,
+    table: dynamo.Table,
+    rows: list[dict[str, Any]],
+    request: HttpRequest | None = None,
+) -> dynamo.BatchResult:
+    """Write generated rows (stamped as the create resolver would)."""
+    items = [dynamo.stamp_new(model, table, row) for row in rows]
+    result = dynamo.batch_put(table, items)
+    audit_record(
+        actor=actor, action="data.seed", target_type="data", target=_target(branch, model),
+        detail={"model": model.name, "written": result.written, "not_written": len(result.failed)}, request=request,
+    )  # fmt: skip
+    return result
+
+
+def outputs_upload(
+    *, actor: Any, branch: Branch, text: str | bytes, file_name: str, request: HttpRequest | None = None
+) -> SchemaUpload:
+    """Keep an uploaded amplify_outputs.json (validated, with data models) for the branch.
+
+    Raises OutputsInvalid (every problem by key path) or ValueError (no data section)."""
+    document = parse_outputs(text)
+    if introspection_of(document) is None:
+        raise ValueError("This amplify_outputs.json has no data.model_introspection: its backend defines no data models.")
+    upload, _ = SchemaUpload.objects.update_or_create(
+        branch=branch, defaults={"document": document, "file_name": file_name[:255], "uploaded_by": actor}
+    )
+    audit_record(
+        actor=actor, action="data.outputs_upload", target_type="branch", target=f"{branch.app.app_id}/{branch.name}",
+        detail={"file": file_name[:255]}, request=request,
+    )  # fmt: skip
+    return upload

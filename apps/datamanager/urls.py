@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from apps.datamanager import views
+
+BRANCH = "apps/<str:app_id>/branches/<str:branch>/data/"
+MODEL = BRANCH + "models/<str:model>/"
+
+urlpatterns = [
+    path(BRANCH, views.data_home, name="data_home"),
+    path(BRANCH + "outputs/", views.outputs_upload, name="data_outputs_upload"),
+    path(BRANCH + "tasks/<int:pk>/", views.task_status, name="data_task"),
+    path(MODEL, views.model_records, name="data_model"),
+    path(MODEL + "new/", views.record_new, name="data_record_new"),
+    path(MODEL + "edit/", views.record_edit, name="data_record_edit"),
+    path(MODEL + "delete/", views.records_delete, name="data_delete"),
+    path(MODEL + "export.csv", views.records_export, name="data_export"),
+]
