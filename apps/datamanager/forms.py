@@ -54,7 +54,7 @@ def _widget(field: Field, schema: DataSchema) -> forms.Widget:
 
 
 def _form_field(field: Field, schema: DataSchema, *, locked: bool) -> forms.Field:
-    label = f"{field.name}{' *' if field.is_required else ''}"
+    label = f"{field.name}{' *' if field.value_required else ''}"
     help_text = describe_type(field, schema)
     if not field.is_array and (field.kind == "enum" or field.type == "Boolean"):
         options = schema.enums[field.type].values if field.kind == "enum" and field.type in schema.enums else ("true", "false")

@@ -46,6 +46,14 @@ class Field:
     is_required: bool = False
     is_read_only: bool = False
     association: Association | None = None
+    # For lists: is_required is about the items (`[T!]`); the list itself may be
+    # absent unless this is False (`[T]!`).
+    is_array_nullable: bool = True
+
+    @property
+    def value_required(self) -> bool:
+        """Whether a record must have a value here (for a list: the list itself)."""
+        return not self.is_array_nullable if self.is_array else self.is_required
 
     @property
     def is_relationship(self) -> bool:
@@ -162,6 +170,7 @@ def _field(raw: dict[str, Any]) -> Field:
         is_required=bool(raw.get("isRequired")),
         is_read_only=bool(raw.get("isReadOnly")),
         association=_association(raw.get("association")),
+        is_array_nullable=bool(raw.get("isArrayNullable", True)),
     )
 
 

@@ -28,9 +28,15 @@ _OFFSET = r"(?:Z|[+-]\d{2}:\d{2}(?::\d{2})?)"
 _DATE = re.compile(rf"^(\d{{4}})-(\d{{2}})-(\d{{2}}){_OFFSET}?$")
 _TIME = re.compile(rf"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{{1,9}})?)?{_OFFSET}?$")
 _DATETIME = re.compile(rf"^(\d{{4}}-\d{{2}}-\d{{2}})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{{1,9}})?)?{_OFFSET}$")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]*[0-9]$")
+_PHONE = re.compile(r"^\+?[0-9(][0-9 ().-]*[0-9]$")
+_WHOLE = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only: int() would take "1_000" and "٣"
+_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+# AWSURL takes any scheme (mailto:, s3://); web URLs get Django's full check.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _email = EmailValidator()
-_url = URLValidator(schemes=None)  # any scheme, as AppSync's AWSURL
+_web_url = URLValidator(schemes=["http", "https", "ftp", "ftps"])
+# What a DynamoDB number holds: 38 significant digits, magnitude 1e-130 to 1e125.
+_NUMBER_DIGITS, _NUMBER_MIN_EXP, _NUMBER_MAX_EXP = 38, -130, 125
 
 
 class FieldError(ValueError):
@@ -48,30 +54,46 @@ def _valid_date(year: str, month: str, day: str) -> bool:
     return True
 
 
+def _storable(number: Decimal, where: str) -> Decimal:
+    """A number DynamoDB can hold, or a FieldError (its serializer would crash on it)."""
+    if number.is_zero():
+        return Decimal(0)
+    # Counted on the digits as written: normalize() would round to the context's 28.
+    digits = len("".join(map(str, number.as_tuple().digits)).strip("0"))
+    magnitude = number.adjusted()
+    if digits > _NUMBER_DIGITS:
+        raise FieldError(where, f"has more than {_NUMBER_DIGITS} significant digits, more than DynamoDB stores")
+    if not _NUMBER_MIN_EXP <= magnitude < _NUMBER_MAX_EXP:
+        raise FieldError(where, "is too large or too small for DynamoDB (1e-130 to 1e125)")
+    return number
+
+
 def _scalar(type_name: str, value: Any, where: str) -> Any:
     """One scalar value (already JSON-decoded or text) in its stored form."""
     if type_name in ("Int", "AWSTimestamp"):
         if isinstance(value, bool):
             raise FieldError(where, f"{value!r} is not a whole number")
-        try:
-            number = int(str(value).strip()) if not isinstance(value, int) else value
-        except ValueError:
-            raise FieldError(where, f"{str(value)[:40]!r} is not a whole number") from None
+        if not isinstance(value, int) and not _WHOLE.match(str(value).strip()):
+            raise FieldError(where, f"{str(value)[:40]!r} is not a whole number")
+        number = value if isinstance(value, int) else int(str(value).strip())
         if type_name == "Int" and not INT_MIN <= number <= INT_MAX:
             raise FieldError(where, f"{number} is outside the 32-bit range ({INT_MIN} to {INT_MAX})")
-        if type_name == "AWSTimestamp" and number < 0:
-            raise FieldError(where, "a timestamp counts seconds since 1970 and cannot be negative")
+        if type_name == "AWSTimestamp" and len(str(abs(number))) > _NUMBER_DIGITS:
+            raise FieldError(where, f"a timestamp has at most {_NUMBER_DIGITS} digits")
         return number
     if type_name == "Float":
         if isinstance(value, bool):
             raise FieldError(where, f"{value!r} is not a number")
+        text = str(value).strip() if not isinstance(value, float) else repr(value)
+        if not isinstance(value, (int, float)) and not _DECIMAL.match(text):
+            raise FieldError(where, f"{str(value)[:40]!r} is not a number")
         try:
-            decimal = Decimal(str(value).strip())
+            decimal = Decimal(text)
         except InvalidOperation:
             raise FieldError(where, f"{str(value)[:40]!r} is not a number") from None
         if not decimal.is_finite() or not math.isfinite(float(decimal)):
             raise FieldError(where, "must be a finite number")
-        return decimal
+        return _storable(decimal, where)
     if type_name == "Boolean":
         if isinstance(value, bool):
             return value
@@ -106,10 +128,14 @@ def _scalar(type_name: str, value: Any, where: str) -> Any:
         except ValidationError:
             raise FieldError(where, f"{text[:60]!r} is not an email address") from None
     elif type_name == "AWSURL":
-        try:
-            _url(text)
-        except ValidationError:
-            raise FieldError(where, f"{text[:60]!r} is not a URL like https://example.com/path") from None
+        bad_url = FieldError(where, f"{text[:60]!r} is not a URL like https://example.com/path")
+        if not _SCHEME.match(text):
+            raise bad_url
+        if text.split(":", 1)[0].lower() in _web_url.schemes:
+            try:
+                _web_url(text)
+            except ValidationError:
+                raise bad_url from None
     elif type_name == "AWSPhone":
         digits = sum(c.isdigit() for c in text)
         if not _PHONE.match(text) or not 4 <= digits <= 15:
@@ -132,14 +158,19 @@ def check_value(field: Field, value: Any, schema: DataSchema, *, where: str = ""
     where = where or field.name
     if depth > MAX_NESTING:
         raise FieldError(where, "is nested too deeply")
-    if value is None or value == "":
-        if field.is_required:
+    # A blank form field or CSV cell means no value; inside a JSON list or object an
+    # empty string is written on purpose and kept.
+    if value is None or (value == "" and depth == 0):
+        # For a list, is_required speaks of its items (`[T!]`); the list itself is
+        # required only when written `[T]!`.
+        if field.value_required:
             raise FieldError(where, "is required")
         return None
     if field.is_array:
         if not isinstance(value, list):
             raise FieldError(where, 'must be a list (a JSON array such as ["a", "b"])')
-        item = Field(name=field.name, type=field.type, kind=field.kind, is_required=False)
+        # Items of `[T!]` may not be null; items of `[T]` may.
+        item = Field(name=field.name, type=field.type, kind=field.kind, is_required=field.is_required)
         checked = [check_value(item, v, schema, where=f"{where}[{i}]", depth=depth + 1) for i, v in enumerate(value)]
         return checked
     if field.kind == "enum":
