@@ -100,3 +100,29 @@ class RecordForm(forms.Form):
                 # A list item or an object's inner field names itself ("tags[2]: ...").
                 self.add_error(field.name, error.message if error.field == field.name else str(error))
         return cleaned
+
+
+# The seed form: which generation rules each field offers.
+TEXT_TYPES = ("String", "ID")
+NUMBER_TYPES = ("Int", "Float", "AWSTimestamp")
+MOMENT_TYPES = ("AWSDate", "AWSDateTime", "AWSTime")
+
+
+def rules_for(field: Field) -> list[str]:
+    """The rules the seed form offers for a field (the template draws the inputs)."""
+    rules: list[str] = []
+    if field.is_array:
+        rules.append("list")
+    if field.kind == "enum":
+        rules.append("enum")
+    elif field.type in TEXT_TYPES and field.kind == "scalar":
+        rules.append("length")
+    elif field.type in NUMBER_TYPES:
+        rules.append("range")
+    elif field.type in MOMENT_TYPES:
+        rules.append("moments")
+    elif field.type == "Boolean":
+        rules.append("ratio")
+    if not field.value_required:
+        rules.append("empty")
+    return rules

@@ -11,8 +11,9 @@ from apps.branches.outputs import parse_outputs
 from apps.datamanager import dynamo
 from apps.datamanager.models import SchemaUpload
 from apps.datamanager.schema import DataSchema, Model
-from apps.datamanager.sources import introspection_of
+from apps.datamanager.sources import BranchData, introspection_of
 from console.audit import audit_record
+from console.aws_errors import AwsError
 
 # Seeds up to this many rows in the request; more go to a background task.
 INLINE_SEED_LIMIT = 100
@@ -121,3 +122,28 @@ def outputs_upload(
         detail={"file": file_name[:255]}, request=request,
     )  # fmt: skip
     return upload
+
+
+PARENT_KEYS_LIMIT = 200
+
+
+def parent_keys(data: BranchData, model: Model, *, limit: int = PARENT_KEYS_LIMIT) -> dict[str, list[dict[str, Any]]]:
+    """For seeding: the keys of up to `limit` existing records of each parent model
+    (belongsTo), so generated records point at real ones. A parent whose table is
+    missing gives none: the seeder then leaves optional links empty."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for relation in model.belongs_to:
+        parent = data.schema.model(relation.type)
+        if parent is None:
+            continue
+        try:
+            table = data.table(parent)
+            keys = []
+            for item in dynamo.scan_all(table, select=list(parent.key_fields)):
+                keys.append({name: item.get(name) for name in parent.key_fields})
+                if len(keys) >= limit:
+                    break
+        except (dynamo.TableMissing, AwsError):
+            continue
+        found[relation.name] = keys
+    return found

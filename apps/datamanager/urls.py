@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from apps.datamanager import import_views, views
+from apps.datamanager import import_views, seed_views, views
 
 BRANCH = "apps/<str:app_id>/branches/<str:branch>/data/"
 MODEL = BRANCH + "models/<str:model>/"
@@ -16,6 +16,7 @@ urlpatterns = [
     path(MODEL + "edit/", views.record_edit, name="data_record_edit"),
     path(MODEL + "delete/", views.records_delete, name="data_delete"),
     path(MODEL + "export.csv", views.records_export, name="data_export"),
+    path(MODEL + "seed/", seed_views.records_seed, name="data_seed"),
     path(MODEL + "import/", import_views.import_upload, name="data_import"),
     path(MODEL + "import/<int:pk>/", import_views.import_map, name="data_import_map"),
 ]

@@ -19,9 +19,9 @@ from apps.branches.models import Branch
 from apps.branches.outputs import OutputsInvalid
 from apps.branches.selectors import app_get, branch_get
 from apps.datamanager import dynamo, services, values
-from apps.datamanager.forms import RecordForm, describe_type
+from apps.datamanager.forms import RecordForm, describe_type, rules_for
 from apps.datamanager.models import DataTask
-from apps.datamanager.schema import Model, SchemaInvalid
+from apps.datamanager.schema import Field, Model, SchemaInvalid
 from apps.datamanager.sources import BranchData, NoSchema, branch_data
 from console.aws_errors import AwsError
 from console.roles import Role, require_role, role_required
@@ -231,10 +231,16 @@ def model_records(request: HttpRequest, app_id: str, branch: str, model: str) ->
         page_number=len(trail) + (2 if after else 1),
         relationships=ctx.model.relationships,
         tasks=DataTask.objects.filter(branch=ctx.branch, model_name=ctx.model.name)[:5],
+        seed_fields=[(f, rules_for(f), _enum_values(ctx, f)) for f in ctx.model.editable_fields],
     )
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "datamanager/records.html#table", context)
     return render(request, "datamanager/records.html", context)
+
+
+def _enum_values(ctx: Context, field: Field) -> tuple[str, ...]:
+    enum = ctx.data.schema.enums.get(field.type) if field.kind == "enum" else None
+    return enum.values if enum else ()
 
 
 @require_http_methods(["GET", "POST"])
