@@ -15,7 +15,11 @@ import boto3
 from botocore.config import Config
 from django.conf import settings
 
-_local = threading.local()
+# boto3 sessions are not thread-safe, clients are: clients are made under a lock from
+# one session and shared by every thread (pools of worker threads then reuse them
+# instead of building a session and loading service models per thread).
+_lock = threading.Lock()
+_shared: dict[str, Any] = {}
 
 
 def client_config() -> Config:
@@ -30,30 +34,33 @@ def client_config() -> Config:
 
 
 def _session() -> boto3.session.Session:
-    # boto3 sessions are not thread-safe; clients are. One session per thread.
-    session = getattr(_local, "session", None)
+    """The shared session; call with `_lock` held."""
+    session = _shared.get("session")
     if session is None:
-        session = _local.session = boto3.session.Session()
+        session = _shared["session"] = boto3.session.Session()
     return session
 
 
 @lru_cache(maxsize=64)
-def _cached_client(service: str, region: str, endpoint_url: str | None, thread_id: int) -> Any:
-    return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=client_config())
+def _cached_client(service: str, region: str, endpoint_url: str | None) -> Any:
+    with _lock:
+        return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=client_config())
 
 
 def aws_client(service: str, *, region: str | None = None) -> Any:
     """A boto3 client for `service` in `region` (default: the console's region)."""
-    return _cached_client(service, region or settings.AWS_REGION, settings.AWS_ENDPOINT_URL, threading.get_ident())
+    return _cached_client(service, region or settings.AWS_REGION, settings.AWS_ENDPOINT_URL)
 
 
 def clear_client_cache() -> None:
     """Forget cached clients (tests that switch endpoint or credentials)."""
-    _cached_client.cache_clear()
-    _local.session = None
+    with _lock:
+        _cached_client.cache_clear()
+        _shared.pop("session", None)
 
 
 def aws_credentials() -> Any:
     """The frozen credentials of the standard chain (for builds), or None."""
-    credentials = _session().get_credentials()
+    with _lock:
+        credentials = _session().get_credentials()
     return credentials.get_frozen_credentials() if credentials is not None else None

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
@@ -53,10 +53,11 @@ def request_deletion(
         )
         if not claimed:
             continue
-        if actor is not None and getattr(actor, "is_authenticated", False):
-            Sandbox.objects.filter(pk=sandbox.pk).update(deleted_by=actor, deleted_by_name=actor.get_username())
-        else:
-            Sandbox.objects.filter(pk=sandbox.pk).update(deleted_by=None, deleted_by_name=reason or "system")
+        person = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+        Sandbox.objects.filter(pk=sandbox.pk).update(
+            deletion_requested_by=person,
+            deletion_requested_by_name=person.get_username() if person else (reason or "system"),
+        )
         audit_record(
             actor=actor, action="sandbox.delete", target_type="sandbox", target=f"{sandbox.region}/{sandbox.stack_name}",
             # Not "with_secrets": the audit trail redacts any key that mentions secrets.
@@ -81,10 +82,13 @@ def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep
     try:
         _delete_stack(sandbox, sleep)
         # The stack is gone, whatever happens to its secrets next (the first deletion time stays).
-        Sandbox.objects.filter(pk=sandbox_pk).update(
+        gone = Sandbox.objects.filter(pk=sandbox_pk)
+        gone.update(
             status=Sandbox.Status.DELETED, stack_status="DELETE_COMPLETE", status_reason="",
             deleted_at=Coalesce("deleted_at", Value(timezone.now())), resource_count=0,
         )  # fmt: skip
+        if sandbox.status != Sandbox.Status.DELETED:  # this deletion removed it: credit the requester
+            gone.update(deleted_by=F("deletion_requested_by"), deleted_by_name=F("deletion_requested_by_name"))
         deleted_secrets: list[str] = []
         if sandbox.deletion_with_secrets:
             prefix = secret_prefix(sandbox.namespace, sandbox.identifier, sandbox.backend_hash)

@@ -51,6 +51,11 @@ class Sandbox(models.Model):
     deletion_reason = models.CharField(max_length=2000, blank=True)
     deletion_with_secrets = models.BooleanField(default=False)
     deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    # Who asked; they become deleted_by only once the stack is really gone.
+    deletion_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deletion_requested_by_name = models.CharField(max_length=150, blank=True)
     deletion_heartbeat = models.DateTimeField(null=True, blank=True)
 
     class Meta:

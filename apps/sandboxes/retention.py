@@ -13,10 +13,11 @@ from apps.sandboxes.models import InventorySettings, Sandbox
 
 
 def retention_candidates(policy: InventorySettings, now: datetime | None = None) -> QuerySet[Sandbox]:
-    """Live sandboxes not updated for `retention_days`, not already being deleted."""
+    """Live sandboxes not updated for `retention_days`, not already being deleted. One
+    whose deletion failed is left to an admin: retrying it every hour would not help."""
     return (
         Sandbox.objects.exclude(status=Sandbox.Status.DELETED)
-        .exclude(deletion__in=(Sandbox.Deletion.REQUESTED, Sandbox.Deletion.RUNNING))
+        .exclude(deletion__in=(Sandbox.Deletion.REQUESTED, Sandbox.Deletion.RUNNING, Sandbox.Deletion.FAILED))
         .filter(last_updated__lt=policy.retention_before(now or timezone.now()))
         .order_by("last_updated")
     )

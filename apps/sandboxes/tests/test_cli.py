@@ -279,4 +279,4 @@ def test_delete_while_the_console_is_deleting_it_refuses(admin_user: Any) -> Non
 
     assert error == f"{ALICE} is already being deleted by the console; see the Sandboxes page."
     assert stack_status(EAST, stack_id) == "CREATE_COMPLETE"
-    assert Sandbox.objects.get(stack_id=stack_id).deleted_by_name == "ada"
+    assert Sandbox.objects.get(stack_id=stack_id).deletion_requested_by_name == "ada"

@@ -18,7 +18,7 @@ from apps.sandboxes import deletion
 from apps.sandboxes.deletion import request_deletion, run_deletion
 from apps.sandboxes.inventory import refresh_inventory
 from apps.sandboxes.models import InventorySettings, Sandbox
-from apps.sandboxes.retention import apply_retention
+from apps.sandboxes.retention import apply_retention, retention_candidates
 from apps.sandboxes.tasks import apply_retention as apply_retention_task
 from apps.sandboxes.tasks import refresh_sandboxes, requeue_stalled_deletions
 from apps.sandboxes.tests.stacks import deploy_sandbox, moto_stack, set_stack_state
@@ -188,6 +188,8 @@ def test_delete_failed_records_cloudformations_reason_and_keeps_the_secrets(
     assert done.deletion_reason == f"CloudFormation could not delete {ALICE_STACK}: {FAILURE}"
     assert (done.status, done.stack_status, done.status_reason) == ("FAILED", "DELETE_FAILED", FAILURE)
     assert done.deleted_at is None
+    # Asked for by ada, but not deleted: a later deletion elsewhere must not name her.
+    assert (done.deletion_requested_by_name, done.deleted_by, done.deleted_by_name) == ("ada", None, "")
     assert secret_paths() == kept  # the stack is still there, so are its secrets
     [failed] = audit("sandbox.delete_failed")
     assert (failed.outcome, failed.actor_name, failed.target) == ("failure", "system", f"{EAST}/{ALICE_STACK}")
@@ -319,7 +321,7 @@ def test_a_second_request_while_one_is_active_is_ignored(
 
     assert (len(first), len(second)) == (1, 0)
     row.refresh_from_db()
-    assert (row.deletion, row.deletion_with_secrets, row.deleted_by_name) == ("REQUESTED", False, "ada")
+    assert (row.deletion, row.deletion_with_secrets, row.deletion_requested_by_name) == ("REQUESTED", False, "ada")
     assert [event.actor_name for event in audit("sandbox.delete")] == ["ada"]
     first[0]()  # the queued task runs
     row.refresh_from_db()
@@ -451,3 +453,17 @@ def test_retention_deletes_only_sandboxes_idle_longer_than_the_policy(
 
     with django_capture_on_commit_callbacks(execute=True):
         assert apply_retention() == []  # deleted rows are not candidates again
+
+
+def test_retention_leaves_a_sandbox_whose_deletion_failed_to_an_admin(fast_polls: None) -> None:
+    failed = sandbox("my-next-app", "alice")
+    set_stack_state(EAST, failed.stack_id, updated_days_ago=90)
+    idle = sandbox("my-next-app", "bob")
+    set_stack_state(EAST, idle.stack_id, updated_days_ago=90)
+    refresh_inventory([EAST])
+    Sandbox.objects.filter(stack_id=failed.stack_id).update(deletion="FAILED", deletion_reason="Bucket is not empty")
+    policy = InventorySettings.load()
+    policy.retention_enabled, policy.retention_days = True, 30
+    policy.save()
+
+    assert [s.identifier for s in retention_candidates(policy)] == ["bob"]
