@@ -113,11 +113,8 @@ def records_seed(request: HttpRequest, app_id: str, branch: str, model: str) -> 
     count = int(raw_count)
     try:
         constraints = constraints_from(request.POST, ctx.model)
-        seeder = Seeder(
-            ctx.data.schema, ctx.model, constraints=constraints, parent_keys=services.parent_keys(ctx.data, ctx.model)
-        )
-        if count > services.INLINE_SEED_LIMIT:
-            seeder.row()  # the rules are checked now, not in the worker
+        # The rules are checked (a first row is made) before anything is written or queued.
+        Seeder(ctx.data.schema, ctx.model, constraints=constraints).row()
     except (RuleInvalid, SeedError) as error:
         messages.error(request, f"{error} Nothing was written.")
         return back
@@ -133,16 +130,16 @@ def records_seed(request: HttpRequest, app_id: str, branch: str, model: str) -> 
         messages.info(request, f"Seeding {count:,} {ctx.model.name} records in the background.")
         return redirect("data_task", app_id=app_id, branch=branch, pk=task.pk)
     try:
-        rows = seeder.rows(count)
-        result = services.records_seed(
-            actor=request.user, branch=ctx.branch, schema=ctx.data.schema, model=ctx.model, table=ctx.table, rows=rows,
-            request=request,
+        report = services.records_seed(
+            actor=request.user, branch=ctx.branch, data=ctx.data, model=ctx.model, table=ctx.table, count=count,
+            constraints=constraints, request=request,
         )  # fmt: skip
     except (SeedError, AwsError) as error:
         messages.error(request, str(error))
         return back
-    if result.failed or result.error:
-        messages.error(request, f"Wrote {result.written} of {count}; DynamoDB did not take {len(result.failed)}. {result.error}")
+    if report.unwritten or report.error:
+        missing = len(report.unwritten)
+        messages.error(request, f"Wrote {report.written} of {count}; DynamoDB did not take {missing}. {report.error}")
     else:
-        messages.success(request, f"Seeded {result.written} {ctx.model.name} record{'s' if result.written != 1 else ''}.")
+        messages.success(request, f"Seeded {report.written} {ctx.model.name} record{'s' if report.written != 1 else ''}.")
     return back

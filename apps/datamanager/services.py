@@ -9,9 +9,12 @@ from django.http import HttpRequest
 from apps.branches.models import Branch
 from apps.branches.outputs import parse_outputs
 from apps.datamanager import dynamo
+from apps.datamanager.csv_io import ImportReport, Progress, write_records
 from apps.datamanager.models import SchemaUpload
 from apps.datamanager.schema import DataSchema, Model
+from apps.datamanager.seed import FieldConstraint, Seeder
 from apps.datamanager.sources import BranchData, introspection_of
+from apps.datamanager.values import check_value
 from console.audit import audit_record
 from console.aws_errors import AwsError
 
@@ -85,24 +88,48 @@ def records_delete(
     return result
 
 
+def seed_records(
+    data: BranchData,
+    model: Model,
+    table: dynamo.Table,
+    *,
+    count: int,
+    constraints: dict[str, FieldConstraint] | None = None,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Write `count` generated records, a batch at a time (SeedError for bad rules).
+    Used by the page, the task and the CLI; callers bound `count`."""
+    seeder = Seeder(data.schema, model, constraints=constraints, parent_keys=parent_keys(data, model), seed=seed)
+    # Seeder rows are JSON-like (floats); check_value gives the stored form (Decimals).
+    rows = (_stored(data.schema, model, seeder.row()) for _ in range(count))
+    return write_records(table, model, rows, progress=progress)
+
+
+def _stored(schema: DataSchema, model: Model, row: dict[str, Any]) -> dict[str, Any]:
+    stored = {name: check_value(model.field(name), value, schema) for name, value in row.items()}
+    return {name: value for name, value in stored.items() if value is not None}
+
+
 def records_seed(
     *,
     actor: Any,
     branch: Branch,
-    schema: DataSchema,
+    data: BranchData,
     model: Model,
     table: dynamo.Table,
-    rows: list[dict[str, Any]],
+    count: int,
+    constraints: dict[str, FieldConstraint] | None = None,
     request: HttpRequest | None = None,
-) -> dynamo.BatchResult:
-    """Write generated rows (stamped as the create resolver would)."""
-    items = [dynamo.stamp_new(model, table, row) for row in rows]
-    result = dynamo.batch_put(table, items)
+) -> ImportReport:
+    """Seed in the request (the page's small counts), audited."""
+    report = seed_records(data, model, table, count=count, constraints=constraints)
     audit_record(
         actor=actor, action="data.seed", target_type="data", target=_target(branch, model),
-        detail={"model": model.name, "written": result.written, "not_written": len(result.failed)}, request=request,
+        outcome="success" if not report.unwritten and not report.error else "failure",
+        detail={"model": model.name, "written": report.written, "not_written": len(report.unwritten)}, request=request,
     )  # fmt: skip
-    return result
+    return report
 
 
 def outputs_upload(

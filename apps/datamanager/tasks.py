@@ -1,0 +1,178 @@
+"""Long imports and seeds, run by a worker from a DataTask.
+
+The Celery tasks take the task's id and claim it (PENDING to RUNNING with one
+conditional UPDATE), so a redelivered message does nothing. Counts move as batches
+are written; the report keeps the first line errors and the keys not written.
+`model_named` is shared with `manage.py data`; seeding itself is services.seed_records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+from apps.datamanager import csv_io, dynamo, services
+from apps.datamanager.models import DataTask
+from apps.datamanager.schema import DataSchema, Model
+from apps.datamanager.seed import FieldConstraint, SeedError
+from apps.datamanager.sources import BranchData, NoSchema, branch_data
+from apps.datamanager.values import FieldError
+from console.audit import audit_record
+from console.aws_errors import AwsError
+
+logger = logging.getLogger(__name__)
+
+MAX_SEED_ROWS = 10_000
+REPORT_LIMIT = 200  # line errors and unwritten keys kept in the report
+_CONSTRAINT_NAMES = frozenset(f.name for f in dataclasses.fields(FieldConstraint))
+S = DataTask.Status
+
+
+class TaskInputInvalid(ValueError):
+    """The task's payload (or the CLI's options) cannot be carried out."""
+
+
+def _constraint_value(field: str, rule: str, value: Any) -> Any:
+    """JSON keeps exact numbers as text ("1.50") and tuples as lists; give them back."""
+    if rule in ("minimum", "maximum") and isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            raise TaskInputInvalid(f"{field}: {rule} {value[:20]!r} is not a number") from None
+    return tuple(value) if rule == "enum_values" and isinstance(value, list) else value
+
+
+def model_named(schema: DataSchema, name: str) -> Model:
+    model = schema.model(name)
+    if model is None:
+        known = ", ".join(m.name for m in schema.models) or "none"
+        raise TaskInputInvalid(f"The schema has no model {name!r}; its models are: {known}.")
+    return model
+
+
+def constraints_from_json(raw: object) -> dict[str, FieldConstraint]:
+    """{"field": {"minimum": 1, ...}} as FieldConstraints (Seeder checks the values)."""
+    if not isinstance(raw, dict):
+        raise TaskInputInvalid("constraints must be an object of field names to constraints")
+    constraints = {}
+    for name, given in raw.items():
+        if not isinstance(given, dict):
+            raise TaskInputInvalid(f"{name}: a constraint must be an object, not {given!r}")
+        unknown = sorted(set(given) - _CONSTRAINT_NAMES)
+        if unknown:
+            raise TaskInputInvalid(f"{name}: unknown constraint {unknown[0]!r} (known: {', '.join(sorted(_CONSTRAINT_NAMES))})")
+        values: dict[str, Any] = {k: _constraint_value(str(name), k, v) for k, v in given.items()}
+        constraints[str(name)] = FieldConstraint(**values)
+    return constraints
+
+
+# The tasks
+
+
+@shared_task(name="apps.datamanager.tasks.run_import", acks_late=True, ignore_result=True, soft_time_limit=3500, time_limit=3600)
+def run_import(task_pk: int) -> None:
+    task = _claim(task_pk, DataTask.Kind.IMPORT)
+    if task is not None:
+        _carry_out(task, "data.import", _import)
+
+
+@shared_task(name="apps.datamanager.tasks.run_seed", acks_late=True, ignore_result=True, soft_time_limit=3500, time_limit=3600)
+def run_seed(task_pk: int) -> None:
+    task = _claim(task_pk, DataTask.Kind.SEED)
+    if task is not None:
+        _carry_out(task, "data.seed", _seed)
+
+
+def _claim(task_pk: int, kind: str) -> DataTask | None:
+    claimed = DataTask.objects.filter(pk=task_pk, kind=kind, status=S.PENDING).update(status=S.RUNNING)
+    return DataTask.objects.select_related("branch__app").get(pk=task_pk) if claimed else None
+
+
+Work = Callable[[DataTask, BranchData, Model, dynamo.Table, csv_io.Progress], tuple[csv_io.ImportReport, dict[str, Any]]]
+
+
+def _carry_out(task: DataTask, action: str, work: Work) -> None:
+    target = f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}"
+
+    def progress(report: csv_io.ImportReport) -> None:
+        DataTask.objects.filter(pk=task.pk).update(done=report.written, refused=len(report.refused))
+
+    try:
+        data = branch_data(task.branch)
+        model = model_named(data.schema, task.model_name)
+        report, detail = work(task, data, model, data.table(model), progress)
+    except (NoSchema, dynamo.TableMissing, AwsError, csv_io.CsvInvalid, csv_io.MappingInvalid, SeedError, FieldError,
+            TaskInputInvalid) as failure:  # fmt: skip
+        _finish(task, status=S.FAILED, error=str(failure))
+        audit_record(
+            actor=task.created_by, action=action, target_type="data", target=target, outcome="failure",
+            message=str(failure)[:500], detail={"model": task.model_name, "task": task.pk},
+        )  # fmt: skip
+        return
+    except Exception:
+        # Never leave the task RUNNING for ever (a soft time limit lands here too).
+        logger.exception("data task %s failed", task.pk)
+        _finish(task, status=S.FAILED, error="The task stopped on an unexpected error; see the worker log.")
+        raise
+    failed = bool(report.unwritten or report.error)
+    _finish(
+        task,
+        status=S.FAILED if failed else S.SUCCEEDED,
+        error=(f"{len(report.unwritten)} records could not be written. {report.error}".strip() if failed else ""),
+        report=report,
+    )
+    audit_record(
+        actor=task.created_by, action=action, target_type="data", target=target, outcome="failure" if failed else "success",
+        detail={"model": model.name, "task": task.pk, "written": report.written, "refused": len(report.refused),
+                "unwritten": len(report.unwritten), **detail},
+    )  # fmt: skip
+
+
+def _finish(task: DataTask, *, status: str, error: str, report: csv_io.ImportReport | None = None) -> None:
+    """The final state; an import's CSV text is dropped (it can be megabytes) once done with."""
+    fields: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now()}
+    if report is not None:
+        fields |= {"done": report.written, "refused": len(report.refused), "report": report.as_json(limit=REPORT_LIMIT)}
+    if "csv" in task.payload:
+        fields["payload"] = {k: v for k, v in task.payload.items() if k != "csv"}
+    DataTask.objects.filter(pk=task.pk).update(**fields)
+
+
+def _import(
+    task: DataTask, data: BranchData, model: Model, table: dynamo.Table, progress: csv_io.Progress
+) -> tuple[csv_io.ImportReport, dict[str, Any]]:
+    payload = task.payload
+    mode = payload.get("mode", csv_io.SKIP)
+    if mode not in csv_io.MODES:
+        raise TaskInputInvalid(f"The import mode must be one of {', '.join(csv_io.MODES)}, not {mode!r}.")
+    parsed = csv_io.read_csv(str(payload.get("csv", "")))
+    mapping = payload.get("mapping")
+    if not isinstance(mapping, dict):
+        mapping = csv_io.suggest_mapping(parsed.header, model)
+    DataTask.objects.filter(pk=task.pk).update(total=len(parsed.rows))
+    results = csv_io.validate_rows(parsed, mapping, model, data.schema)
+    report = csv_io.import_rows(table, model, results, mode=mode, progress=progress)
+    return report, {"mode": mode, "file": str(payload.get("file_name", ""))[:255]}
+
+
+def _seed(
+    task: DataTask, data: BranchData, model: Model, table: dynamo.Table, progress: csv_io.Progress
+) -> tuple[csv_io.ImportReport, dict[str, Any]]:
+    payload = task.payload
+    count, seed = payload.get("count"), payload.get("seed")
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TaskInputInvalid(f"The number of records must be a whole number, not {count!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TaskInputInvalid(f"The seed must be a whole number, not {seed!r}.")
+    constraints = constraints_from_json(payload.get("constraints") or {})
+    DataTask.objects.filter(pk=task.pk).update(total=count)
+    if not 1 <= count <= MAX_SEED_ROWS:
+        raise TaskInputInvalid(f"The number of records must be between 1 and {MAX_SEED_ROWS:,}, not {count}.")
+    report = services.seed_records(data, model, table, count=count, constraints=constraints, seed=seed, progress=progress)
+    return report, {"count": count}
