@@ -1,20 +1,24 @@
 """The demo `make run` seeds: an admin, a local git repository made from
 examples/todo-app, an app connected to it with `main` and `dev`, and (on the
 emulator only) a build of each branch, whose backend phase deploys to the
-emulator with the example's ampx stand-in.
+emulator with the example's ampx stand-in, and a team's sandboxes: a few sandbox
+stacks of the app's project and of another one, one of them stale and one failed.
 
 Every step checks before it writes, so seeding twice changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,9 +26,17 @@ from django.db import transaction
 
 from apps.branches import services
 from apps.branches.models import App, Branch, Job
+from apps.sandboxes.inventory import refresh_inventory
+from apps.secrets import ssm
+from apps.secrets.scopes import Scope
+from console.amplify_names import sandbox_stack_name
+from console.aws import aws_client
+from console.aws_errors import AwsNotFound, aws_errors
+from console.emulator import EmulatorError, set_stack_state
 from console.roles import Role, set_role
 
 DEMO_APP_NAME = "Todo app (demo)"
+DEMO_PACKAGE = "todo-app"  # examples/todo-app/package.json: the namespace of its sandboxes
 EXAMPLE_DIR = settings.BASE_DIR / "examples" / "todo-app"
 DEMO_BRANCHES = ("main", "dev")
 
@@ -89,7 +101,7 @@ def ensure_app(repository: Path, say: Say) -> App:
             name=DEMO_APP_NAME,
             repository=str(repository),
             production_branch="main",
-            package_name="todo-app",
+            package_name=DEMO_PACKAGE,
             description="Seeded by make run from examples/todo-app.",
         )
         # Branches named feature/* are connected as they appear; previews of PRs into main.
@@ -99,6 +111,8 @@ def ensure_app(repository: Path, say: Say) -> App:
         Branch.objects.filter(app=app, name="main").update(pr_previews_enabled=True)
         app.refresh_from_db()
         say(f"demo app created: {app.app_id}")
+    if not app.package_name:  # a demo app from before apps had one; an edited name is left alone
+        app = services.app_update(actor=None, app=app, package_name=DEMO_PACKAGE)
     if not app.branches.filter(name="dev").exists():
         services.branch_connect(actor=None, app=app, name="dev", stage=Branch.Stage.DEVELOPMENT)
     if not app.build_spec:
@@ -124,6 +138,130 @@ def ensure_secrets(app: App, say: Say) -> None:
     say("demo secrets written (shared API_KEY; main has its own API_KEY and STRIPE_KEY; dev lacks STRIPE_KEY)")
 
 
+# --- Sandboxes: what `ampx sandbox` leaves in a team's account.
+
+OTHER_PACKAGE = "billing-service"  # a project with no app in the console
+FAILED_REASON = "The following resource(s) failed to update: [data7552DF31]. "
+# Where the CDK bootstrap keeps templates; the nested stacks' templates go there.
+ASSETS_BUCKET = "cdk-hnb659fds-assets-{account}-{region}"
+# The root stack's nested stacks, by logical id (as CDK names them), and their templates.
+NESTED_STACKS = {
+    "data7552DF31": {
+        "Description": "Amplify data: the Todo model's change feed",
+        "Resources": {"TodoChangesTopic": {"Type": "AWS::SNS::Topic"}, "TodoChangesQueue": {"Type": "AWS::SQS::Queue"}},
+    },
+    "storage0EC3F24A": {
+        "Description": "Amplify storage",
+        "Resources": {"amplifyStorageBucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {"bucketName": {"Value": {"Ref": "amplifyStorageBucket"}}},
+    },
+}
+
+
+@dataclass(frozen=True)
+class DemoSandbox:
+    package: str
+    owner: str
+    region_slot: int = 0  # index into the demo's regions (wraps round when there are fewer)
+    secrets: dict[str, str] = field(default_factory=dict)
+    # Set through the emulator's hook when the stack is created: what moto cannot do.
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+DEMO_SANDBOXES = (
+    DemoSandbox(DEMO_PACKAGE, "alice", secrets={"API_KEY": "alice-sandbox-api-key", "STRIPE_KEY": "sk_test_alice"}),
+    DemoSandbox(DEMO_PACKAGE, "bob", region_slot=1),
+    DemoSandbox(DEMO_PACKAGE, "carol", state={"created_days_ago": 60, "updated_days_ago": 45}),  # stale
+    DemoSandbox(
+        DEMO_PACKAGE,
+        "dave",
+        secrets={"API_KEY": "dave-sandbox-api-key"},
+        state={"status": "UPDATE_ROLLBACK_COMPLETE", "reason": FAILED_REASON, "created_days_ago": 9, "updated_days_ago": 1},
+    ),  # failed
+    DemoSandbox(OTHER_PACKAGE, "alice", region_slot=1),
+    DemoSandbox(OTHER_PACKAGE, "erin"),
+)
+
+
+def demo_regions() -> list[str]:
+    """The inventory's regions, the console's own first (SSM secrets are written there)."""
+    regions = list(dict.fromkeys(settings.AWS_REGIONS))
+    if settings.AWS_REGION in regions:
+        regions.remove(settings.AWS_REGION)
+        regions.insert(0, settings.AWS_REGION)
+    return regions
+
+
+def _template_url(region: str) -> str:
+    """The nested templates' folder in the region's assets bucket (made once)."""
+    with aws_errors("sts:GetCallerIdentity"):
+        account = aws_client("sts", region=region).get_caller_identity()["Account"]
+    bucket = ASSETS_BUCKET.format(account=account, region=region)
+    s3 = aws_client("s3", region=region)
+    try:
+        with aws_errors("s3:HeadBucket"):
+            s3.head_bucket(Bucket=bucket)
+    except AwsNotFound:
+        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        with aws_errors("s3:CreateBucket"):
+            s3.create_bucket(Bucket=bucket, **location)
+        for logical_id, template in NESTED_STACKS.items():
+            with aws_errors("s3:PutObject"):
+                s3.put_object(Bucket=bucket, Key=f"demo-sandbox/{logical_id}.json", Body=json.dumps(template).encode())
+    return f"https://{bucket}.s3.{region}.amazonaws.com/demo-sandbox/"
+
+
+def _root_template(template_url: str) -> str:
+    nested = {"Type": "AWS::CloudFormation::Stack"}
+    resources = {key: {**nested, "Properties": {"TemplateURL": f"{template_url}{key}.json"}} for key in NESTED_STACKS}
+    description = {"createdOn": "Linux", "createdBy": "AmplifySandbox", "createdWith": "1.8.0", "stackType": "root"}
+    outputs = {"awsAppsyncRegion": {"Value": {"Ref": "AWS::Region"}}, "storageRegion": {"Value": {"Ref": "AWS::Region"}}}
+    return json.dumps({"Description": json.dumps(description), "Resources": resources, "Outputs": outputs})
+
+
+def _deploy_sandbox(name: str, region: str, template_url: str) -> bool:
+    """Create the stack, named and tagged as `ampx sandbox` does, unless it exists; True if created."""
+    cloudformation = aws_client("cloudformation", region=region)
+    try:
+        with aws_errors("cloudformation:DescribeStacks"):
+            cloudformation.describe_stacks(StackName=name)  # by name: live stacks only
+        return False
+    except AwsNotFound:
+        pass
+    tags = [{"Key": "created-by", "Value": "amplify"}, {"Key": "amplify:deployment-type", "Value": "sandbox"}]
+    with aws_errors("cloudformation:CreateStack"):
+        cloudformation.create_stack(StackName=name, TemplateBody=_root_template(template_url), Tags=tags)
+    return True
+
+
+def ensure_sandboxes(say: Say) -> None:
+    """Deploy the demo sandboxes that are missing, give the new ones their state (stale,
+    failed: through the embedded emulator's hook), write their secrets, then refresh
+    the inventory so the Sandboxes page has them at once."""
+    regions = demo_regions()
+    placed = [(sandbox, regions[sandbox.region_slot % len(regions)]) for sandbox in DEMO_SANDBOXES]
+    template_urls = {region: _template_url(region) for region in dict.fromkeys(region for _, region in placed)}
+    deployed = []
+    for sandbox, region in placed:
+        name = sandbox_stack_name(sandbox.package, sandbox.owner)
+        if _deploy_sandbox(name, region, template_urls[region]):
+            deployed.append(f"{sandbox.package}/{sandbox.owner} ({region})")
+            if sandbox.state and settings.AWS_ENDPOINT_URL:
+                try:
+                    set_stack_state(settings.AWS_ENDPOINT_URL, region=region, stack_name=name, **sandbox.state)
+                except EmulatorError as error:  # an emulator without our hook: the sandbox stays as deployed
+                    say(f"sandbox {name} left as deployed: {error}")
+        if region == settings.AWS_REGION:  # SSM writes go to the console's region
+            for secret, value in sandbox.secrets.items():
+                path = Scope.sandbox(sandbox.package, sandbox.owner).path(secret)
+                if ssm.get_value(path) is None:
+                    ssm.put_value(path, value)
+    if deployed:
+        say(f"demo sandboxes deployed: {', '.join(deployed)}")
+    result = refresh_inventory(regions)
+    say(f"sandbox inventory refreshed: {result.added} new, {result.updated} updated, {result.gone} gone")
+
+
 def build_branches(app: App, say: Say) -> None:
     """Queue a build of each demo branch; the worker deploys its backend to the emulator and hosts its site."""
     from apps.branches.jobs import job_start
@@ -139,5 +277,6 @@ def seed_demo(*, build: bool, say: Say) -> tuple[str, str | None]:
     app = ensure_app(repository, say)
     if build:
         ensure_secrets(app, say)
+        ensure_sandboxes(say)
         build_branches(app, say)
     return username, password

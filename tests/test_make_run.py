@@ -83,6 +83,37 @@ def sign_in(port: int, password: str) -> tuple[urllib.request.OpenerDirector, st
     return opener, opener.open(request).read().decode()
 
 
+def sandbox_rows(page: str) -> dict[tuple[str, str], str]:
+    """{(owner, project): the row's HTML} of the sandbox inventory table."""
+    rows = {}
+    for row in page.split("<tr>")[1:]:
+        owner = re.search(r'<th scope="row"><a href="/sandboxes/\d+/" title="[^"]*">([^<]+)</a></th>', row)
+        project = re.search(r"</th>\s*<td>([^<]+)", row)
+        if owner and project:
+            rows[owner.group(1), project.group(1).strip()] = row.split("</tr>")[0]
+    return rows
+
+
+def assert_demo_sandboxes(opener: urllib.request.OpenerDirector, port: int) -> None:
+    """The seeded sandboxes are in the inventory at once: carol's stale, dave's failed."""
+    base = f"http://127.0.0.1:{port}/sandboxes/"
+    rows = sandbox_rows(opener.open(base).read().decode())
+    assert set(rows) == {
+        ("alice", "todoapp"), ("bob", "todoapp"), ("carol", "todoapp"), ("dave", "todoapp"),
+        ("alice", "billingservice"), ("erin", "billingservice"),
+    }, rows  # fmt: skip
+    assert "Todo app (demo)" in rows["alice", "todoapp"]  # attributed to the demo app
+    assert "Todo app (demo)" not in rows["erin", "billingservice"]
+    assert "status-stale" in rows["carol", "todoapp"]
+    assert "45 d" in rows["carol", "todoapp"]
+    failed = rows["dave", "todoapp"]
+    assert "status-failed" in failed
+    assert "UPDATE_ROLLBACK_COMPLETE" in failed
+    assert "failed to update: [data7552DF31]" in failed
+    assert set(sandbox_rows(opener.open(f"{base}?stale=1").read().decode())) == {("carol", "todoapp")}
+    assert set(sandbox_rows(opener.open(f"{base}?status=FAILED").read().decode())) == {("dave", "todoapp")}
+
+
 def stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
@@ -105,9 +136,11 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert f"AWS emulator (moto) on http://127.0.0.1:{emulator_port}" in banner
         assert "build #1 of main queued" in banner
         assert "build #1 of dev queued" in banner
+        assert "sandbox inventory refreshed: 6 new, 0 updated, 0 gone" in banner
         wait_http(f"http://127.0.0.1:{port}/accounts/login/")
         opener, dashboard = sign_in(port, PASSWORD)
         assert "Todo app (demo)" in dashboard
+        assert_demo_sandboxes(opener, port)
         app_id = re.search(r'href="/apps/(d[a-z0-9]{13})/"', dashboard).group(1)  # type: ignore[union-attr]
         # The worker builds both demo branches: the overview shows them succeeded,
         # and the hosted site answers at the branch URL.
@@ -134,8 +167,12 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert "the one printed on the first run" in banner
         assert "demo app created" not in banner
         wait_http(f"http://127.0.0.1:{port}/accounts/login/")
-        _, dashboard = sign_in(port, PASSWORD)
+        opener, dashboard = sign_in(port, PASSWORD)
         assert len(re.findall(r"Todo app \(demo\)</a>", dashboard)) == 1
+        # The emulator starts empty again: the sandboxes are deployed anew, the old
+        # stacks' rows are marked gone, and the inventory shows the same six.
+        assert "sandbox inventory refreshed: 6 new, 0 updated, 6 gone" in banner
+        assert_demo_sandboxes(opener, port)
     finally:
         stop(process)
     assert process.returncode == 0

@@ -160,6 +160,25 @@ def test_admin_walks_the_demo(page: Page, live_server: Any, demo: App, admin_pas
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text("set API_URL for all branches")
 
+    # --- Sandboxes: the team's, seeded with the demo; carol's is stale, dave's failed.
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Sandboxes").click()
+    expect(page.get_by_role("heading", name="Sandboxes", level=1)).to_be_visible()
+    inventory = page.locator("#inventory-table")
+    owners = inventory.get_by_role("rowheader")
+    expect(owners).to_have_count(6)
+    expect(inventory.get_by_role("rowheader", name="alice", exact=True)).to_have_count(2)  # two projects
+    carol = inventory.get_by_role("row").filter(has=page.get_by_role("rowheader", name="carol", exact=True))
+    expect(carol.locator(".badge.status-stale")).to_have_text("Stale")
+    expect(carol).to_contain_text("45 d")
+    expect(carol.get_by_role("link", name="Todo app (demo)")).to_be_visible()
+    dave = inventory.get_by_role("row").filter(has=page.get_by_role("rowheader", name="dave", exact=True))
+    expect(dave.locator(".badge.status-failed")).to_have_text("Failed")
+    expect(dave).to_contain_text("UPDATE_ROLLBACK_COMPLETE")
+    expect(dave).to_contain_text("The following resource(s) failed to update: [data7552DF31].")
+    page.get_by_label("Stale only").check()
+    expect(page).to_have_url(re.compile(r"stale=1"))
+    expect(owners).to_have_text(["carol"])
+
     # --- Sign out.
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
