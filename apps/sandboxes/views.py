@@ -42,7 +42,6 @@ def _inventory_context(request: HttpRequest, policy: InventorySettings) -> dict[
         "page": page,
         "rows": rows,
         "policy": policy,
-        "deleting": any(s.deletion_active or s.status == Sandbox.Status.DELETING for s, *_ in rows),
         "sort_links": _sort_links(filters),
     }
 
@@ -131,7 +130,11 @@ def _back(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def bulk_delete(request: HttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()]
-    chosen = list(Sandbox.objects.filter(pk__in=ids).exclude(status=Sandbox.Status.DELETED))
+    chosen = list(
+        Sandbox.objects.filter(pk__in=ids)
+        .exclude(status=Sandbox.Status.DELETED)
+        .exclude(deletion__in=(Sandbox.Deletion.REQUESTED, Sandbox.Deletion.RUNNING))
+    )
     if not chosen:
         messages.error(request, "Select the sandboxes to delete first.")
         return _back(request)
@@ -215,8 +218,19 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def status(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx: one sandbox's status cell, polled while it is being deleted (no AWS call)."""
-    return render(request, "sandboxes/status_cell.html", {"sandbox": get_object_or_404(Sandbox, pk=pk)})
+    """htmx: a sandbox's inventory row (?row=1) or status cell, polled while it is being
+    deleted; read from the database only."""
+    sandbox = get_object_or_404(Sandbox, pk=pk)
+    if request.GET.get("row") != "1":
+        return render(request, "sandboxes/status_cell.html", {"sandbox": sandbox})
+    policy, now = InventorySettings.load(), timezone.now()
+    context = {
+        "sandbox": sandbox,
+        "app": selectors.app_of(sandbox, selectors.apps_by_namespace()),
+        "idle": sandbox.idle_days(now),
+        "stale": sandbox.is_stale(policy.stale_after_days, now),
+    }
+    return render(request, "sandboxes/row.html", context)
 
 
 @require_POST

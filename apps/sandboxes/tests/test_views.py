@@ -584,6 +584,35 @@ def test_the_status_cell_polls_only_while_a_deletion_is_under_way(viewer_client:
     assert page.count(polls) == 2
 
 
+def test_a_row_being_deleted_polls_for_itself_and_loses_its_stale_badge_when_done(
+    viewer_client: Client, scanned: RegionScan
+) -> None:
+    row = make_row("alice", deletion="RUNNING", status="DELETING", updated_days_ago=90, resource_count=4)
+
+    running = viewer_client.get(f"/sandboxes/{row.pk}/status/", {"row": "1"}).content.decode()
+    assert running.startswith(f'<tr id="sandbox-{row.pk}"')
+    assert f'hx-get="/sandboxes/{row.pk}/status/?row=1"' in running
+    assert running.count('hx-trigger="every 2s"') == 1  # the row polls, its status cell does not
+    assert "Stale" in running
+
+    Sandbox.objects.filter(pk=row.pk).update(status="DELETED", deletion="SUCCEEDED", resource_count=0, deleted_by_name="ada")
+    done = viewer_client.get(f"/sandboxes/{row.pk}/status/", {"row": "1"}).content.decode()
+    assert "every 2s" not in done
+    assert "Stale" not in done
+    assert "Deleted" in done
+    assert "by ada" in done
+
+
+def test_the_typed_count_leaves_out_sandboxes_already_being_deleted(admin_client: Client, scanned: RegionScan) -> None:
+    free = make_row("alice")
+    busy = make_row("bob", deletion="RUNNING", status="DELETING")
+
+    response = admin_client.post("/sandboxes/delete/", {"ids": [free.pk, busy.pk], "confirm": "delete 2"}, follow=True)
+
+    assert "Type “delete 1”" in response.content.decode()
+    assert Sandbox.objects.get(pk=free.pk).deletion == ""
+
+
 # Text from AWS (and from the query) is escaped
 
 
