@@ -91,10 +91,19 @@ def refresh_inventory(regions: Iterable[str] | None = None) -> RefreshResult:
     with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="cfn-region") as pool:
         results = list(pool.map(lambda r: _scan(r, by_region[r]), wanted))
     refresh = RefreshResult(results)
-    with transaction.atomic():
-        for result in results:
+    for result in results:
+        # One transaction per region: other writers (pages, deletion heartbeats) wait
+        # for one region's writes at most, not for the whole refresh.
+        with transaction.atomic():
             _store(result, by_region[result.region], refresh)
     return refresh
+
+
+# What a refresh may change on a known row (last_seen is set for all listed rows at once).
+_STORED_FIELDS = (
+    "stack_name", "namespace", "identifier", "backend_hash", "status", "stack_status", "status_reason",
+    "created_time", "last_updated", "secret_count", "resource_count", "deleted_at",
+)  # fmt: skip
 
 
 def _store(result: RegionResult, known: dict[str, Sandbox], refresh: RefreshResult) -> None:
@@ -104,9 +113,12 @@ def _store(result: RegionResult, known: dict[str, Sandbox], refresh: RefreshResu
         return
     new_rows: list[Sandbox] = []
     changed: list[Sandbox] = []
+    changed_fields: set[str] = set()
     for stack in result.stacks:
         p = stack.parsed
-        row = known.get(stack.stack_id) or Sandbox(stack_id=stack.stack_id, first_seen=now)
+        known_row = known.get(stack.stack_id)
+        before = {f: getattr(known_row, f) for f in _STORED_FIELDS} if known_row else {}
+        row = known_row or Sandbox(stack_id=stack.stack_id, first_seen=now)
         row.stack_name, row.region = stack.stack_name, stack.region
         row.namespace, row.identifier, row.backend_hash = p.namespace, p.name, p.hash
         row.status, row.stack_status, row.status_reason = stack.status, stack.stack_status, stack.status_reason
@@ -117,14 +129,19 @@ def _store(result: RegionResult, known: dict[str, Sandbox], refresh: RefreshResu
             row.resource_count = result.resource_counts[stack.stack_id]
         if row.status != Sandbox.Status.DELETED:
             row.deleted_at = None
-        (changed if row.pk else new_rows).append(row)
+        if known_row is None:
+            new_rows.append(row)
+            continue
+        # Only rows (and fields) that differ are written: most refreshes change nothing.
+        differ = {f for f in _STORED_FIELDS if getattr(row, f) != before[f]}
+        if differ:
+            changed.append(row)
+            changed_fields |= differ
     Sandbox.objects.bulk_create(new_rows, batch_size=500)
-    fields = [
-        "stack_name", "region", "namespace", "identifier", "backend_hash", "status", "stack_status", "status_reason",
-        "created_time", "last_updated", "last_seen", "secret_count", "resource_count", "deleted_at",
-    ]  # fmt: skip
-    Sandbox.objects.bulk_update(changed, fields, batch_size=500)
+    if changed:
+        Sandbox.objects.bulk_update(changed, sorted(changed_fields), batch_size=500)
     listed = {stack.stack_id for stack in result.stacks}
+    Sandbox.objects.filter(region=result.region, stack_id__in=listed).update(last_seen=now)
     gone = [row.pk for stack_id, row in known.items() if stack_id not in listed and row.status != Sandbox.Status.DELETED]
     # Not listed any more: DELETE_COMPLETE, deleted here or elsewhere (deleted_by stays
     # empty unless the console did it).

@@ -25,7 +25,7 @@ from console.aws_errors import AwsError
 from console.csv_stream import csv_response
 from console.roles import Role, role_required
 
-RETENTION_PREVIEW_LIMIT = 50
+RETENTION_PREVIEW_LIMIT = 10
 
 
 def _inventory_context(request: HttpRequest, policy: InventorySettings) -> dict[str, object]:

@@ -155,6 +155,23 @@ def test_a_second_refresh_keeps_first_seen_and_updates_the_rest(settings: Any) -
     assert timezone.now() - row.last_updated < timedelta(minutes=1)
 
 
+def test_an_unchanged_stack_only_moves_last_seen(settings: Any) -> None:
+    settings.AWS_REGIONS = [EAST]
+    stack_id = deploy_sandbox("my-next-app", "alice")
+    refresh_inventory()
+    two_days_ago = timezone.now() - timedelta(days=2)
+    Sandbox.objects.filter(stack_id=stack_id).update(last_seen=two_days_ago)
+    stored = Sandbox.objects.values().get(stack_id=stack_id)
+
+    again = refresh_inventory()
+
+    assert (again.added, again.updated, again.gone) == (0, 0, 0)
+    now_stored = Sandbox.objects.values().get(stack_id=stack_id)
+    assert timezone.now() - now_stored.pop("last_seen") < timedelta(minutes=1)
+    stored.pop("last_seen")
+    assert now_stored == stored
+
+
 def test_a_stack_deleted_outside_the_console_becomes_a_deleted_row(settings: Any) -> None:
     settings.AWS_REGIONS = [EAST]
     stack_id = deploy_sandbox("my-next-app", "alice", resources=2)
