@@ -1,8 +1,9 @@
 """The demo `make run` seeds: an admin, a local git repository made from
 examples/todo-app, an app connected to it with `main` and `dev`, and (on the
 emulator only) a build of each branch, whose backend phase deploys to the
-emulator with the example's ampx stand-in, and a team's sandboxes: a few sandbox
-stacks of the app's project and of another one, one of them stale and one failed.
+emulator with the example's ampx stand-in, a team's sandboxes: a few sandbox
+stacks of the app's project and of another one, one of them stale and one failed,
+and, once main's build has deployed its tables, rows of each of its data models.
 
 Every step checks before it writes, so seeding twice changes nothing.
 """
@@ -26,12 +27,16 @@ from django.db import transaction
 
 from apps.branches import services
 from apps.branches.models import App, Branch, Job
+from apps.datamanager import dynamo
+from apps.datamanager.schema import SchemaInvalid
+from apps.datamanager.services import seed_records
+from apps.datamanager.sources import NoSchema, branch_data
 from apps.sandboxes.inventory import refresh_inventory
 from apps.secrets import ssm
 from apps.secrets.scopes import Scope
 from console.amplify_names import sandbox_stack_name
 from console.aws import aws_client
-from console.aws_errors import AwsNotFound, aws_errors
+from console.aws_errors import AwsError, AwsNotFound, aws_errors
 from console.emulator import EmulatorError, set_stack_state
 from console.roles import Role, set_role
 
@@ -271,6 +276,58 @@ def build_branches(app: App, say: Say) -> None:
         say(f"build #{job.job_id} of {branch.name} queued")
 
 
+# --- Data: rows to browse in main's tables, which exist once its build has run.
+
+DEMO_DATA_BRANCH = "main"
+# Parents first, so each todo's projectId is the id of a project already written.
+DEMO_ROWS = (("Project", 8), ("Todo", 40), ("Note", 12))
+DEMO_DATA_SEED = 20_260_101  # the same generated values on every run (ids and timestamps are new)
+
+
+class BuildPending(Exception):
+    """The branch still has a build waiting or running: its tables may not exist yet."""
+
+
+def ensure_demo_data(branch: Branch, say: Say) -> None:
+    """Seed each demo model of the branch's schema, unless its table holds records already."""
+    try:
+        data = branch_data(branch)
+        for name, count in DEMO_ROWS:
+            model = data.schema.model(name)
+            if model is None:
+                say(f"{branch.name}'s schema has no {name} model; no demo rows for it")
+                continue
+            table = data.table(model)
+            if dynamo.scan_page(table, size=1).items:
+                continue
+            report = seed_records(data, model, table, count=count, seed=DEMO_DATA_SEED)
+            say(f"demo data: {report.written} {model.plural_name} written to {table.name}")
+    except (NoSchema, SchemaInvalid, dynamo.TableMissing, AwsError) as error:
+        say(f"no demo data for {branch.name}: {error}")
+
+
+def seed_demo_data_after_build(branch_pk: int, say: Say) -> None:
+    """What the seed_demo_data task does: BuildPending while the branch's build has not
+    ended; after a successful one, the demo rows; after a failed one, nothing."""
+    branch = Branch.objects.select_related("app").get(pk=branch_pk)
+    if branch.jobs.filter(status__in=(*Job.WAITING, *Job.ACTIVE)).exists():
+        raise BuildPending(f"{branch.name} is still building")
+    latest = branch.jobs.order_by("-job_id").first()
+    if latest is None or latest.status != Job.Status.SUCCEED:
+        say(f"no demo data for {branch.name}: its last build did not succeed")
+        return
+    ensure_demo_data(branch, say)
+
+
+def queue_demo_data(app: App, say: Say) -> None:
+    """The rows go in once main's build has deployed its tables: a task waits for it."""
+    from console.tasks import seed_demo_data
+
+    branch = app.branches.get(name=DEMO_DATA_BRANCH)
+    transaction.on_commit(lambda: seed_demo_data.delay(branch.pk))
+    say(f"demo data for {branch.name} queued (written after its build)")
+
+
 def seed_demo(*, build: bool, say: Say) -> tuple[str, str | None]:
     username, password = ensure_admin(say)
     repository = ensure_repository(settings.VAR_DIR / "demo", say)
@@ -279,4 +336,5 @@ def seed_demo(*, build: bool, say: Say) -> tuple[str, str | None]:
         ensure_secrets(app, say)
         ensure_sandboxes(say)
         build_branches(app, say)
+        queue_demo_data(app, say)
     return username, password

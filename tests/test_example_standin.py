@@ -23,6 +23,8 @@ import boto3
 import jsonschema
 import pytest
 
+from apps.branches.outputs import parse_outputs
+from apps.datamanager.schema import schema_from_introspection
 from console.emulator import EMULATOR_CREDENTIALS, Emulator
 
 pytestmark = pytest.mark.emulator
@@ -35,6 +37,7 @@ OUTPUTS_SCHEMA_DIR = SHARED_DIR / "fixtures" / "amplify-outputs-schema"
 INTROSPECTION_SCHEMA = SHARED_DIR / "fixtures" / "model-introspection" / "ModelIntrospectionSchema.json"
 
 REGION = "us-east-1"
+MODELS = ("Project", "Todo", "Note")  # the @model types of amplify/data/schema.graphql
 APP_ID = "d1a2b3c4d5e6f7"
 BRANCH = "main"
 BRANCH_STACK = "amplify-d1a2b3c4d5e6f7-main-branch-779dbfc7c3"
@@ -220,8 +223,9 @@ def test_branch_stack_has_exact_tags_and_all_outputs(branch_stack: dict[str, Any
 
 def test_branch_resources_exist(aws: Any, branch_stack: dict[str, Any]) -> None:
     outputs = stack_outputs(branch_stack)
-    table = aws("dynamodb").describe_table(TableName=f"Todo-{outputs['awsAppsyncApiId']}-NONE")["Table"]
-    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    for model in MODELS:  # one table per @model type, keyed on id
+        table = aws("dynamodb").describe_table(TableName=f"{model}-{outputs['awsAppsyncApiId']}-NONE")["Table"]
+        assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert aws("appsync").get_graphql_api(apiId=outputs["awsAppsyncApiId"])["graphqlApi"]["name"] == BRANCH_STACK
 
     uri = urlsplit(outputs["amplifyApiModelSchemaS3Uri"])
@@ -247,7 +251,12 @@ def test_outputs_file_matches_the_stack_and_the_schema(project: Path, branch_sta
     assert todo["fields"]["priority"]["type"] == {"enum": "TodoPriority"}
     assert todo["primaryKeyInfo"]["primaryKeyFieldName"] == "id"
     assert document["data"]["model_introspection"]["enums"]["TodoPriority"]["values"] == ["low", "medium", "high"]
+    assert todo["fields"]["project"]["association"] == {"connectionType": "BELONGS_TO", "targetNames": ["projectId"]}
     validate_outputs(document)
+    # What a build captures: the console's own check of the file, and its reading of the models.
+    parsed = parse_outputs(json.dumps(document))
+    schema = schema_from_introspection(parsed["data"]["model_introspection"])
+    assert sorted(m.name for m in schema.models) == sorted(MODELS)
 
 
 def test_pipeline_deploy_twice_is_harmless(

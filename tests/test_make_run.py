@@ -86,7 +86,7 @@ def sign_in(port: int, password: str) -> tuple[urllib.request.OpenerDirector, st
 def sandbox_rows(page: str) -> dict[tuple[str, str], str]:
     """{(owner, project): the row's HTML} of the sandbox inventory table."""
     rows = {}
-    for row in page.split("<tr>")[1:]:
+    for row in re.split(r"<tr[ >]", page)[1:]:  # rows carry an id (and hx-* while being deleted)
         owner = re.search(r'<th scope="row"><a href="/sandboxes/\d+/" title="[^"]*">([^<]+)</a></th>', row)
         project = re.search(r"</th>\s*<td>([^<]+)", row)
         if owner and project:
@@ -114,6 +114,21 @@ def assert_demo_sandboxes(opener: urllib.request.OpenerDirector, port: int) -> N
     assert set(sandbox_rows(opener.open(f"{base}?status=FAILED").read().decode())) == {("dave", "todoapp")}
 
 
+def assert_demo_data(opener: urllib.request.OpenerDirector, port: int, app_id: str) -> None:
+    """Main's Data page lists the example's three models; once the data task has
+    seen main's build succeed, Todo has rows (40: a first page of 25)."""
+    base = f"http://127.0.0.1:{port}/apps/{app_id}/branches/main/data/"
+    home = opener.open(base).read().decode()
+    assert re.findall(r'/data/models/(\w+)/"><strong>', home) == ["Note", "Project", "Todo"], home
+    deadline = time.monotonic() + 60
+    todos = ""
+    while time.monotonic() < deadline and "Page 1 · 25 records" not in todos:
+        time.sleep(1)
+        todos = opener.open(f"{base}models/Todo/").read().decode()
+    assert "Page 1 · 25 records" in todos, todos
+    assert 'name="keys"' in todos
+
+
 def stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
@@ -137,6 +152,7 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert "build #1 of main queued" in banner
         assert "build #1 of dev queued" in banner
         assert "sandbox inventory refreshed: 6 new, 0 updated, 0 gone" in banner
+        assert "demo data for main queued (written after its build)" in banner
         wait_http(f"http://127.0.0.1:{port}/accounts/login/")
         opener, dashboard = sign_in(port, PASSWORD)
         assert "Todo app (demo)" in dashboard
@@ -154,6 +170,7 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
             urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": f"main.{app_id}.localhost:{port}"})
         )
         assert b"<h1>Todo app</h1>" in site.read()
+        assert_demo_data(opener, port, app_id)
     finally:
         output = stop(process)
     assert process.returncode == 0, output

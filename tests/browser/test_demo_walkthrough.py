@@ -98,6 +98,19 @@ def test_admin_walks_the_demo(page: Page, live_server: Any, demo: App, admin_pas
     expect(greeting).to_contain_text("Hello from dev")
     expect(greeting.get_by_text("branch override", exact=True)).to_be_visible()
 
+    # --- Data of main: the example's models, with the rows seeded once main's build deployed them.
+    app_nav = page.get_by_role("navigation", name="App Todo app (demo)")
+    app_nav.get_by_role("link", name="main", exact=True).click()
+    app_nav.get_by_role("link", name="Data", exact=True).click()
+    expect(page.get_by_role("heading", name="Data of main", level=1)).to_be_visible()
+    models = page.locator(".model-list").get_by_role("link")
+    expect(models).to_have_text(["Note", "Project", "Todo"])
+    models.filter(has_text="Todo").click()
+    expect(page.get_by_text("Relationships: project → Project (BELONGS_TO, key projectId)")).to_be_visible()
+    expect(page.locator("table.records tbody").get_by_role("row")).to_have_count(25)
+    expect(page.get_by_text("Page 1 · 25 records")).to_be_visible()
+    expect(page.get_by_role("link", name="Next")).to_be_visible()  # 40 todos: a second page
+
     # --- Environment variables: add one for all branches.
     sidebar = page.get_by_role("navigation", name="App Todo app (demo)")
     sidebar.get_by_role("link", name="Environment variables").click()

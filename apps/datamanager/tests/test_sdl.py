@@ -223,21 +223,33 @@ def test_enums_non_models_and_links_match_the_generator() -> None:
     assert stored_names(actual, "SSN") == [*stored_names(expected, "SSN"), "sSNUserId"]
 
 
-def test_todo_example_is_one_model_with_its_enum() -> None:
+def test_todo_example_has_projects_todos_and_notes() -> None:
+    # tests/test_example_schema.py checks that the stand-in's model_introspection gives the same.
     schema = schema_from_sdl((REPO / "examples/todo-app/amplify/data/schema.graphql").read_text())
-    (todo,) = schema.models
-    assert (todo.name, todo.plural_name, todo.key_fields) == ("Todo", "Todos", ("id",))
+    assert [(m.name, m.plural_name, m.key_fields) for m in schema.models] == [
+        ("Note", "Notes", ("id",)),
+        ("Project", "Projects", ("id",)),
+        ("Todo", "Todos", ("id",)),
+    ]
+    todo = schema.model("Todo")
+    assert todo is not None
     assert [(f.name, f.type, f.kind, f.is_required) for f in todo.fields] == [
         ("id", "ID", "scalar", True),
         ("content", "String", "scalar", False),
         ("done", "Boolean", "scalar", False),
         ("priority", "TodoPriority", "enum", False),
-        ("createdAt", "AWSDateTime", "scalar", True),
-        ("updatedAt", "AWSDateTime", "scalar", True),
+        ("tags", "String", "scalar", False),
+        ("estimateHours", "Int", "scalar", False),
+        ("projectId", "ID", "scalar", False),
+        ("project", "Project", "model", False),
+        ("createdAt", "AWSDateTime", "scalar", False),
+        ("updatedAt", "AWSDateTime", "scalar", False),
     ]
+    assert todo.field("project").association == Association("BELONGS_TO", target_names=("projectId",))
     assert schema.enums["TodoPriority"].values == ("low", "medium", "high")
+    assert list(schema.non_models) == ["Location"]
     assert schema.source == "stack"
-    assert [f.name for f in todo.editable_fields] == ["id", "content", "done", "priority"]
+    assert [f.name for f in todo.editable_fields] == ["id", "content", "done", "priority", "tags", "estimateHours", "projectId"]
 
 
 def test_model_without_key_gets_required_id_first_and_read_only_timestamps() -> None:

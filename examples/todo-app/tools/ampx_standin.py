@@ -73,6 +73,12 @@ OUTPUTS_FILE = "amplify_outputs.json"
 
 # Types AppSync defines itself: never models, enums or non-models.
 OPERATION_TYPES = {"Query", "Mutation", "Subscription"}
+SCALARS = {
+    "ID", "String", "Int", "Float", "Boolean", "AWSDate", "AWSTime", "AWSDateTime", "AWSTimestamp",
+    "AWSEmail", "AWSJSON", "AWSPhone", "AWSURL", "AWSIPAddress",
+}  # fmt: skip
+# Relationship directives and the connectionType model_introspection gives them.
+RELATIONSHIPS = {"hasMany": "HAS_MANY", "hasOne": "HAS_ONE", "belongsTo": "BELONGS_TO"}
 # Timestamps the @model transformer manages: clients may read, never write them.
 READ_ONLY_TIMESTAMPS = ("createdAt", "updatedAt")
 
@@ -154,6 +160,10 @@ _TOKEN = re.compile(
 )
 
 
+# A directive's arguments: `@hasMany(references: ["projectId"])` -> {"references": ["projectId"]}.
+Directives = dict[str, dict[str, Any]]
+
+
 @dataclass
 class FieldDef:
     name: str
@@ -161,17 +171,21 @@ class FieldDef:
     is_required: bool
     is_array: bool = False
     is_array_nullable: bool = False
+    directives: Directives = field(default_factory=dict)
 
 
 @dataclass
 class TypeDef:
     name: str
-    directives: list[str]
+    directives: Directives
     fields: list[FieldDef] = field(default_factory=list)
 
     @property
     def is_model(self) -> bool:
         return "model" in self.directives
+
+    def field_named(self, name: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.name == name), None)
 
 
 @dataclass
@@ -186,6 +200,9 @@ class Schema:
     @property
     def non_models(self) -> list[TypeDef]:
         return [t for t in self.types if not t.is_model and t.name not in OPERATION_TYPES]
+
+    def model(self, name: str) -> TypeDef | None:
+        return next((t for t in self.models if t.name == name), None)
 
 
 def _tokenize(text: str) -> list[str]:
@@ -235,14 +252,44 @@ class _SdlParser:
             if depth == 0:
                 return
 
-    def directives(self) -> list[str]:
-        names: list[str] = []
+    def directives(self) -> Directives:
+        found: Directives = {}
         while self.peek() == "@":
             self.take("@")
-            names.append(self.take())
+            name = self.take()
+            arguments: dict[str, Any] = {}
             if self.peek() == "(":
-                self.skip_balanced("(", ")")
-        return names
+                self.take("(")
+                while self.peek() != ")":
+                    key = self.take()
+                    self.take(":")
+                    arguments[key] = self.value()
+                self.take(")")
+            found[name] = arguments
+        return found
+
+    def value(self) -> Any:
+        """A directive argument's value: string, number, true/false/null, enum name, list or object."""
+        opening = self.take()
+        if opening == "[":
+            items = []
+            while self.peek() != "]":
+                items.append(self.value())
+            self.take("]")
+            return items
+        if opening == "{":
+            members = {}
+            while self.peek() != "}":
+                key = self.take()
+                self.take(":")
+                members[key] = self.value()
+            self.take("}")
+            return members
+        if opening.startswith('"'):
+            return json.loads(opening) if not opening.startswith('"""') else opening[3:-3]
+        if re.fullmatch(r"-?\d+(?:\.\d+)?", opening):
+            return float(opening) if "." in opening else int(opening)
+        return {"true": True, "false": False, "null": None}.get(opening, opening)
 
     def field_type(self) -> tuple[str, bool, bool, bool]:
         """(base type, item required, is list, list nullable)."""
@@ -275,8 +322,8 @@ class _SdlParser:
                 self.skip_balanced("(", ")")
             self.take(":")
             base, required, is_array, array_nullable = self.field_type()
-            self.directives()
-            type_def.fields.append(FieldDef(field_name, base, required, is_array, array_nullable))
+            directives = self.directives()
+            type_def.fields.append(FieldDef(field_name, base, required, is_array, array_nullable, directives))
         self.take("}")
         return type_def
 
@@ -316,7 +363,64 @@ def parse_schema(text: str) -> Schema:
     schema = _SdlParser(text).parse()
     if not schema.models:
         raise StandinError(f"{SCHEMA_FILE} has no `type ... @model` definition")
+    # Checked before anything is deployed: a mistake stops the build with one clear line.
+    for type_def in schema.types:
+        for f in type_def.fields:
+            _check_field(type_def, f, schema)
     return schema
+
+
+def _check_field(owner: TypeDef, f: FieldDef, schema: Schema) -> None:
+    where = f"{SCHEMA_FILE}: {owner.name}.{f.name}"
+    known = f.type_name in SCALARS or f.type_name in schema.enums or any(t.name == f.type_name for t in schema.types)
+    if not known:
+        raise StandinError(f"{where} has the unknown type {f.type_name} (not an AppSync scalar, enum or type of the schema)")
+    if "primaryKey" in f.directives and (f.name != "id" or f.directives["primaryKey"].get("sortKeyFields")):
+        raise StandinError(f"{where}: the stand-in keys every table on id; custom primary keys are not supported")
+    linked = schema.model(f.type_name)
+    kinds = [d for d in RELATIONSHIPS if d in f.directives]
+    if "manyToMany" in f.directives:
+        raise StandinError(f"{where}: @manyToMany is not supported; link the models through a join model")
+    if linked is None:
+        if kinds:
+            raise StandinError(f"{where}: @{kinds[0]} needs a @model type, not {f.type_name}")
+        return
+    if not owner.is_model:
+        raise StandinError(f"{where}: a custom type cannot link to the model {f.type_name}")
+    if len(kinds) != 1:
+        raise StandinError(f"{where} links to the model {f.type_name}: give it one of @hasMany, @hasOne or @belongsTo")
+    kind = kinds[0]
+    arguments = f.directives[kind]
+    references = _references(arguments)
+    if "fields" in arguments or not references:
+        raise StandinError(f"{where}: the stand-in supports Gen 2 relationships only, @{kind}(references: [...])")
+    if f.is_array != (kind == "hasMany"):
+        raise StandinError(f"{where}: @{kind} needs {'a list' if kind == 'hasMany' else 'a single'} {f.type_name}")
+    # The references are fields of the model that holds the foreign key: the child.
+    holder = owner if kind == "belongsTo" else linked
+    for name in references:
+        if holder.field_named(name) is None:
+            raise StandinError(f"{where}: references {name}, which is not a field of {holder.name}")
+    # Gen 2 relationships are declared on both sides, with the same references.
+    back_kinds = ("hasMany", "hasOne") if kind == "belongsTo" else ("belongsTo",)
+    back = [
+        g
+        for g in linked.fields
+        if g.type_name == owner.name and any(_references(g.directives.get(k)) == references for k in back_kinds)
+    ]
+    if not back:
+        wanted = " or ".join(f"@{k}" for k in back_kinds)
+        raise StandinError(
+            f"{where}: {linked.name} needs a {wanted} field of type {owner.name} with references: {json.dumps(references)}"
+        )
+
+
+def _references(arguments: dict[str, Any] | None) -> list[str]:
+    """A relationship's `references`; GraphQL lets a single value stand for a list."""
+    value = (arguments or {}).get("references")
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
 # --- model_introspection, in the shape Amplify's code generator writes it ---
@@ -340,6 +444,20 @@ def _introspection_type(type_name: str, schema: Schema) -> str | dict[str, str]:
     return type_name
 
 
+def _association(f: FieldDef) -> dict[str, Any]:
+    """As the code generator writes a Gen 2 (`references`) relationship: hasMany and
+    hasOne name the child's fields that point back (`associatedWith`; hasOne also an
+    empty `targetNames`), belongsTo the child's own fields holding the parent's key."""
+    kind = next(k for k in RELATIONSHIPS if k in f.directives)
+    references = _references(f.directives[kind])
+    if kind == "belongsTo":
+        return {"connectionType": RELATIONSHIPS[kind], "targetNames": references}
+    association: dict[str, Any] = {"connectionType": RELATIONSHIPS[kind], "associatedWith": references}
+    if kind == "hasOne":
+        association["targetNames"] = []
+    return association
+
+
 def _introspection_field(f: FieldDef, schema: Schema, *, read_only: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": f.name,
@@ -353,6 +471,8 @@ def _introspection_field(f: FieldDef, schema: Schema, *, read_only: bool) -> dic
         entry["isArrayNullable"] = f.is_array_nullable
     if read_only:
         entry["isReadOnly"] = True
+    if schema.model(f.type_name) is not None:
+        entry["association"] = _association(f)
     return entry
 
 
@@ -366,6 +486,14 @@ def _model_fields(type_def: TypeDef) -> list[FieldDef]:
     return fields
 
 
+def _model_attributes(model: TypeDef) -> list[dict[str, Any]]:
+    attributes: list[dict[str, Any]] = [{"type": "model", "properties": {}}]
+    # The generator writes the key only when the schema declares it (`id: ID! @primaryKey`).
+    if any("primaryKey" in f.directives for f in model.fields):
+        attributes.append({"type": "key", "properties": {"fields": ["id"]}})
+    return attributes
+
+
 def model_introspection(schema: Schema) -> dict[str, Any]:
     models = {}
     for model in schema.models:
@@ -375,7 +503,7 @@ def model_introspection(schema: Schema) -> dict[str, Any]:
             "fields": fields,
             "syncable": True,
             "pluralName": plural_name(model.name),
-            "attributes": [{"type": "model", "properties": {}}],
+            "attributes": _model_attributes(model),
             "primaryKeyInfo": {
                 "isCustomPrimaryKey": False,
                 "primaryKeyFieldName": "id",
