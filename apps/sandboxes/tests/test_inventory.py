@@ -161,12 +161,12 @@ def test_an_unchanged_stack_only_moves_last_seen(settings: Any) -> None:
     refresh_inventory()
     two_days_ago = timezone.now() - timedelta(days=2)
     Sandbox.objects.filter(stack_id=stack_id).update(last_seen=two_days_ago)
-    stored = dict(Sandbox.objects.values().get(stack_id=stack_id))
+    stored: dict[str, Any] = dict(Sandbox.objects.values().get(stack_id=stack_id))
 
     again = refresh_inventory()
 
     assert (again.added, again.updated, again.gone) == (0, 0, 0)
-    now_stored = dict(Sandbox.objects.values().get(stack_id=stack_id))
+    now_stored: dict[str, Any] = dict(Sandbox.objects.values().get(stack_id=stack_id))
     assert timezone.now() - now_stored.pop("last_seen") < timedelta(minutes=1)
     stored.pop("last_seen")
     assert now_stored == stored
