@@ -304,6 +304,22 @@ def ensure_demo_data(branch: Branch, say: Say) -> None:
             say(f"demo data: {report.written} {model.plural_name} written to {table.name}")
     except (NoSchema, SchemaInvalid, dynamo.TableMissing, AwsError) as error:
         say(f"no demo data for {branch.name}: {error}")
+    ensure_demo_files(branch, say)
+
+
+def ensure_demo_files(branch: Branch, say: Say) -> None:
+    """Folders and files in the branch's storage buckets, for the file browser."""
+    from apps.storage.buckets import outputs_buckets
+    from apps.storage.demo import seed_demo_files
+
+    branch.refresh_from_db(fields=["backend_outputs"])
+    for bucket in outputs_buckets(branch.backend_outputs):
+        try:
+            seed_demo_files(bucket.name, bucket.region)
+        except AwsError as error:
+            say(f"no demo files in {bucket.name}: {error}")
+        else:
+            say(f"demo files: folders and files in {bucket.name}")
 
 
 def seed_demo_data_after_build(branch_pk: int, say: Say) -> None:

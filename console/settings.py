@@ -188,6 +188,18 @@ SANDBOX_DELETE_POLL_SECONDS = env_float("SANDBOX_DELETE_POLL_SECONDS", 5.0, mini
 # A deletion whose worker has said nothing for this long is handed to another worker.
 SANDBOX_DELETE_STALL_SECONDS = env_int("SANDBOX_DELETE_STALL_SECONDS", 600, minimum=30)
 
+# --- File browser (S3 storage of a branch).
+# The largest file an upload may send; files over one part go to S3 in parts.
+STORAGE_MAX_UPLOAD_BYTES = env_int("STORAGE_MAX_UPLOAD_BYTES", 5 * 1024**3, minimum=1)
+# Size of one upload part the browser sends (S3 wants at least 5 MiB but for the last).
+STORAGE_UPLOAD_PART_BYTES = env_int("STORAGE_UPLOAD_PART_BYTES", 8 * 1024**2, minimum=5 * 1024**2, maximum=512 * 1024**2)
+# How long a presigned download link stays valid.
+STORAGE_PRESIGN_SECONDS = env_int("STORAGE_PRESIGN_SECONDS", 300, minimum=10, maximum=7 * 24 * 3600)
+# Deletes, copies and moves of more objects than this run in a worker, with progress.
+STORAGE_INLINE_OBJECTS = env_int("STORAGE_INLINE_OBJECTS", 1000, minimum=1)
+# Parallel S3 copy requests of one copy or move.
+STORAGE_COPY_THREADS = env_int("STORAGE_COPY_THREADS", 8, minimum=1, maximum=64)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
     "reap-stale-jobs": {"task": "apps.branches.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},

@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("", include("apps.sandboxes.urls")),
     path("", include("apps.datamanager.urls")),
+    path("", include("apps.storage.urls")),
     path("", include("apps.secrets.urls")),
     path("", include("apps.branches.urls")),
 ]

@@ -6,16 +6,23 @@ The table below must name every URL of the console: a new URL makes
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver
 
 from apps.branches import jobs, services
 from apps.branches.models import App, Deployment, EnvironmentVariable, Job, Teardown, Webhook
 from apps.branches.webhooks import webhook_create
+from apps.datamanager.models import DataTask, SchemaUpload
+from apps.datamanager.schema import schema_from_introspection
+from apps.datamanager.tests.factories import field, make_table, model, outputs_document
+from apps.datamanager.views import key_token
 from apps.sandboxes.inventory import refresh_inventory
 from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
 from apps.sandboxes.tests.stacks import deploy_sandbox, set_stack_state
@@ -45,14 +52,53 @@ READ_ONLY = {
     "sandboxes_export",
     "sandbox_detail",
     "sandbox_status",
+    "data_home",
+    "data_model",
+    "data_export",
+    "data_task",
 }
 # Authenticated by its own token, not by a session (tests in test_webhooks.py).
 TOKEN_AUTHENTICATED = {"webhook_trigger", "github_hook", "gitlab_hook"}
 # Views an operator may use; every other mutating view is for admins only.
-OPERATOR_ALLOWED = {"job_start", "job_cancel", "job_retry", "job_redeploy", "sandboxes_refresh"}
+OPERATOR_ALLOWED = {
+    "job_start",
+    "job_cancel",
+    "job_retry",
+    "job_redeploy",
+    "sandboxes_refresh",
+    "data_outputs_upload",
+    "data_record_new",
+    "data_record_edit",
+    "data_delete",
+    "data_seed",
+    "data_import",
+    "data_import_map",
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file field of a form: posted as a file `name` holding `text` (not filled in)."""
+
+    name: str
+    text: str
+
+
+# The data manager's schema in the world: one Todo model, its table and one record.
+TODO_INTROSPECTION = {
+    "version": 1,
+    "models": {"Todo": model("Todo", [field("id", "ID", required=True), field("title", "String", required=True)])},
+    "enums": {},
+    "nonModels": {},
+}
+TODO_OUTPUTS = outputs_document(TODO_INTROSPECTION, region="us-east-1")
+TODO_TABLE = "Todo-abc123-NONE"
+TODO = {"id": "todo-1", "title": "Kept", "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z",
+        "__typename": "Todo"}  # fmt: skip
+DATA = "/apps/{app}/branches/main/data/"
 
 # url name -> (path template, form data); {app}, {var}, {sandbox} etc. are filled in per test.
-MUTATING: dict[str, tuple[str, dict[str, str]]] = {
+MUTATING: dict[str, tuple[str, dict[str, str | Upload]]] = {
     "app_create": ("/apps/new/", {"name": "X", "repository": "{repo}", "production_branch": "main", "platform": "WEB"}),
     "app_settings": (
         "/apps/{app}/settings/",
@@ -86,11 +132,23 @@ MUTATING: dict[str, tuple[str, dict[str, str]]] = {
     "sandboxes_settings": ("/sandboxes/settings/", {"stale_after_days": "7", "retention_days": "60"}),
     "sandboxes_retention_run": ("/sandboxes/retention/run/", {"confirm": "delete 1"}),
     "sandbox_delete": ("/sandboxes/{sandbox}/delete/", {"confirm_name": "{sandbox_name}"}),
+    "data_outputs_upload": (DATA + "outputs/", {"outputs": Upload("amplify_outputs.json", json.dumps(TODO_OUTPUTS))}),
+    "data_record_new": (DATA + "models/Todo/new/", {"id": "todo-2", "title": "New"}),
+    "data_record_edit": (
+        DATA + "models/Todo/edit/",
+        {"key": "{todo_key}", "title": "Changed", "loaded_updated_at": TODO["updatedAt"]},
+    ),
+    "data_delete": (DATA + "models/Todo/delete/", {"keys": "{todo_key}", "confirm": "delete 1"}),
+    "data_seed": (DATA + "models/Todo/seed/", {"count": "1"}),
+    "data_import": (DATA + "models/Todo/import/", {"file": Upload("todos.csv", "id,title\ntodo-3,Imported\n")}),
+    "data_import_map": (DATA + "models/Todo/import/{draft}/", {"map-0": "id", "map-1": "title", "mode": "skip"}),
 }
 # Views that answer 200 (a fragment) rather than redirecting after success.
 RENDERS = {"secret_reveal", "secret_import_preview"}
-# POST only to keep pasted values out of URLs; it changes nothing, so it is not audited.
-NOT_A_CHANGE = {"secret_import_preview"}
+# POST only to keep pasted values out of URLs (a preview), or to stage an uploaded CSV
+# for its column mapping (the import itself is audited): they change nothing, so they
+# are not audited.
+NOT_A_CHANGE = {"secret_import_preview", "data_import"}
 
 
 def url_names() -> set[str]:
@@ -108,7 +166,13 @@ def url_names() -> set[str]:
 
 
 def test_every_url_is_classified() -> None:
-    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING)
+    # The file browser's URLs have their own table (uploads need tickets and raw bodies):
+    # apps/storage/tests/test_permissions_storage.py checks them the same way.
+    from apps.storage.tests.test_permissions_storage import MUTATING as STORAGE_MUTATING
+    from apps.storage.tests.test_permissions_storage import READ_ONLY as STORAGE_READ_ONLY
+
+    storage = STORAGE_READ_ONLY | set(STORAGE_MUTATING)
+    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING) | storage
 
 
 @pytest.fixture
@@ -131,6 +195,16 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
     set_stack_state("us-east-1", deploy_sandbox("shop", "alice"), updated_days_ago=40)
     refresh_inventory()
     sandbox = Sandbox.objects.get()
+    main.backend_outputs = TODO_OUTPUTS
+    main.save(update_fields=["backend_outputs"])  # not the stale next_job_id
+    todo = schema_from_introspection(TODO_INTROSPECTION).model("Todo")
+    assert todo is not None
+    make_table(todo, api_id="abc123", region="us-east-1")
+    boto3.resource("dynamodb", region_name="us-east-1").Table(TODO_TABLE).put_item(Item=TODO)
+    draft = DataTask.objects.create(
+        kind=DataTask.Kind.IMPORT, branch=main, model_name="Todo", status=DataTask.Status.DRAFT, total=1,
+        payload={"csv": "id,title\ntodo-4,Mapped\n", "file_name": "todos.csv"},
+    )  # fmt: skip
     return {
         "app": app,
         "var": variable,
@@ -142,7 +216,18 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
         "teardown": teardown.pk,
         "sandbox": sandbox.pk,
         "sandbox_name": sandbox.stack_name,
+        "todo_key": key_token(todo, TODO),
+        "draft": draft.pk,
     }
+
+
+def data_snapshot() -> tuple[Any, ...]:
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TODO_TABLE)["Items"]
+    return (
+        sorted(items, key=lambda item: json.dumps(item, sort_keys=True)),
+        list(DataTask.objects.order_by("pk").values()),
+        list(SchemaUpload.objects.values()),
+    )
 
 
 def snapshot() -> tuple[Any, ...]:
@@ -158,12 +243,18 @@ def snapshot() -> tuple[Any, ...]:
         list(InventorySettings.objects.values()),
         list(RegionScan.objects.values()),
         [s["StackStatus"] for s in boto3.client("cloudformation", region_name="us-east-1").describe_stacks()["Stacks"]],
+        *data_snapshot(),
     )
 
 
 def fill(template: str, world: dict[str, Any]) -> str:
     values = {k: v for k, v in world.items() if k not in ("app", "var")}
     return template.format(app=world["app"].app_id, var=world["var"].pk, **values)
+
+
+def form(data: dict[str, str | Upload], world: dict[str, Any]) -> dict[str, Any]:
+    """The form data to post: placeholders filled in, a fresh file for each Upload."""
+    return {k: SimpleUploadedFile(v.name, v.text.encode()) if isinstance(v, Upload) else fill(v, world) for k, v in data.items()}
 
 
 REFUSED = [(name, "viewer_client") for name in sorted(MUTATING)] + [
@@ -178,7 +269,7 @@ def test_roles_below_the_required_one_are_refused(
     client: Client = request.getfixturevalue(who)
     path, data = MUTATING[name]
     before = snapshot()
-    response = client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
+    response = client.post(fill(path, world), form(data, world))
     assert response.status_code == 403
     assert snapshot() == before
     denied = AuditEvent.objects.get(outcome="denied")
@@ -189,7 +280,7 @@ def test_roles_below_the_required_one_are_refused(
 def test_outsiders_are_sent_to_sign_in(name: str, outsider_client: Client, world: dict[str, Any]) -> None:
     path, data = MUTATING[name]
     before = snapshot()
-    response = outsider_client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
+    response = outsider_client.post(fill(path, world), form(data, world))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert snapshot() == before
@@ -198,20 +289,25 @@ def test_outsiders_are_sent_to_sign_in(name: str, outsider_client: Client, world
 @pytest.mark.parametrize("name", sorted(MUTATING))
 def test_admins_may(name: str, admin_client: Client, world: dict[str, Any]) -> None:
     path, data = MUTATING[name]
-    response = admin_client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
+    response = admin_client.post(fill(path, world), form(data, world))
     assert response.status_code == (200 if name in RENDERS else 302), response.content.decode()[:2000]
     assert AuditEvent.objects.filter(outcome="success", actor_name="ada").exists() != (name in NOT_A_CHANGE)
 
 
 @pytest.mark.parametrize("name", sorted(OPERATOR_ALLOWED))
-def test_operators_may_run_builds_and_refresh_sandboxes(name: str, operator_client: Client, world: dict[str, Any]) -> None:
+def test_operators_may_run_builds_refresh_sandboxes_and_change_data(
+    name: str, operator_client: Client, world: dict[str, Any]
+) -> None:
     path, data = MUTATING[name]
     before = Job.objects.count()
     scanned = RegionScan.objects.get(region="us-east-1").finished_at
-    response = operator_client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()})
+    data_before = data_snapshot()
+    response = operator_client.post(fill(path, world), form(data, world))
     assert response.status_code == 302
-    assert AuditEvent.objects.filter(outcome="success", actor_name="otto").exists()
-    if name == "sandboxes_refresh":
+    assert AuditEvent.objects.filter(outcome="success", actor_name="otto").exists() != (name in NOT_A_CHANGE)
+    if name.startswith("data_"):
+        assert data_snapshot() != data_before
+    elif name == "sandboxes_refresh":
         assert RegionScan.objects.filter(region="us-east-1", finished_at__gt=scanned).exists()
     elif name != "job_cancel":
         assert Job.objects.count() == before + 1
@@ -223,7 +319,7 @@ def test_posts_without_csrf_token_are_refused(name: str, admin_user: Any, world:
     client.force_login(admin_user)
     path, data = MUTATING[name]
     before = snapshot()
-    assert client.post(fill(path, world), {k: fill(v, world) for k, v in data.items()}).status_code == 403
+    assert client.post(fill(path, world), form(data, world)).status_code == 403
     assert snapshot() == before
 
 
@@ -250,6 +346,10 @@ def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world:
         "sandboxes_export": [],
         "sandbox_detail": [world["sandbox"]],
         "sandbox_status": [world["sandbox"]],
+        "data_home": [app_id, "main"],
+        "data_model": [app_id, "main", "Todo"],
+        "data_export": [app_id, "main", "Todo"],
+        "data_task": [app_id, "main", world["draft"]],
     }.get(name, [app_id])
     response = outsider_client.get(reverse(name, args=args))
     assert response.status_code == 302

@@ -132,7 +132,8 @@ def outputs_upload(request: HttpRequest, app_id: str, branch: str) -> HttpRespon
                 actor=request.user, branch=branch_obj, text=upload.read(), file_name=upload.name or "", request=request
             )
         except OutputsInvalid as invalid:
-            messages.error(request, "The file was not kept: " + "; ".join(invalid.errors[:10]))
+            # Every problem (parse_outputs caps them at MAX_ERRORS), so one round of fixes is enough.
+            messages.error(request, "The file was not kept: " + "; ".join(invalid.errors))
         except ValueError as error:
             messages.error(request, str(error))
         else:
@@ -228,7 +229,8 @@ def model_records(request: HttpRequest, app_id: str, branch: str, model: str) ->
         base_query=base_query,
         next_query=next_query,
         previous_query=previous_query,
-        page_number=len(trail) + (2 if after else 1),
+        # The trail holds the cursors of the pages before this one (the first page's is "").
+        page_number=max(len(trail), 1 if after else 0) + 1,
         relationships=ctx.model.relationships,
         tasks=DataTask.objects.filter(branch=ctx.branch, model_name=ctx.model.name)[:5],
         seed_fields=[(f, rules_for(f), _enum_values(ctx, f)) for f in ctx.model.editable_fields],
@@ -342,7 +344,7 @@ def records_delete(request: HttpRequest, app_id: str, branch: str, model: str) -
     tokens = request.POST.getlist("keys")
     back = redirect(f"{reverse('data_model', args=[app_id, branch, model])}?{request.POST.get('return_query', '')}")
     if not tokens:
-        messages.error(request, "Select the records to delete first.")
+        messages.error(request, "Select the records to delete first. Nothing was deleted.")
         return back
     expected = f"delete {len(tokens)}"
     if request.POST.get("confirm", "").strip().lower() != expected:

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ExtraBucket(models.Model):
+    """A bucket an admin added to a branch's file browser by name, beside those of its outputs."""
+
+    branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, related_name="extra_buckets")
+    name = models.CharField(max_length=63)
+    region = models.CharField(max_length=32)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["branch", "name"], name="storage_extra_bucket_unique_per_branch")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StorageTask(models.Model):
+    """A delete, copy or move of many objects, run by a worker; the page shows its progress."""
+
+    class Kind(models.TextChoices):
+        DELETE = "DELETE", "Delete"
+        COPY = "COPY", "Copy"
+        MOVE = "MOVE", "Move"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Waiting"
+        RUNNING = "RUNNING", "Running"
+        SUCCEEDED = "SUCCEEDED", "Done"
+        FAILED = "FAILED", "Failed"
+
+    branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, related_name="storage_tasks")
+    bucket = models.CharField(max_length=63)
+    region = models.CharField(max_length=32)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The selection: {"files": [...], "folders": [...], "dest": "prefix/"}.
+    payload = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)  # {"failures": [[key, reason], ...]} (the first ones)
+    error = models.CharField(max_length=2000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} in {self.bucket} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return min(100, int(100 * (self.done + self.failed) / self.total)) if self.total else 0
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)

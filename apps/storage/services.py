@@ -1,0 +1,174 @@
+"""Writes to a branch's buckets, each audited with the bucket, the keys or folder and the counts."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from apps.branches.models import Branch
+from apps.storage import keys, operations, s3
+from apps.storage.buckets import Bucket, branch_buckets, bucket_name_problem, region_problem
+from apps.storage.models import ExtraBucket, StorageTask
+from console.audit import audit_record
+from console.aws_errors import AwsAccessDenied, AwsNotFound
+
+AUDITED_NAMES = 50  # keys listed in one audit event; the counts are always whole
+
+
+class StorageInvalid(ValueError):
+    """The request cannot be carried out; the message says why, for a person."""
+
+
+def _audit(
+    *, actor: Any, action: str, bucket: Bucket | str, where: str, detail: dict[str, Any],
+    request: HttpRequest | None, outcome: str = "success", message: str = "",
+) -> None:  # fmt: skip
+    name = bucket if isinstance(bucket, str) else bucket.name
+    audit_record(
+        actor=actor, action=action, target_type="storage", target=f"{name}/{where}", outcome=outcome,
+        message=message, detail={"bucket": name, **detail}, request=request,
+    )  # fmt: skip
+
+
+def _names(items: list[str] | tuple[str, ...]) -> list[str]:
+    return [keys.plain_name(k) for k in items[:AUDITED_NAMES]]
+
+
+# Buckets
+
+
+def bucket_add(*, actor: Any, branch: Branch, name: str, region: str, request: HttpRequest | None = None) -> ExtraBucket:
+    name, region = name.strip(), region.strip()
+    problem = bucket_name_problem(name) or region_problem(region)
+    if problem:
+        raise StorageInvalid(problem)
+    if any(b.name == name for b in branch_buckets(branch)):
+        raise StorageInvalid(f"{name} is already one of this branch's buckets.")
+    try:
+        region = s3.bucket_region(name, region)
+    except AwsNotFound:
+        raise StorageInvalid(f"There is no bucket named {name} (HeadBucket in {region} found none).") from None
+    except AwsAccessDenied:
+        raise StorageInvalid(f"The console may not read the bucket {name}: grant it s3:ListBucket on that bucket.") from None
+    extra = ExtraBucket.objects.create(branch=branch, name=name, region=region, added_by=actor if _person(actor) else None)
+    _audit(actor=actor, action="storage.bucket_add", bucket=name, where="", request=request,
+           detail={"region": region, "branch": f"{branch.app.app_id}/{branch.name}"})  # fmt: skip
+    return extra
+
+
+def bucket_remove(*, actor: Any, extra: ExtraBucket, request: HttpRequest | None = None) -> None:
+    """Take an added bucket off the branch's list (the bucket itself is untouched)."""
+    branch = extra.branch
+    extra.delete()
+    _audit(actor=actor, action="storage.bucket_remove", bucket=extra.name, where="", request=request,
+           detail={"branch": f"{branch.app.app_id}/{branch.name}"})  # fmt: skip
+
+
+def _person(actor: Any) -> bool:
+    return actor is not None and getattr(actor, "is_authenticated", False)
+
+
+# Folders and uploads
+
+
+def folder_create(*, actor: Any, bucket: Bucket, parent: str, name: str, request: HttpRequest | None = None) -> str:
+    """Create `parent` + `name` + "/" (a zero-byte marker); its key."""
+    name = name.strip()
+    problem = ("The parent is not a folder." if not keys.is_folder_prefix(parent) else "") or keys.folder_name_problem(name)
+    key = parent + name + "/"
+    problem = problem or keys.key_problem(key)
+    if problem:
+        raise StorageInvalid(problem)
+    if s3.head(bucket.name, bucket.region, key) is not None:
+        raise StorageInvalid(f"The folder {keys.plain_name(name)} already exists here.")
+    s3.put_folder(bucket.name, bucket.region, key)
+    _audit(actor=actor, action="storage.folder_create", bucket=bucket, where=key, detail={"folder": keys.plain_name(key)},
+           request=request)  # fmt: skip
+    return key
+
+
+def upload_put(
+    *, actor: Any, bucket: Bucket, key: str, body: IO[bytes], length: int, content_type: str,
+    overwrote: bool, request: HttpRequest | None = None,
+) -> None:  # fmt: skip
+    s3.put(bucket.name, bucket.region, key, body, length, content_type)
+    _audit(actor=actor, action="storage.upload", bucket=bucket, where=key, request=request,
+           detail={"file": keys.plain_name(key), "bytes": length, "parts": 1, "overwrote": overwrote})  # fmt: skip
+
+
+def upload_complete(
+    *, actor: Any, bucket: Bucket, key: str, upload_id: str, size: int, parts: list[tuple[int, str]],
+    overwrote: bool, request: HttpRequest | None = None,
+) -> None:  # fmt: skip
+    s3.multipart_complete(bucket.name, bucket.region, key, upload_id, parts)
+    _audit(actor=actor, action="storage.upload", bucket=bucket, where=key, request=request,
+           detail={"file": keys.plain_name(key), "bytes": size, "parts": len(parts), "overwrote": overwrote})  # fmt: skip
+
+
+def upload_abort(*, actor: Any, bucket: Bucket, key: str, upload_id: str, request: HttpRequest | None = None) -> None:
+    s3.multipart_abort(bucket.name, bucket.region, key, upload_id)
+    _audit(actor=actor, action="storage.upload_abort", bucket=bucket, where=key, request=request,
+           detail={"file": keys.plain_name(key)})  # fmt: skip
+
+
+# Delete, copy, move
+
+
+def _selection_detail(selection: operations.Selection) -> dict[str, Any]:
+    return {"files": _names(selection.files), "folders": _names(selection.folders),
+            "file_count": len(selection.files), "folder_count": len(selection.folders)}  # fmt: skip
+
+
+def _outcome_detail(outcome: operations.Outcome) -> dict[str, Any]:
+    return {"objects": outcome.done, "failed": outcome.failed, "failures": [keys.plain_name(k) for k, _ in outcome.failures[:20]]}
+
+
+def selection_delete(
+    *, actor: Any, bucket: Bucket, where: str, selection: operations.Selection, request: HttpRequest | None = None
+) -> operations.Outcome:
+    outcome = operations.delete(bucket, selection)
+    _audit(actor=actor, action="storage.delete", bucket=bucket, where=where, request=request,
+           outcome="failure" if outcome.failed else "success",
+           detail={**_selection_detail(selection), **_outcome_detail(outcome)})  # fmt: skip
+    return outcome
+
+
+def selection_transfer(
+    *, actor: Any, bucket: Bucket, where: str, selection: operations.Selection, destination: str, move: bool,
+    request: HttpRequest | None = None,
+) -> operations.Outcome:  # fmt: skip
+    try:
+        operations.check_transfer(selection, destination)
+    except (operations.TransferInvalid, operations.SelectionInvalid) as invalid:
+        raise StorageInvalid(str(invalid)) from None
+    outcome = (operations.move if move else operations.copy)(bucket, selection, destination)
+    _audit(actor=actor, action="storage.move" if move else "storage.copy", bucket=bucket, where=where, request=request,
+           outcome="failure" if outcome.failed else "success",
+           detail={**_selection_detail(selection), "destination": keys.plain_name(destination) if destination else "/",
+                   **_outcome_detail(outcome)})  # fmt: skip
+    return outcome
+
+
+def task_queue(
+    *, actor: Any, branch: Branch, bucket: Bucket, kind: str, selection: operations.Selection, destination: str = "",
+    total: int, request: HttpRequest | None = None,
+) -> StorageTask:  # fmt: skip
+    """A delete, copy or move for a worker (many objects); it is audited when it ends."""
+    from apps.storage.tasks import run_storage_task
+
+    if kind != StorageTask.Kind.DELETE:
+        try:
+            operations.check_transfer(selection, destination)
+        except (operations.TransferInvalid, operations.SelectionInvalid) as invalid:
+            raise StorageInvalid(str(invalid)) from None
+    task = StorageTask.objects.create(
+        branch=branch, bucket=bucket.name, region=bucket.region, kind=kind, total=total,
+        payload={**selection.as_json(), "dest": destination}, created_by=actor if _person(actor) else None,
+    )  # fmt: skip
+    where = selection.folders[0] if selection.folders else ""
+    _audit(actor=actor, action=f"storage.{kind.lower()}_queued", bucket=bucket, where=where, request=request,
+           detail={**_selection_detail(selection), "task": task.pk, "objects": total})  # fmt: skip
+    transaction.on_commit(lambda: run_storage_task.delay(task.pk))
+    return task
