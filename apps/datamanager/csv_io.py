@@ -108,11 +108,15 @@ def decode_csv(data: bytes) -> str:
     """An uploaded file's bytes as text: UTF-8 (with or without a BOM), within the size limit."""
     _check_size(len(data))
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise CsvInvalid(
             [f"The file is not UTF-8 text (byte {error.start + 1} is not valid); save it as CSV UTF-8 and try again."]
         ) from None
+    if "\x00" in text:
+        # Text files hold no NUL characters (and PostgreSQL cannot keep one in a task's payload).
+        raise CsvInvalid([f"The file holds a NUL character at position {text.index(chr(0)) + 1}: it is not a CSV text file."])
+    return text
 
 
 def _check_size(size: int) -> None:

@@ -508,3 +508,9 @@ def test_real_schemas_round_trip_through_csv(fixture: str, model_name: str) -> N
     assert report.line_errors == []
     assert report.written == 1
     assert scan(target) == scan(source)
+
+
+def test_a_file_with_a_nul_character_is_not_read_as_csv() -> None:
+    with pytest.raises(csv_io.CsvInvalid) as refused:
+        csv_io.decode_csv(b"title\nbad\x00value\n")
+    assert refused.value.errors == ["The file holds a NUL character at position 10: it is not a CSV text file."]

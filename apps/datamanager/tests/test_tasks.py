@@ -104,7 +104,7 @@ def test_all_or_nothing_task_writes_nothing_and_reports_the_lines(branch: Branch
 
 def test_progress_is_saved_as_each_batch_is_written(branch: Branch, schema: DataSchema, monkeypatch: pytest.MonkeyPatch) -> None:
     make_table(model_of(schema, "Item"))
-    task = import_task(branch, "title\n" + "".join(f"row {n}\n" for n in range(250)) + ",\nbad\x00,\n", mode="skip")
+    task = import_task(branch, "title\n" + "".join(f"row {n}\n" for n in range(250)) + ",\nbad,extra\n", mode="skip")
     seen: list[tuple[str, int, int, int]] = []
     batch_put = dynamo.batch_put
 
