@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -16,6 +18,12 @@ class SchemaUpload(models.Model):
 
     def __str__(self) -> str:
         return f"outputs of {self.branch}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from apps.datamanager.schema import keep_field_order
+
+        keep_field_order(self.document)
+        super().save(*args, **kwargs)
 
 
 class DataTask(models.Model):

@@ -174,6 +174,28 @@ def _field(raw: dict[str, Any]) -> Field:
     )
 
 
+FIELD_ORDER_KEY = "x-console-field-order"
+
+
+def keep_field_order(outputs: object) -> None:
+    """Record each model's field order as a list in the outputs document, in place:
+    PostgreSQL's jsonb does not keep object key order, lists it does."""
+    data = outputs.get("data") if isinstance(outputs, dict) else None
+    introspection = data.get("model_introspection") if isinstance(data, dict) else None
+    models = introspection.get("models") if isinstance(introspection, dict) else None
+    for model in (models or {}).values() if isinstance(models, dict) else ():
+        if isinstance(model, dict) and isinstance(model.get("fields"), dict) and FIELD_ORDER_KEY not in model:
+            model[FIELD_ORDER_KEY] = list(model["fields"])
+
+
+def _ordered_fields(raw: dict[str, Any]) -> list[Any]:
+    fields = raw.get("fields") or {}
+    order = raw.get(FIELD_ORDER_KEY)
+    if isinstance(order, list) and set(order) == set(fields):
+        return [fields[name] for name in order]
+    return list(fields.values())
+
+
 def _model(raw: dict[str, Any]) -> Model:
     key_info = raw.get("primaryKeyInfo") or {}
     sql_table = next(
@@ -182,7 +204,7 @@ def _model(raw: dict[str, Any]) -> Model:
     return Model(
         name=str(raw["name"]),
         plural_name=str(raw.get("pluralName") or f"{raw['name']}s"),
-        fields=tuple(_field(f) for f in (raw.get("fields") or {}).values()),
+        fields=tuple(_field(f) for f in _ordered_fields(raw)),
         primary_key=str(key_info.get("primaryKeyFieldName") or "id"),
         sort_keys=tuple(key_info.get("sortKeyFieldNames") or ()),
         sql_table=sql_table,

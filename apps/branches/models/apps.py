@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -96,6 +97,12 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from apps.datamanager.schema import keep_field_order
+
+        keep_field_order(self.backend_outputs)
+        super().save(*args, **kwargs)
 
     @property
     def backend_stack_name(self) -> str:
