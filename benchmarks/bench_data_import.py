@@ -211,14 +211,14 @@ def run(endpoint_url: str) -> None:
 
     print(
         f"import of {IMPORT_ROWS:,} {MODEL} records ({len(text.encode()) / MB:.1f} MB of CSV) and seed of {SEED_ROWS}; "
-        f"{LIVE_IMPORT_ROUNDS} rounds for the import against the emulator, {ROUNDS} for the rest, interleaved"
+        f"{LIVE_IMPORT_ROUNDS} round(s) of the import against the emulator, {ROUNDS} of the rest, interleaved"
     )
     print(
         f"setup (table, {IMPORT_ROWS:,} records as CSV, {len(seed_batches)} Seeder batches): {setup_seconds:.1f} s; "
         f"rounds: {live_seconds:.1f} s + {other_seconds:.1f} s; memory runs: {memory_seconds:.1f} s"
     )
     print(
-        f"import, against the emulator, {LIVE_IMPORT_ROUNDS} round (moto stores every item; the baseline writes "
+        f"import, against the emulator, {LIVE_IMPORT_ROUNDS} round(s) (moto stores every item; the baseline writes "
         f"{IMPORT_ROWS:,} new keys, the import then overwrites them):"
     )
     print(f"  {'baseline: raw BatchWriteItem of the same records':<66} median {ms(medians['import baseline'])}")
@@ -244,8 +244,8 @@ def run(endpoint_url: str) -> None:
     print(f"AWS calls per seed: {calls(counted['seed'])}; per seed view: {calls(counted['seed view'])}")
     print(f"AWS calls per seed baseline: {calls(counted['seed baseline'])}")
     print(
-        f"peak Python memory growth (tracemalloc, peak during minus before): import {mb(memory['import'])}, "
-        f"(the baseline's records are in memory before it starts: it holds one request of 25 more); "
+        f"peak Python memory growth (tracemalloc, peak during minus before): import {mb(memory['import'])} "
+        f"(the baseline's records are in memory before it starts: it holds one request of 25 more), "
         f"seed {mb(memory['seed'])}"
     )
 
