@@ -46,30 +46,21 @@ The helpers at the top are shared with bench_data_import.py.
 from __future__ import annotations
 
 import csv
-import gc
 import json
-import logging
-import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import tracemalloc
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings_test"
+from emulator_support import CallCounter, Proxy, calls_text, django_on_emulator, peak_growth, timed
 
 ROUNDS = 5
 ROWS = 20_000
@@ -304,22 +295,6 @@ def make_items(count: int, *, seed: int = 7) -> list[dict[str, Any]]:
     return items
 
 
-def configure_environment(tmp: Path, endpoint_url: str) -> None:
-    """Before django.setup(): a fresh SQLite file and var dir, the emulator's endpoint and credentials."""
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "CONSOLE_VAR_DIR": str(tmp / "var"),
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "DEBUG": "0",
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }
-    )
-
-
 def raw_dynamodb(endpoint_url: str) -> Any:
     import boto3
     from django.conf import settings
@@ -410,52 +385,12 @@ def admin_client() -> tuple[Any, Any]:
     return client, admin
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-def peak_growth(fn: Callable[[], Any]) -> tuple[int, Any]:
-    """tracemalloc: the peak of traced memory during fn minus the traced memory before it."""
-    gc.collect()
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    before = tracemalloc.get_traced_memory()[0]
-    try:
-        result = fn()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return peak - before, result
-
-
-class CallCounter:
-    """Counts the API calls botocore clients make (their `before-call` event)."""
-
-    def __init__(self, *clients: Any) -> None:
-        self.calls: dict[str, int] = {}
-        for client in clients:
-            client.meta.events.register("before-call", self._seen)
-
-    def _seen(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] = self.calls.get(model.name, 0) + 1
-
-    def take(self) -> dict[str, int]:
-        calls, self.calls = self.calls, {}
-        return calls
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
 
 def mb(size: int) -> str:
     return f"{size / MB:5.1f} MB"
-
-
-def calls(made: dict[str, int]) -> str:
-    return ", ".join(f"{n} {name}" for name, n in sorted(made.items())) or "none"
 
 
 def yes(ok: bool) -> str:
@@ -620,9 +555,9 @@ def run(endpoint_url: str, emulator_url: str) -> None:
     print(f"work: the export view through the test Client (streaming_content): median {ms(medians['view'])}")
     print(f"ratio export / baseline: {ratio:.2f}x; view / baseline: {view_ratio:.2f}x (medians)")
     print(f"goal check: ratio under {GOAL_RATIO}: {yes(ratio < GOAL_RATIO)} (export), {yes(view_ratio < GOAL_RATIO)} (view)")
-    print(f"AWS calls per export: {calls(counted['export'])}")
-    print(f"AWS calls per view:   {calls(counted['view'])}")
-    print(f"AWS calls per baseline: {calls(counted['baseline'])}")
+    print(f"AWS calls per export: {calls_text(counted['export'])}")
+    print(f"AWS calls per view:   {calls_text(counted['view'])}")
+    print(f"AWS calls per baseline: {calls_text(counted['baseline'])}")
     print("peak Python memory growth (tracemalloc, peak during minus before):")
     print(f"  export, {small_rows:,} rows (the first {SMALL_PAGES} Scan pages): {mb(memory['export_small'])}")
     print(f"  export, {ROWS:,} rows: {mb(memory['export'])}")
@@ -635,35 +570,20 @@ def run(endpoint_url: str, emulator_url: str) -> None:
     )
 
 
+def replay_proxy(config: dict[str, Any]) -> Proxy:
+    """The replay proxy (see start_proxy) between the emulator and the console."""
+
+    def start(upstream: str) -> tuple[str, Callable[[], None]]:
+        process, url = start_proxy(upstream, config)
+        return url, lambda: stop_process(process)
+
+    return start
+
+
 def main() -> None:
-    from console.emulator import start_emulator
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-data-export-"))
-    emulator = proxy = None
-    try:
-        emulator = start_emulator()
-        proxy, endpoint_url = start_proxy(
-            emulator.endpoint_url, {"alias": {SMALL_TABLE: TABLE}, "truncate": {SMALL_TABLE: SMALL_PAGES}}
-        )
-        configure_environment(tmp, endpoint_url)
-        import django
-
-        django.setup()
-        from django.db import connections
-
-        # boto3 says "Found credentials in environment variables." once per client otherwise.
-        logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
-
-        try:
-            run(endpoint_url, emulator.endpoint_url)
-        finally:
-            connections.close_all()
-    finally:
-        if proxy is not None:
-            stop_process(proxy)
-        if emulator is not None:
-            emulator.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    proxy = replay_proxy({"alias": {SMALL_TABLE: TABLE}, "truncate": {SMALL_TABLE: SMALL_PAGES}})
+    with django_on_emulator("bench-data-export-", proxy=proxy) as run_on:
+        run(run_on.endpoint_url, run_on.emulator_url)
 
 
 if __name__ == "__main__":

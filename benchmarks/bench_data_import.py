@@ -34,13 +34,9 @@ AWS calls of each (botocore `before-call` hooks) and the peak Python memory grow
 
 from __future__ import annotations
 
-import logging
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bench_data_export import (
@@ -48,24 +44,19 @@ from bench_data_export import (
     MB,
     MODEL,
     TABLE,
-    CallCounter,
     admin_client,
-    calls,
-    configure_environment,
     create_table,
     introspection,
     make_branch,
     make_items,
     mb,
     ms,
-    peak_growth,
     raw_batch_write,
     raw_dynamodb,
-    start_proxy,
-    stop_process,
-    timed,
+    replay_proxy,
     yes,
 )
+from emulator_support import CallCounter, calls_text, django_on_emulator, peak_growth, timed
 
 ROUNDS = 5
 LIVE_IMPORT_ROUNDS = 1  # 10,000 writes to moto take 20-40 s each
@@ -240,9 +231,9 @@ def run(endpoint_url: str) -> None:
         f"{yes(import_client_ratio < GOAL_RATIO)} client side; seed {yes(seed_ratio < GOAL_RATIO)} on the emulator "
         f"(view {yes(view_ratio < GOAL_RATIO)}), {yes(seed_client_ratio < GOAL_RATIO)} client side"
     )
-    print(f"AWS calls per import: {calls(counted['import'])}; per baseline: {calls(counted['import baseline'])}")
-    print(f"AWS calls per seed: {calls(counted['seed'])}; per seed view: {calls(counted['seed view'])}")
-    print(f"AWS calls per seed baseline: {calls(counted['seed baseline'])}")
+    print(f"AWS calls per import: {calls_text(counted['import'])}; per baseline: {calls_text(counted['import baseline'])}")
+    print(f"AWS calls per seed: {calls_text(counted['seed'])}; per seed view: {calls_text(counted['seed view'])}")
+    print(f"AWS calls per seed baseline: {calls_text(counted['seed baseline'])}")
     print(
         f"peak Python memory growth (tracemalloc, peak during minus before): import {mb(memory['import'])} "
         f"(the baseline's records are in memory before it starts: it holds one request of 25 more), "
@@ -251,32 +242,8 @@ def run(endpoint_url: str) -> None:
 
 
 def main() -> None:
-    from console.emulator import start_emulator
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-data-import-"))
-    emulator = proxy = None
-    try:
-        emulator = start_emulator()
-        proxy, endpoint_url = start_proxy(emulator.endpoint_url, {"stub_writes": [STUB_TABLE]})
-        configure_environment(tmp, endpoint_url)
-        import django
-
-        django.setup()
-        from django.db import connections
-
-        # boto3 says "Found credentials in environment variables." once per client otherwise.
-        logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
-
-        try:
-            run(endpoint_url)
-        finally:
-            connections.close_all()
-    finally:
-        if proxy is not None:
-            stop_process(proxy)
-        if emulator is not None:
-            emulator.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with django_on_emulator("bench-data-import-", proxy=replay_proxy({"stub_writes": [STUB_TABLE]})) as run_on:
+        run(run_on.endpoint_url)
 
 
 if __name__ == "__main__":

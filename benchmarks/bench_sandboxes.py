@@ -43,14 +43,10 @@ on 2 busy cores, mostly the 3 x 4 timed refreshes and baselines.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
-import shutil
 import statistics
 import sys
-import tempfile
-import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -58,9 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings_test"
+from emulator_support import CallCounter, django_on_emulator, timed
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 SANDBOXES = 1000
@@ -84,61 +78,12 @@ SANDBOX_TAGS = {"created-by": "amplify", "amplify:deployment-type": "sandbox"}
 BRANCH_TAGS = {"created-by": "amplify", "amplify:deployment-type": "branch"}
 
 
-def configure_environment(tmp: Path, endpoint_url: str) -> None:
-    """Before django.setup(): a fresh SQLite file and var dir, the emulator, the 3 regions."""
-    os.environ.pop("REDIS_URL", None)
-    os.environ.pop("AWS_REGION", None)
-    os.environ.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "CONSOLE_VAR_DIR": str(tmp / "var"),
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "DEBUG": "0",
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGIONS[0],
-            "CONSOLE_AWS_REGIONS": ",".join(REGIONS),  # console/env.py env_regions: comma-separated
-        }
-    )
-
-
 _STARTED = time.perf_counter()
 
 
 def progress(message: str) -> None:
     """Where the run is, on stderr (the figures go to stdout)."""
     print(f"[{time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-class CallCounter:
-    """Counts the API calls of every client it watches (their `before-call` event),
-    from any thread."""
-
-    def __init__(self) -> None:
-        self.calls: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def watch(self, client: Any) -> Any:
-        if not getattr(client, "_bench_watched", False):
-            client.meta.events.register("before-call", self._seen)
-            client._bench_watched = True
-        return client
-
-    def _seen(self, model: Any, **_: Any) -> None:
-        with self._lock:
-            self.calls[model.name] = self.calls.get(model.name, 0) + 1
-
-    def take(self) -> dict[str, int]:
-        with self._lock:
-            calls, self.calls = self.calls, {}
-        return calls
 
 
 def template(resources: int) -> str:
@@ -591,29 +536,11 @@ def _days_ago(days: int) -> Any:
 
 
 def main() -> None:
-    from console.emulator import start_emulator
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-sandboxes-"))
-    emulator = None
-    try:
-        emulator = start_emulator()
-        configure_environment(tmp, emulator.endpoint_url)
-        import django
-
-        django.setup()
-        from django.db import connections
-
-        # boto3 says "Found credentials in environment variables." once per client otherwise.
-        logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
-
-        try:
-            run(tmp, emulator.endpoint_url)
-        finally:
-            connections.close_all()
-    finally:
-        if emulator is not None:
-            emulator.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    os.environ.pop("AWS_REGION", None)
+    # The console's regions: console/env.py env_regions reads them comma-separated.
+    regions = {"AWS_DEFAULT_REGION": REGIONS[0], "CONSOLE_AWS_REGIONS": ",".join(REGIONS)}
+    with django_on_emulator("bench-sandboxes-", extra_env=regions) as run_on:
+        run(run_on.tmp, run_on.endpoint_url)
 
 
 if __name__ == "__main__":

@@ -25,13 +25,7 @@ and per baseline walk (botocore `before-call` hooks) and the peak Python memory
 
 from __future__ import annotations
 
-import logging
-import os
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -39,9 +33,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings_test"
+from emulator_support import CallCounter, calls_text, django_on_emulator, make_repository, ms, timed
 
 ROUNDS = 15
 GOAL_RATIO = 1.3
@@ -51,57 +43,6 @@ OVERRIDES_PER_BRANCH = 10  # shared names a branch has its own value for
 ONLY_PER_BRANCH = 10  # names only some branches have
 ONLY_POOL = 40
 TOTAL = SHARED_SECRETS + BRANCHES * (OVERRIDES_PER_BRANCH + ONLY_PER_BRANCH)
-GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}
-
-
-def make_repository(root: Path) -> Path:
-    """A bare repository with one commit on `main`."""
-    env = {**os.environ, **GIT_ENV}
-    work, bare = root / "work", root / "repo.git"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
-    (work / "README.md").write_text("bench\n")
-    subprocess.run(["git", "add", "README.md"], cwd=work, check=True, env=env)
-    subprocess.run(["git", "commit", "-qm", "first"], cwd=work, check=True, env=env)
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    subprocess.run(["git", "push", "-q", str(bare), "HEAD:refs/heads/main"], cwd=work, check=True, capture_output=True)
-    return bare
-
-
-def configure_environment(tmp: Path, endpoint_url: str) -> None:
-    """Before django.setup(): a fresh SQLite file and var dir, the emulator's endpoint and credentials."""
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "CONSOLE_VAR_DIR": str(tmp / "var"),
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "DEBUG": "0",
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }
-    )
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-class CallCounter:
-    """Counts the API calls a botocore client makes (its `before-call` event)."""
-
-    def __init__(self, client: Any) -> None:
-        self.calls: dict[str, int] = {}
-        client.meta.events.register("before-call", self._seen)
-
-    def _seen(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] = self.calls.get(model.name, 0) + 1
-
-    def take(self) -> dict[str, int]:
-        calls, self.calls = self.calls, {}
-        return calls
 
 
 def branch_names() -> list[str]:
@@ -236,12 +177,6 @@ def run(tmp: Path, endpoint_url: str) -> None:
     describe, describe50 = medians["describe"], medians["describe50"]
     ratio = page / base
 
-    def ms(seconds: float) -> str:
-        return f"{seconds * 1000:7.1f} ms"
-
-    def calls(made: dict[str, int]) -> str:
-        return ", ".join(f"{n} {name}" for name, n in sorted(made.items())) or "none"
-
     cells = len(stub.rows) * (BRANCHES + 1)
     print(
         f"secrets: {TOTAL} over the shared scope ({SHARED_SECRETS}) and {BRANCHES} branches "
@@ -256,44 +191,23 @@ def run(tmp: Path, endpoint_url: str) -> None:
     # The page needs LastModifiedUser, which only DescribeParameters returns; on moto that
     # API is slower per call than GetParametersByPath (it rescans every parameter per page).
     print(f"ratio page / raw describe_parameters walk of the same prefixes (the API the page uses): {page / describe:.2f}x")
-    print(f"AWS calls per render: {calls(counted['page'])}")
-    print(f"AWS calls per baseline walk: {calls(counted['baseline'])}")
+    print(f"AWS calls per render: {calls_text(counted['page'])}")
+    print(f"AWS calls per baseline walk: {calls_text(counted['baseline'])}")
     print("breakdown (medians of the same rounds):")
     print(f"  secret_matrix(app) alone, the page's AWS part:           {ms(matrix)}  ({matrix / base:.2f}x the baseline)")
     print(f"  page with secret_matrix stubbed (Django, template):      {ms(template)}  ({template / base:.2f}x the baseline)")
-    print(f"    AWS calls of the stubbed page: {calls(counted['template'])}")
+    print(f"    AWS calls of the stubbed page: {calls_text(counted['template'])}")
     print(f"  page - matrix - stubbed page (the rest, noise):          {ms(page - matrix - template)}")
     print(f"  raw describe_parameters walk, default page size:         {ms(describe)}  ({describe / base:.2f}x the baseline)")
-    print(f"    AWS calls: {calls(counted['describe'])}")
+    print(f"    AWS calls: {calls_text(counted['describe'])}")
     print(f"  raw describe_parameters walk, MaxResults=50:             {ms(describe50)}  ({describe50 / base:.2f}x the baseline)")
-    print(f"    AWS calls: {calls(counted['describe50'])}")
+    print(f"    AWS calls: {calls_text(counted['describe50'])}")
     print(f"peak Python memory of one render (tracemalloc): {traced_peak / 1024:.0f} KiB")
 
 
 def main() -> None:
-    from console.emulator import start_emulator
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-secrets-"))
-    emulator = None
-    try:
-        emulator = start_emulator()
-        configure_environment(tmp, emulator.endpoint_url)
-        import django
-
-        django.setup()
-        from django.db import connections
-
-        # boto3 says "Found credentials in environment variables." once per client otherwise.
-        logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
-
-        try:
-            run(tmp, emulator.endpoint_url)
-        finally:
-            connections.close_all()
-    finally:
-        if emulator is not None:
-            emulator.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with django_on_emulator("bench-secrets-") as run_on:
+        run(run_on.tmp, run_on.endpoint_url)
 
 
 if __name__ == "__main__":

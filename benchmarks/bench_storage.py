@@ -28,13 +28,8 @@ Run one part alone with `bench_storage.py page` or `bench_storage.py delete`.
 
 from __future__ import annotations
 
-import logging
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -42,9 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings_test"
+from emulator_support import CallCounter, calls_text, django_on_emulator, make_repository, ms, timed
 
 BUCKET = "bench-storage-files"
 REGION = "us-east-1"
@@ -54,65 +47,6 @@ PAGE_ROUNDS = 15
 DELETE_ROUNDS = 3  # each round writes 10,000 objects first; the emulator takes ~100 puts/s
 PAGE_GOAL = 1.3
 DELETE_GOAL = 1.2
-GIT_ENV = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@x"}
-
-
-def make_repository(root: Path) -> Path:
-    """A bare repository with one commit on `main`."""
-    env = {**os.environ, **GIT_ENV}
-    work, bare = root / "work", root / "repo.git"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
-    (work / "README.md").write_text("bench\n")
-    subprocess.run(["git", "add", "README.md"], cwd=work, check=True, env=env)
-    subprocess.run(["git", "commit", "-qm", "first"], cwd=work, check=True, env=env)
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    subprocess.run(["git", "push", "-q", str(bare), "HEAD:refs/heads/main"], cwd=work, check=True, capture_output=True)
-    return bare
-
-
-def configure_environment(tmp: Path, endpoint_url: str) -> None:
-    """Before django.setup(): a fresh SQLite file and var dir, the emulator's endpoint and credentials."""
-    os.environ.pop("REDIS_URL", None)
-    os.environ.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "CONSOLE_VAR_DIR": str(tmp / "var"),
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "DEBUG": "0",
-            "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }
-    )
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
-
-
-class CallCounter:
-    """Counts the API calls a botocore client makes (its `before-call` event)."""
-
-    def __init__(self, client: Any) -> None:
-        self.calls: dict[str, int] = {}
-        client.meta.events.register("before-call", self._seen)
-
-    def _seen(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] = self.calls.get(model.name, 0) + 1
-
-    def take(self) -> dict[str, int]:
-        calls, self.calls = self.calls, {}
-        return calls
-
-
-def calls_text(made: dict[str, int]) -> str:
-    return ", ".join(f"{n} {name}" for name, n in sorted(made.items())) or "none"
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f} ms"
 
 
 def fill(raw: Any, prefix: str, count: int) -> None:
@@ -291,27 +225,8 @@ def bench_delete(raw: Any, branch: Any, console_calls: CallCounter, raw_calls: C
 
 
 def main() -> None:
-    from console.emulator import start_emulator
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-storage-"))
-    emulator = None
-    try:
-        emulator = start_emulator()
-        configure_environment(tmp, emulator.endpoint_url)
-        import django
-
-        django.setup()
-        from django.db import connections
-
-        logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
-        try:
-            run(tmp, emulator.endpoint_url, set(sys.argv[1:]) or {"page", "delete"})
-        finally:
-            connections.close_all()
-    finally:
-        if emulator is not None:
-            emulator.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+    with django_on_emulator("bench-storage-") as run_on:
+        run(run_on.tmp, run_on.endpoint_url, set(sys.argv[1:]) or {"page", "delete"})
 
 
 if __name__ == "__main__":
