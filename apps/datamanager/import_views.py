@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.datamanager import csv_io
 from apps.datamanager.models import DataTask
-from apps.datamanager.views import Context, PageProblem, _context, _problem
+from apps.datamanager.views import Context, model_page
 from console.audit import audit_record
 from console.roles import Role, role_required
 
@@ -27,11 +27,9 @@ SHOWN_ERRORS = 50
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.OPERATOR)
-def import_upload(request: HttpRequest, app_id: str, branch: str, model: str) -> HttpResponse:
-    try:
-        ctx = _context(app_id, branch, model)
-    except PageProblem as problem:
-        return _problem(request, app_id, branch, problem)
+@model_page()
+def import_upload(request: HttpRequest, ctx: Context) -> HttpResponse:
+    app_id, branch, model = ctx.route
     if request.method == "GET":
         return render(request, "datamanager/import_upload.html", ctx.base())
     upload = request.FILES.get("file")
@@ -93,11 +91,9 @@ def _map_context(ctx: Context, task: DataTask, mapping: dict[str, str], mode: st
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.OPERATOR)
-def import_map(request: HttpRequest, app_id: str, branch: str, model: str, pk: int) -> HttpResponse:
-    try:
-        ctx = _context(app_id, branch, model)
-    except PageProblem as problem:
-        return _problem(request, app_id, branch, problem)
+@model_page()
+def import_map(request: HttpRequest, ctx: Context, pk: int) -> HttpResponse:
+    app_id, branch, _ = ctx.route
     task = _draft(ctx, pk)
     header = csv_io.read_csv(task.payload["csv"]).header
     if request.method == "GET":

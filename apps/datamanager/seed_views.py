@@ -18,7 +18,7 @@ from apps.datamanager.forms import rules_for
 from apps.datamanager.models import DataTask
 from apps.datamanager.schema import Model
 from apps.datamanager.seed import FieldConstraint, Seeder, SeedError
-from apps.datamanager.views import PageProblem, _context, _problem
+from apps.datamanager.views import Context, model_page
 from console.aws_errors import AwsError
 from console.roles import Role, role_required
 
@@ -98,11 +98,9 @@ def _as_payload(constraints: dict[str, FieldConstraint]) -> dict[str, dict[str, 
 
 @require_POST
 @role_required(Role.OPERATOR)
-def records_seed(request: HttpRequest, app_id: str, branch: str, model: str) -> HttpResponse:
-    try:
-        ctx = _context(app_id, branch, model)
-    except PageProblem as problem:
-        return _problem(request, app_id, branch, problem)
+@model_page()
+def records_seed(request: HttpRequest, ctx: Context) -> HttpResponse:
+    app_id, branch, model = ctx.route
     back = redirect(reverse("data_model", args=[app_id, branch, model]))
     raw_count = request.POST.get("count", "").strip()
     if not raw_count.isdigit() or not 1 <= int(raw_count) <= MAX_SEED:

@@ -3,14 +3,16 @@ delete, seed, export and import. Viewers browse and export; operators write."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +29,7 @@ from console.aws_errors import AwsError
 from console.roles import Role, require_role, role_required
 
 PAGE_SIZES = (25, 50, 100)
+Response = TypeVar("Response", bound=HttpResponseBase)
 CELL_LIMIT = 80
 MAX_TRAIL = 200
 MAX_OUTPUTS_UPLOAD = 5 * 1024 * 1024
@@ -42,6 +45,11 @@ class Context:
     data: BranchData
     model: Model
     table: dynamo.Table
+
+    @property
+    def route(self) -> tuple[str, str, str]:
+        """(app id, branch as in URLs, model name): the page's URL arguments."""
+        return self.branch.app.app_id, self.branch.display_name, self.model.name
 
     def base(self) -> dict[str, Any]:
         schema = self.data.schema
@@ -74,6 +82,27 @@ def _context(app_id: str, branch_name: str, model_name: str) -> Context:
     except (dynamo.TableMissing, AwsError) as error:
         raise PageProblem(str(error)) from None
     return Context(branch=branch, data=data, model=model, table=table)
+
+
+def model_page(*, post_role: Role | None = None) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A page of one model: the view gets the resolved Context instead of the URL's app,
+    branch and model, and a page that cannot show data (no schema, no table) explains
+    why. `post_role` is checked first, before any AWS call, for views that also write."""
+
+    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, app_id: str, branch: str, model: str, **kwargs: Any) -> Response:
+            if post_role is not None and request.method == "POST":
+                require_role(request, post_role)
+            try:
+                ctx = _context(app_id, branch, model)
+            except PageProblem as problem:
+                return cast(Response, _problem(request, app_id, branch, problem))
+            return view(request, ctx, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def _problem(request: HttpRequest, app_id: str, branch_name: str, problem: PageProblem, status: int = 200) -> HttpResponse:
@@ -179,11 +208,9 @@ def _trail(request: HttpRequest) -> list[str]:
 
 
 @require_GET
-def model_records(request: HttpRequest, app_id: str, branch: str, model: str) -> HttpResponse:
-    try:
-        ctx = _context(app_id, branch, model)
-    except PageProblem as problem:
-        return _problem(request, app_id, branch, problem)
+@model_page()
+def model_records(request: HttpRequest, ctx: Context) -> HttpResponse:
+    app_id, branch, model = ctx.route
     size = int(request.GET["size"]) if request.GET.get("size", "").isdigit() and int(request.GET["size"]) in PAGE_SIZES else 25
     where, filter_values, filter_error = _filter(ctx, request)
     after, trail = request.GET.get("after", ""), _trail(request)
@@ -246,13 +273,8 @@ def _enum_values(ctx: Context, field: Field) -> tuple[str, ...]:
 
 
 @require_http_methods(["GET", "POST"])
-def record_new(request: HttpRequest, app_id: str, branch: str, model: str) -> HttpResponse:
-    if request.method == "POST":
-        require_role(request, Role.OPERATOR)
-    try:
-        ctx = _context(app_id, branch, model)
-    except PageProblem as problem:
-        return _problem(request, app_id, branch, problem)
+@model_page(post_role=Role.OPERATOR)
+def record_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     if request.method == "POST":
         return _record_new_post(request, ctx)
     form = RecordForm(schema=ctx.data.schema, model=ctx.model)
@@ -277,13 +299,9 @@ def _record_new_post(request: HttpRequest, ctx: Context) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def record_edit(request: HttpRequest, app_id: str, branch: str, model: str) -> HttpResponse:
-    if request.method == "POST":
-        require_role(request, Role.OPERATOR)
-    try:
-        ctx = _context(app_id, branch, model)
-    except PageProblem as problem:
-        return _problem(request, app_id, branch, problem)
+@model_page(post_role=Role.OPERATOR)
+def record_edit(request: HttpRequest, ctx: Context) -> HttpResponse:
+    app_id, branch, model = ctx.route
     token = request.GET.get("key", "") or request.POST.get("key", "")
     key = key_from_token(ctx, token)
     try:
@@ -336,11 +354,9 @@ def _record_edit_post(request: HttpRequest, ctx: Context, current: dict[str, Any
 
 @require_POST
 @role_required(Role.OPERATOR)
-def records_delete(request: HttpRequest, app_id: str, branch: str, model: str) -> HttpResponse:
-    try:
-        ctx = _context(app_id, branch, model)
-    except PageProblem as problem:
-        return _problem(request, app_id, branch, problem)
+@model_page()
+def records_delete(request: HttpRequest, ctx: Context) -> HttpResponse:
+    app_id, branch, model = ctx.route
     tokens = request.POST.getlist("keys")
     back = redirect(f"{reverse('data_model', args=[app_id, branch, model])}?{request.POST.get('return_query', '')}")
     if not tokens:
@@ -367,12 +383,10 @@ def records_delete(request: HttpRequest, app_id: str, branch: str, model: str) -
 
 
 @require_GET
-def records_export(request: HttpRequest, app_id: str, branch: str, model: str) -> HttpResponse | StreamingHttpResponse:
+@model_page()
+def records_export(request: HttpRequest, ctx: Context) -> HttpResponse | StreamingHttpResponse:
     """All records (or those matching the filter) as CSV, streamed page by page."""
-    try:
-        ctx = _context(app_id, branch, model)
-    except PageProblem as problem:
-        return _problem(request, app_id, branch, problem)
+    app_id, branch, model = ctx.route
     from apps.datamanager.csv_io import export_lines
 
     where, _, filter_error = _filter(ctx, request)
