@@ -32,6 +32,7 @@ from apps.branches.outputs import parse_outputs
 from apps.datamanager.schema import Model, schema_from_introspection
 from console.amplify_names import branch_stack_name
 from console.emulator import EMULATOR_CREDENTIALS, Emulator
+from tests.browser.steps import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -113,14 +114,6 @@ def note_model(branch: Branch) -> Model:
     return model
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="All apps")).to_be_visible()
-
-
 def open_model(page: Page, branch: str) -> None:
     """From any page of the app: the branch, its Data, then the Note model."""
     sidebar = page.get_by_role("navigation", name=f"App {APP_NAME}")
@@ -139,7 +132,7 @@ def test_operator_copies_records_from_main_to_dev_through_a_csv_file(
 ) -> None:
     base = live_server.url
     main, dev = (two_branches.branches.get(name=name) for name in ("main", "dev"))
-    sign_in(page, base, operator_user.username)
+    sign_in(page, base, operator_user.username, PASSWORD)
     page.get_by_role("link", name=APP_NAME).click()
 
     # --- main: an empty Note table.

@@ -25,6 +25,7 @@ from apps.sandboxes.inventory import refresh_inventory
 from apps.sandboxes.models import Sandbox
 from console.amplify_names import sandbox_stack_name
 from console.emulator import EMULATOR_CREDENTIALS, Emulator
+from tests.browser.steps import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -98,14 +99,6 @@ def start_worker_later(emulator: Emulator, transactional_db: None, tmp_path: Pat
         celery_app.conf.task_always_eager = True
         for process in processes:
             stop_worker(process)
-
-
-def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="All apps")).to_be_visible()
 
 
 def test_team_lead_deletes_two_stale_sandboxes_and_watches_them_go(

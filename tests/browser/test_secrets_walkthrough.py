@@ -18,18 +18,11 @@ from playwright.sync_api import Locator, Page, expect
 
 from apps.branches.models import App
 from apps.secrets.scopes import Scope
+from tests.browser.steps import sign_in
 
 pytestmark = pytest.mark.browser
 
 SEEDED_VALUES = ("demo-shared-api-key", "demo-main-api-key", "demo-main-stripe-key")
-
-
-def sign_in(page: Page, base_url: str, password: str) -> None:
-    page.goto(f"{base_url}/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="All apps")).to_be_visible()
 
 
 def matrix_cell(page: Page, name: str, column: str) -> Locator:
@@ -55,7 +48,7 @@ def test_admin_manages_secrets(page: Page, live_server: Any, demo: App, admin_pa
     dev_value = f"dev-only-{secrets.token_hex(8)}"
     all_values = (*SEEDED_VALUES, shared_value, dev_value)
 
-    sign_in(page, base, admin_password)
+    sign_in(page, base, "admin", admin_password)
     page.get_by_role("link", name="Todo app (demo)").click()
     page.get_by_role("navigation", name="App Todo app (demo)").get_by_role("link", name="Secrets").click()
     expect(page.get_by_role("heading", name="Secrets", level=1)).to_be_visible()

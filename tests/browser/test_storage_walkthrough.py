@@ -22,6 +22,7 @@ from playwright.sync_api import Page, expect
 from apps.branches import services as branch_services
 from apps.branches.models import App
 from console.emulator import EMULATOR_CREDENTIALS, Emulator
+from tests.browser.steps import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -78,14 +79,6 @@ def keys_in(s3: Any) -> list[str]:
     return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
 
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="All apps")).to_be_visible()
-
-
 def row(page: Page, name: str) -> Any:
     return page.locator("#listing tbody tr").filter(has=page.get_by_role("link", name=name, exact=True))
 
@@ -94,7 +87,7 @@ def test_operator_drops_files_moves_copies_zips_and_deletes(
     page: Page, live_server: Any, shop: App, admin_user: Any, s3: Any, tmp_path: Path
 ) -> None:
     base = live_server.url
-    sign_in(page, base, admin_user.username)
+    sign_in(page, base, admin_user.username, PASSWORD)
 
     # --- To the branch's storage through the navigation, then into its bucket.
     page.get_by_role("link", name="Shop").click()
