@@ -315,11 +315,12 @@ def ensure_demo_files(branch: Branch, say: Say) -> None:
     branch.refresh_from_db(fields=["backend_outputs"])
     for bucket in outputs_buckets(branch.backend_outputs):
         try:
-            seed_demo_files(bucket.name, bucket.region)
+            written = seed_demo_files(bucket.name, bucket.region)
         except AwsError as error:
             say(f"no demo files in {bucket.name}: {error}")
         else:
-            say(f"demo files: folders and files in {bucket.name}")
+            if written:
+                say(f"demo files: {written} objects put in {bucket.name}")
 
 
 def seed_demo_data_after_build(branch_pk: int, say: Say) -> None:

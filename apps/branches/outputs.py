@@ -119,3 +119,17 @@ def parse_outputs(text: str | bytes) -> dict[str, Any]:
     if errors:
         raise OutputsInvalid(errors)
     return document
+
+
+FIELD_ORDER_KEY = "x-console-field-order"
+
+
+def keep_field_order(outputs: object) -> None:
+    """Record each model's field order as a list in the outputs document, in place:
+    PostgreSQL's jsonb does not keep object key order, lists it does."""
+    data = outputs.get("data") if isinstance(outputs, dict) else None
+    introspection = data.get("model_introspection") if isinstance(data, dict) else None
+    models = introspection.get("models") if isinstance(introspection, dict) else None
+    for model in (models or {}).values() if isinstance(models, dict) else ():
+        if isinstance(model, dict) and isinstance(model.get("fields"), dict) and FIELD_ORDER_KEY not in model:
+            model[FIELD_ORDER_KEY] = list(model["fields"])

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
+
+from apps.branches.fields import OutputsDocumentField
 
 
 class SchemaUpload(models.Model):
@@ -11,19 +11,13 @@ class SchemaUpload(models.Model):
     not captured one (validated before it is kept)."""
 
     branch = models.OneToOneField("branches.Branch", on_delete=models.CASCADE, related_name="schema_upload")
-    document = models.JSONField()
+    document = OutputsDocumentField()
     file_name = models.CharField(max_length=255, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"outputs of {self.branch}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        from apps.datamanager.schema import keep_field_order
-
-        keep_field_order(self.document)
-        super().save(*args, **kwargs)
 
 
 class DataTask(models.Model):

@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from apps.branches.outputs import _SCHEMA_PATH as OUTPUTS_SCHEMA_PATH
+from apps.branches.outputs import FIELD_ORDER_KEY
 from console.schemas import dotted_path, schema_validator
 
 SCALARS = (
@@ -172,20 +173,6 @@ def _field(raw: dict[str, Any]) -> Field:
         association=_association(raw.get("association")),
         is_array_nullable=bool(raw.get("isArrayNullable", True)),
     )
-
-
-FIELD_ORDER_KEY = "x-console-field-order"
-
-
-def keep_field_order(outputs: object) -> None:
-    """Record each model's field order as a list in the outputs document, in place:
-    PostgreSQL's jsonb does not keep object key order, lists it does."""
-    data = outputs.get("data") if isinstance(outputs, dict) else None
-    introspection = data.get("model_introspection") if isinstance(data, dict) else None
-    models = introspection.get("models") if isinstance(introspection, dict) else None
-    for model in (models or {}).values() if isinstance(models, dict) else ():
-        if isinstance(model, dict) and isinstance(model.get("fields"), dict) and FIELD_ORDER_KEY not in model:
-            model[FIELD_ORDER_KEY] = list(model["fields"])
 
 
 def _ordered_fields(raw: dict[str, Any]) -> list[Any]:

@@ -96,9 +96,13 @@ def demo_files() -> Iterator[tuple[str, bytes, str]]:
         yield f"media/logs/app-{number:03d}.log", lines.encode(), "text/plain"
 
 
-def seed_demo_files(bucket: str, region: str) -> None:
-    """Put the demo's folders and files into `bucket`, skipping keys it already has."""
+def seed_demo_files(bucket: str, region: str) -> int:
+    """Put the demo's folders and files into `bucket`, skipping keys it already has;
+    the number of objects put (0 when the bucket had them all)."""
     present = {item.key for prefix in ("README.md", "media/") for item in s3.walk(bucket, region, prefix)}
+    written = 0
     for key, data, content_type in demo_files():
         if key not in present:
             s3.put(bucket, region, key, io.BytesIO(data), len(data), content_type)
+            written += 1
+    return written

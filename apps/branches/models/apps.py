@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.branches.fields import OutputsDocumentField
 from console.amplify_names import branch_stack_name
 
 
@@ -69,7 +69,7 @@ class Branch(models.Model):
     # The deployment served at the branch URL: switching it is one UPDATE.
     live_deployment = models.ForeignKey("branches.Deployment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # amplify_outputs.json of the last build that wrote one (validated).
-    backend_outputs = models.JSONField(null=True, blank=True)
+    backend_outputs = OutputsDocumentField(null=True, blank=True)
     backend_outputs_job = models.ForeignKey("branches.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     next_job_id = models.PositiveIntegerField(default=1)
     # The head commit last acted on: the poll and webhooks see a push once.
@@ -97,12 +97,6 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        from apps.datamanager.schema import keep_field_order
-
-        keep_field_order(self.backend_outputs)
-        super().save(*args, **kwargs)
 
     @property
     def backend_stack_name(self) -> str:

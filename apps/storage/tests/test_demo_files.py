@@ -27,13 +27,13 @@ def test_png_is_a_valid_image() -> None:
 def test_seeding_is_idempotent_and_fills_a_folder_past_one_page(
     viewer_client: Client, branch: Branch, s3: Any, bucket: str, calls: Any
 ) -> None:
-    seed_demo_files(bucket, REGION)
+    assert seed_demo_files(bucket, REGION) == len(all_keys(s3))
     first = all_keys(s3)
     puts = calls.count("PutObject")
     assert len([k for k in first if k.startswith("media/logs/")]) == LOG_FILES
     assert {"README.md", "media/images/logo.png", "media/empty/", "media/albums/2024/winter/snow.png"} <= set(first)
     assert s3.head_object(Bucket=bucket, Key="media/docs/todos.csv")["ContentType"] == "text/csv"
-    seed_demo_files(bucket, REGION)
+    assert seed_demo_files(bucket, REGION) == 0
     assert all_keys(s3) == first
     assert calls.count("PutObject") == puts
     logs = viewer_client.get(url("storage_browse", branch, prefix="media/logs/")).content.decode()
