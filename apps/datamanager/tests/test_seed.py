@@ -65,6 +65,8 @@ ITEM = Model(
         f("title"),
         f("firstName"),
         f("email"),
+        f("ipAddress"),
+        f("company"),
         f("website"),
         f("phone"),
         f("status"),
@@ -177,6 +179,27 @@ def test_phone_numbers_are_e164() -> None:
 def test_ip_addresses_are_v4_and_v6() -> None:
     rows = Seeder(SCHEMA, slim("reqAWSIPAddress"), seed=4).rows(100)
     assert {ipaddress.ip_address(v).version for v in column(rows, "reqAWSIPAddress")} == {4, 6}
+
+
+def test_emails_and_addresses_point_at_documentation_names_and_ranges_only() -> None:
+    rows = Seeder(SCHEMA, slim("reqAWSEmail", "email", "reqAWSIPAddress", "ipAddress"), seed=4).rows(200)
+    emails = column(rows, "reqAWSEmail") + column(rows, "email")  # the type, and a String named email
+    assert {e.rsplit("@", 1)[1] for e in emails} == {"example.com", "example.org", "example.net"}
+    assert len(set(emails)) > 150  # varied, not a handful repeated
+    documentation = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+    for value in column(rows, "reqAWSIPAddress") + column(rows, "ipAddress"):
+        assert any(ipaddress.ip_address(value) in network for network in documentation), value
+
+
+def test_a_model_of_common_kinds_makes_no_faker() -> None:
+    # Faker costs a millisecond to make; names, addresses, prose and the like are drawn without it.
+    seeder = Seeder(SCHEMA, slim("firstName", "email", "reqString", "reqAWSIPAddress", "title", "tags"), seed=8)
+    rows = seeder.rows(50)
+    assert "_fake" not in vars(seeder)
+    assert all(row["reqString"].endswith(".") and row["reqString"][0].isupper() for row in rows)  # a sentence
+    company = Seeder(SCHEMA, slim("company"), seed=8)
+    assert all(column(company.rows(5), "company"))
+    assert "_fake" in vars(company)
 
 
 def test_json_is_a_small_object_as_text() -> None:
