@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.secrets",
     "apps.datamanager",
     "apps.storage",
+    "apps.amplify_api",
 ]
 
 MIDDLEWARE = [

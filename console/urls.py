@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("", include("apps.amplify_api.urls")),
     path("", include("apps.sandboxes.urls")),
     path("", include("apps.datamanager.urls")),
     path("", include("apps.storage.urls")),

@@ -172,7 +172,11 @@ def test_every_url_is_classified() -> None:
     from apps.storage.tests.test_permissions_storage import READ_ONLY as STORAGE_READ_ONLY
 
     storage = STORAGE_READ_ONLY | set(STORAGE_MUTATING)
-    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING) | storage
+    # The API keys' pages and the Amplify-compatible API: apps/amplify_api/tests/test_permissions_api.py.
+    from apps.amplify_api.tests import test_permissions_api as api
+
+    api_urls = api.READ_ONLY | api.MUTATING | api.TOKEN_AUTHENTICATED
+    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING) | storage | api_urls
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.branches import jobs, selectors
 from apps.branches.hosting import serve_deployment
-from apps.branches.models import Branch, Job, LogChunk
+from apps.branches.joblog import stored_log
+from apps.branches.models import Branch, Job
 from apps.branches.webhooks import (
     WebhookDenied,
     WebhookRateLimited,
@@ -86,8 +87,7 @@ def job_log(request: HttpRequest, app_id: str, branch: str, job_id: int) -> Http
 @require_GET
 def job_log_download(request: HttpRequest, app_id: str, branch: str, job_id: int) -> StreamingHttpResponse:
     job = _job(app_id, branch, job_id)
-    texts = (c for c in LogChunk.objects.filter(job=job).order_by("seq").values_list("text", flat=True).iterator())
-    response = StreamingHttpResponse((t.encode() for t in texts), content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(stored_log(job), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{job.branch.app.app_id}-{job.branch.display_name}-job-{job.job_id}.log"'
     )

@@ -8,6 +8,7 @@ before they are stored: a secret value never reaches a row.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from django.db.models import F
 
@@ -17,6 +18,12 @@ MASK = "********"
 # Stored logs stop growing past this; the build itself goes on.
 MAX_LOG_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 4
+
+
+def stored_log(job: Job) -> Iterator[bytes]:
+    """The job's stored log, chunk by chunk (masked when written), for streaming."""
+    texts = LogChunk.objects.filter(job=job).order_by("seq").values_list("text", flat=True).iterator()
+    return (text.encode() for text in texts)
 
 
 class Masker:

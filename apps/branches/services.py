@@ -57,8 +57,12 @@ def app_create(
     platform: str = App.Platform.WEB,
     description: str = "",
     package_name: str = "",
+    enable_branch_auto_build: bool = True,
+    connect_production_branch: bool = True,
     request: HttpRequest | None = None,
 ) -> App:
+    """A new app. The production branch is connected too when the repository has it,
+    unless `connect_production_branch` is off (the API's CreateApp connects no branch)."""
     validate_branch_name(production_branch)
     remote = _remote_branch_names(repository)
     if remote and production_branch not in remote:
@@ -74,9 +78,10 @@ def app_create(
             platform=platform,
             description=description,
             package_name=package_name,
+            enable_branch_auto_build=enable_branch_auto_build,
             git_webhook_secret=secrets.token_hex(32),
         )
-        if production_branch in remote:
+        if connect_production_branch and production_branch in remote:
             Branch.objects.create(
                 app=app,
                 name=production_branch,

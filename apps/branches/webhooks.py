@@ -61,6 +61,29 @@ def webhook_create(*, actor: Any, branch: Branch, name: str, request: HttpReques
     return webhook
 
 
+def webhook_update(*, actor: Any, webhook: Webhook, branch: Branch, name: str, request: HttpRequest | None = None) -> Webhook:
+    """Rename the webhook or point it at another branch of the same app (its URL stays)."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the webhook a name, e.g. the system that will call it."})
+    if branch.app_id != webhook.branch.app_id:
+        raise ValidationError({"branch": "A webhook can only move to a branch of the same app."})
+    if branch.webhooks.filter(name=name).exclude(pk=webhook.pk).exists():
+        raise ValidationError({"name": f"Branch {branch.name} already has a webhook named {name!r}."})
+    with transaction.atomic():
+        webhook.branch, webhook.name = branch, name
+        webhook.save(update_fields=["branch", "name", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="webhook.update",
+            target_type="webhook",
+            target=f"{branch.app.app_id}/{branch.name}/{webhook.webhook_id}",
+            message=f"webhook {name!r} now builds {branch.name}",
+            request=request,
+        )
+    return webhook
+
+
 def webhook_delete(*, actor: Any, webhook: Webhook, request: HttpRequest | None = None) -> None:
     target = f"{webhook.branch.app.app_id}/{webhook.branch.name}/{webhook.webhook_id}"
     with transaction.atomic():

@@ -23,6 +23,8 @@ class App(models.Model):
     production_branch = models.CharField(max_length=255)
     platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.WEB)
     build_spec = models.TextField(blank=True, help_text="amplify.yml; the repository's own file wins over it.")
+    # The default of enable_auto_build for branches connected later (Amplify's enableBranchAutoBuild).
+    enable_branch_auto_build = models.BooleanField(default=True)
     # The sandbox namespace (package.json "name") that ties sandboxes to this app.
     package_name = models.CharField(max_length=214, blank=True)
     # Branch auto-detection and auto-disconnection (poll and git-host webhooks).
@@ -85,6 +87,9 @@ class Branch(models.Model):
     pr_source_branch = models.CharField(max_length=255, blank=True)
     pr_destination_branch = models.CharField(max_length=255, blank=True)
     description = models.CharField(max_length=1000, blank=True)
+    # Set through the Amplify-compatible API (UpdateBranch), as ampx's branch linker does.
+    backend_stack_arn = models.CharField(max_length=1000, blank=True)
+    framework = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -160,6 +160,7 @@ class Webhook(models.Model):
     token = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
     last_triggered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
