@@ -129,6 +129,26 @@ def assert_demo_data(opener: urllib.request.OpenerDirector, port: int, app_id: s
     assert 'name="keys"' in todos
 
 
+def assert_api(var_dir: Path, port: int, app_id: str) -> None:
+    """A key made with the CLI signs boto3 calls that gunicorn serves (paths as sent, RAW_URI)."""
+    import boto3
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY")}
+    env.update({"CONSOLE_DEV": "1", "CONSOLE_VAR_DIR": str(var_dir)})
+    made = subprocess.run(
+        [sys.executable, "manage.py", "apikey", "create", "--user", "admin"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    key_id, secret = (line.split(": ", 1)[1] for line in made.stdout.splitlines())
+    client = boto3.client(
+        "amplify", endpoint_url=f"http://127.0.0.1:{port}/amplify-api", region_name="us-east-1",
+        aws_access_key_id=key_id, aws_secret_access_key=secret,
+    )  # fmt: skip
+    assert [app["appId"] for app in client.list_apps()["apps"]] == [app_id]
+    assert client.get_branch(appId=app_id, branchName="main")["branch"]["stage"] == "PRODUCTION"
+    assert client.list_jobs(appId=app_id, branchName="main")["jobSummaries"][0]["status"] == "SUCCEED"
+
+
 def stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
@@ -171,6 +191,7 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         )
         assert b"<h1>Todo app</h1>" in site.read()
         assert_demo_data(opener, port, app_id)
+        assert_api(tmp_path, port, app_id)
     finally:
         output = stop(process)
     assert process.returncode == 0, output
