@@ -247,6 +247,7 @@ def _by_name[T](name: str, table: tuple[tuple[str, T], ...], default: T) -> T:
     return next((value for names, value in table if words & set(names.split())), default)
 
 
+@lru_cache(maxsize=4096)
 def _float_places(name: str) -> int:
     return _by_name(name, _FLOAT_RANGES, (0.0, 1000.0, 2))[2]
 
