@@ -33,12 +33,15 @@ _LABEL = re.compile(r"\{(\w+)\}")
 class ApiError(Exception):
     """An error answered in AWS's shape: the code names one of the service's error shapes."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self._status = code, message, status
 
     @property
     def status(self) -> int:
+        """The given status, else the one the model gives the error shape (400 if none)."""
+        if self._status is not None:
+            return self._status
         shape = service_model().shape_for(self.code) if self.code in service_model().shape_names else None
         return int(shape.metadata.get("error", {}).get("httpStatusCode", 400)) if shape is not None else 400
 

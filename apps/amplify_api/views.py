@@ -65,7 +65,8 @@ def amplify_api(request: HttpRequest, path: str = "") -> HttpResponse:
         request.user = key.user
         _touch(key)
         if match is None:
-            raise ApiError("UnknownOperationException", f"No Amplify operation is {request.method} {request.path}.")
+            # Not one of the model's errors: AWS answers an unknown route so, with 404.
+            raise ApiError("UnknownOperationException", f"No Amplify operation is {request.method} {request.path}.", 404)
         role, _ = operations.OPERATIONS[match.route.name]
         if not has_role(key.user, role):
             audit_record(
@@ -87,6 +88,22 @@ def amplify_api(request: HttpRequest, path: str = "") -> HttpResponse:
         return protocol.respond_error(ApiError("InternalFailureException", "The console failed to handle the request."))
 
 
+def _step_bounds(job: Job, name: object) -> dict[str, int | None]:
+    """The chunks of the step's log: from its first chunk (the first step's from the start,
+    so the lines before it count as its own) to the next started step's."""
+    starts = sorted(
+        (seq, step) for step, seq in job.steps.filter(first_log_seq__isnull=False).values_list("name", "first_log_seq")
+    )
+    names = [step for _, step in starts]
+    if name not in names:
+        return {}  # a step that kept no start (jobs from before steps did): the whole log
+    index = names.index(name)
+    return {
+        "from_seq": starts[index][0] if index else None,
+        "before_seq": starts[index + 1][0] if index + 1 < len(starts) else None,
+    }
+
+
 @require_GET
 @login_not_required
 def step_log(request: HttpRequest, token: str) -> StreamingHttpResponse:
@@ -100,6 +117,8 @@ def step_log(request: HttpRequest, token: str) -> StreamingHttpResponse:
     job = Job.objects.filter(pk=target.get("job")).first()
     if job is None:
         raise Http404("No such log.")
-    response = StreamingHttpResponse(stored_log(job), content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(
+        stored_log(job, **_step_bounds(job, target.get("step"))), content_type="text/plain; charset=utf-8"
+    )
     response["Cache-Control"] = "private, no-store"
     return response

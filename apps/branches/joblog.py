@@ -20,9 +20,15 @@ MAX_LOG_BYTES = 10 * 1024 * 1024
 MIN_SECRET_LENGTH = 4
 
 
-def stored_log(job: Job) -> Iterator[bytes]:
-    """The job's stored log, chunk by chunk (masked when written), for streaming."""
-    texts = LogChunk.objects.filter(job=job).order_by("seq").values_list("text", flat=True).iterator()
+def stored_log(job: Job, *, from_seq: int | None = None, before_seq: int | None = None) -> Iterator[bytes]:
+    """The job's stored log (masked when written), chunk by chunk for streaming; a part of
+    it when given the chunk numbers it runs from and stops before."""
+    chunks = LogChunk.objects.filter(job=job)
+    if from_seq is not None:
+        chunks = chunks.filter(seq__gte=from_seq)
+    if before_seq is not None:
+        chunks = chunks.filter(seq__lt=before_seq)
+    texts = chunks.order_by("seq").values_list("text", flat=True).iterator()
     return (text.encode() for text in texts)
 
 

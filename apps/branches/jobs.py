@@ -20,7 +20,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apps.branches.models import Branch, Job, JobStep
+from apps.branches.models import Branch, Job, JobStep, LogChunk
 from console.audit import audit_record
 
 S = Job.Status
@@ -170,6 +170,8 @@ def step_update(job_pk: int, name: str, status: str) -> None:
     fields: dict[str, Any] = {"status": status}
     if status == S.RUNNING:
         fields["started_at"] = now
+        last = LogChunk.objects.filter(job_id=job_pk).order_by("-seq").values_list("seq", flat=True).first()
+        fields["first_log_seq"] = (last or 0) + 1
     else:
         fields["ended_at"] = now
     JobStep.objects.filter(job_id=job_pk, name=name).update(**fields)

@@ -72,6 +72,14 @@ def test_start_job_builds_and_get_job_serves_each_step_log(
     status, text = fetch(steps[0]["logUrl"])
     assert status == 200
     assert f"building main job {job.padded_id} at {job.commit_id}" in text
+    # Each step's URL serves its own part of the log, and the parts make the whole.
+    assert text.startswith("## Cloning")
+    assert "## Deployed" not in text
+    deploy = fetch(steps[1]["logUrl"])[1]
+    assert "## Deployed 3 files" in deploy
+    assert "building main" not in deploy
+    whole = "".join(job.log_chunks.order_by("seq").values_list("text", flat=True))
+    assert text + deploy + fetch(steps[2]["logUrl"])[1] == whole
     # The same job is on the console's pages.
     page = admin_client.get(reverse("job_detail", args=[app_id, "main", 1]))
     assert page.status_code == 200

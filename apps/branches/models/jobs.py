@@ -89,6 +89,9 @@ class JobStep(models.Model):
     status = models.CharField(max_length=16, choices=Job.Status.choices, default=Job.Status.PENDING)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The first log chunk written after the step started: a step's log runs from its
+    # chunk to the next started step's (the API serves each step's log on its own).
+    first_log_seq = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
