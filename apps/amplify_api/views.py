@@ -39,7 +39,8 @@ def _match(request: HttpRequest) -> tuple[Match | None, str]:
         raw_path = urlsplit(raw_uri).path
         found = list(protocol.matches(request.method or "", _below_prefix(raw_path), raw=True))
         return (found[0] if found else None), raw_path
-    # Decoded: a `/` in a branch name reads several ways; take the reading whose branch exists.
+    # Decoded: a `/` in a branch name reads several ways; take the reading whose branch exists
+    # (git cannot hold both `a` and `a/jobs`, so at most one reading names a branch).
     found = list(protocol.matches(request.method or "", _below_prefix(request.path), raw=False))
     chosen = next((m for m in found if "branchName" not in m.labels or _branch_exists(m)), found[0] if found else None)
     return chosen, chosen.signed_path if chosen else quote(request.path)
