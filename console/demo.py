@@ -34,6 +34,7 @@ from apps.datamanager.sources import NoSchema, branch_data
 from apps.sandboxes.inventory import refresh_inventory
 from apps.secrets import ssm
 from apps.secrets.scopes import Scope
+from apps.users.demo import ensure_demo_users
 from console.amplify_names import sandbox_stack_name
 from console.aws import aws_client
 from console.aws_errors import AwsError, AwsNotFound, aws_errors
@@ -305,6 +306,7 @@ def ensure_demo_data(branch: Branch, say: Say) -> None:
     except (NoSchema, SchemaInvalid, dynamo.TableMissing, AwsError) as error:
         say(f"no demo data for {branch.name}: {error}")
     ensure_demo_files(branch, say)
+    ensure_demo_users(branch.backend_outputs, say)
 
 
 def ensure_demo_files(branch: Branch, say: Say) -> None:

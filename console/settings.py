@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.datamanager",
     "apps.storage",
     "apps.amplify_api",
+    "apps.users",
 ]
 
 MIDDLEWARE = [
@@ -236,9 +237,14 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# At DEBUG, botocore logs whole request bodies: secret values, temporary passwords. Its
+# loggers (and the HTTP library's) stop at INFO whatever LOG_LEVEL says.
+_AWS_LOG_LEVEL = "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {name: {"level": _AWS_LOG_LEVEL} for name in ("botocore", "boto3", "s3transfer", "urllib3")},
 }

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("apps.sandboxes.urls")),
     path("", include("apps.datamanager.urls")),
     path("", include("apps.storage.urls")),
+    path("", include("apps.users.urls")),
     path("", include("apps.secrets.urls")),
     path("", include("apps.branches.urls")),
 ]

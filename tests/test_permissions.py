@@ -176,7 +176,11 @@ def test_every_url_is_classified() -> None:
     from apps.amplify_api.tests import test_permissions_api as api
 
     api_urls = api.READ_ONLY | api.MUTATING | api.TOKEN_AUTHENTICATED
-    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING) | storage | api_urls
+    # A branch's Cognito users and groups (admins write): apps/users/tests/test_permissions_users.py.
+    from apps.users.tests import test_permissions_users as users
+
+    users_urls = users.READ_ONLY | set(users.MUTATING)
+    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING) | storage | api_urls | users_urls
 
 
 @pytest.fixture

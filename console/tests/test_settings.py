@@ -91,3 +91,22 @@ def test_env_int_rejects_values_out_of_range() -> None:
         env_int("N", 1, maximum=10, environ={"N": "11"})
     with pytest.raises(ImproperlyConfigured, match="at least 1"):
         env_int("N", 1, minimum=1, environ={"N": "0"})
+
+
+def test_debug_logging_never_lets_botocore_log_request_bodies() -> None:
+    # botocore logs whole request bodies (secret values, temporary passwords) at DEBUG.
+    code = (
+        "import logging, logging.config, console.settings as s; logging.config.dictConfig(s.LOGGING); "
+        "print(logging.getLogger().level, *(logging.getLogger(n).getEffectiveLevel() for n in "
+        "('botocore', 'botocore.endpoint', 'boto3', 'urllib3')))"
+    )
+    base = {"PATH": os.environ["PATH"], "CONSOLE_VAR_DIR": str(ROOT / "var" / "settings-test"), "SECRET_KEY": "k" * 40}
+    levels = {}
+    for level in ("DEBUG", "WARNING"):
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**base, "LOG_LEVEL": level}, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        levels[level] = [int(n) for n in result.stdout.split()]
+    assert levels["DEBUG"] == [10, 20, 20, 20, 20]  # the console's own DEBUG, botocore's INFO
+    assert levels["WARNING"] == [30, 30, 30, 30, 30]  # and never chattier than asked
