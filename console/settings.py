@@ -237,7 +237,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
 # At DEBUG, botocore logs whole request bodies: secret values, temporary passwords. Its
 # loggers (and the HTTP library's) stop at INFO whatever LOG_LEVEL says.
 _AWS_LOG_LEVEL = "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL
