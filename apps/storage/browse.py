@@ -12,23 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core import signing
-
 from apps.storage import keys, s3
 from apps.storage.buckets import Bucket
+from console.cursors import Cursor, sign_cursor, unsign_cursor
 
 PAGE_SIZES = (25, 50, 100, 250, 1000)
 DEFAULT_PAGE_SIZE = 100
 SORTS = ("name", "size", "modified")
-# Continuation tokens kept for Previous: real ones are up to ~200 characters and a
-# URL must stay under the 4 KB request line of common servers.
-MAX_TRAIL = 10
 COUNT_LIMIT = 100_000
 _CURSOR_SALT = "storage.cursor"
-
-
-class BadCursor(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -57,34 +49,6 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Cursor:
-    """Where a page starts: `trail` holds the tokens of this page and the ones before it
-    (this page's last); `skipped` counts older pages no longer remembered."""
-
-    trail: tuple[str, ...] = ()
-    skipped: int = 0
-
-    @property
-    def page_number(self) -> int:
-        return self.skipped + len(self.trail) + 1
-
-    @property
-    def token(self) -> str | None:
-        return self.trail[-1] if self.trail else None
-
-    def next(self, token: str) -> Cursor:
-        trail = (*self.trail, token)
-        drop = max(0, len(trail) - MAX_TRAIL)
-        return Cursor(trail=trail[drop:], skipped=self.skipped + drop)
-
-    def previous(self) -> Cursor | None:
-        """None when the previous page is no longer remembered (only "first page" is)."""
-        if not self.trail or (len(self.trail) == 1 and self.skipped):
-            return None
-        return Cursor(trail=self.trail[:-1], skipped=self.skipped)
-
-
-@dataclass(frozen=True)
 class Listing:
     """What the cursor is bound to."""
 
@@ -97,23 +61,11 @@ class Listing:
         return [self.bucket, self.prefix, self.name_filter, self.size]
 
     def sign(self, cursor: Cursor) -> str:
-        if not cursor.trail:
-            return ""
-        return signing.dumps({"s": self._scope(), "t": list(cursor.trail), "k": cursor.skipped}, salt=_CURSOR_SALT, compress=True)
+        return sign_cursor(cursor, self._scope(), salt=_CURSOR_SALT)
 
     def unsign(self, value: str) -> Cursor:
-        if not value:
-            return Cursor()
-        try:
-            data = signing.loads(value, salt=_CURSOR_SALT)
-        except signing.BadSignature:
-            raise BadCursor("That page link is damaged; showing the first page.") from None
-        if not isinstance(data, dict) or data.get("s") != self._scope():
-            raise BadCursor("That page link belongs to another folder, filter or page size; showing the first page.")
-        trail, skipped = data.get("t"), data.get("k")
-        if not isinstance(trail, list) or not all(isinstance(t, str) and t for t in trail) or not isinstance(skipped, int):
-            raise BadCursor("That page link is damaged; showing the first page.")
-        return Cursor(trail=tuple(trail), skipped=max(0, skipped))
+        mismatch = "That page link belongs to another folder, filter or page size; showing the first page."
+        return unsign_cursor(value, self._scope(), salt=_CURSOR_SALT, mismatch=mismatch)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from apps.storage.browse import (
     DEFAULT_PAGE_SIZE,
     PAGE_SIZES,
     SORTS,
-    BadCursor,
     Cursor,
     Entry,
     Listing,
@@ -35,6 +34,7 @@ from apps.storage.operations import Selection
 from apps.storage.rows import row_html
 from apps.storage.uploads import human_size
 from console.aws_errors import AwsError
+from console.cursors import BadCursor
 from console.roles import Role, role_required
 
 

@@ -20,6 +20,7 @@ from apps.users.inputs import (
 )
 from apps.users.passwords import PasswordPolicy, policy_from_cognito, policy_from_outputs
 from apps.users.pool import pool_from_outputs
+from console.cursors import MAX_TRAIL
 
 # One comparison of Cognito's filter grammar: attribute, operator, one quoted string
 # in which \\ and \" stand for a backslash and a quote. Anything after it is a second clause.
@@ -167,5 +168,5 @@ def test_page_cursors_are_signed_and_bound_to_their_list() -> None:
     long = paging.Cursor()
     for number in range(15):
         long = long.next(f"t{number}")
-    assert len(long.trail) == paging.MAX_TRAIL
+    assert len(long.trail) == MAX_TRAIL
     assert long.page_number == 16
