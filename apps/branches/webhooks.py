@@ -101,10 +101,16 @@ def webhook_authenticate(webhook_id: str, token: str) -> Webhook:
 
 
 def _check_rate(webhook: Webhook) -> None:
-    window = int(timezone.now().timestamp() // 60)
-    key = f"webhook-rate:{webhook.webhook_id}:{window}"
-    cache.add(key, 0, timeout=120)
-    if cache.incr(key) > settings.WEBHOOK_RATE_LIMIT_PER_MINUTE:
+    """At most WEBHOOK_RATE_LIMIT_PER_MINUTE calls in any 60 s, counted as a sliding window
+    (this minute's calls plus last minute's, weighted by how much of it is still inside
+    the last 60 s): a fixed window would let twice the limit through across its edge."""
+    now = timezone.now().timestamp()
+    window, elapsed = divmod(now, 60)
+    key = f"webhook-rate:{webhook.webhook_id}:{int(window)}"
+    cache.add(key, 0, timeout=180)
+    current = cache.incr(key)
+    previous = cache.get(f"webhook-rate:{webhook.webhook_id}:{int(window) - 1}") or 0
+    if current + previous * (1 - elapsed / 60) > settings.WEBHOOK_RATE_LIMIT_PER_MINUTE:
         raise WebhookRateLimited
 
 

@@ -118,3 +118,27 @@ def test_viewers_do_not_see_trigger_urls(viewer_client: Client, hooked: tuple[Ap
     page = viewer_client.get(f"/apps/{app.app_id}/branches/main/").content.decode()
     assert "CMS" in page
     assert webhook.token not in page
+
+
+def test_the_rate_limit_holds_across_a_minute_boundary(
+    hooked: tuple[App, Webhook], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    cache.clear()
+    settings.WEBHOOK_RATE_LIMIT_PER_MINUTE = 3
+    _, webhook = hooked
+    clock = [datetime(2026, 1, 1, 12, 0, 58, tzinfo=UTC)]
+    monkeypatch.setattr(timezone, "now", lambda: clock[0])
+    # Three calls at 12:00:58, two at 12:01:02: five within four seconds, so the last two wait.
+    codes = [trigger(webhook).status_code for _ in range(3)]
+    clock[0] = datetime(2026, 1, 1, 12, 1, 2, tzinfo=UTC)
+    codes += [trigger(webhook).status_code for _ in range(2)]
+    assert codes == [202, 202, 202, 429, 429]
+    # A minute after the burst the webhook takes calls again.
+    clock[0] = datetime(2026, 1, 1, 12, 2, 0, tzinfo=UTC)
+    assert trigger(webhook).status_code == 202
+    cache.clear()
