@@ -169,6 +169,7 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert "Sign in as: admin" in banner
         assert f"Password:   {PASSWORD}" in banner
         assert f"AWS emulator (moto) on http://127.0.0.1:{emulator_port}" in banner
+        assert f"Amplify API: http://127.0.0.1:{port}/amplify-api (keys: http://127.0.0.1:{port}/settings/api-keys/)" in banner
         assert "build #1 of main queued" in banner
         assert "build #1 of dev queued" in banner
         assert "sandbox inventory refreshed: 6 new, 0 updated, 0 gone" in banner

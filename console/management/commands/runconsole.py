@@ -98,6 +98,7 @@ class Command(BaseCommand):
             lines.append("  Password:   the one printed on the first run (set CONSOLE_ADMIN_PASSWORD to reset it)")
         if emulator:
             lines.append(f"  AWS emulator: {emulator.endpoint_url} (in memory; re-seeded on every start)")
+        lines.append(f"  Amplify API: {url}amplify-api (keys: {url}settings/api-keys/)")
         lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
         self.stdout.write("\n".join(lines))
 
