@@ -42,7 +42,7 @@ def key_create(request: HttpRequest) -> HttpResponse:
     try:
         new = keys.key_create(actor=request.user, username=username, description=description, request=request)
     except ValidationError as error:
-        context = _context(request, errors=[m for ms in error.message_dict.values() for m in ms], form={"user": username})
+        context = _context(request, errors=error.messages, form={"user": username})
         return render(request, "amplify_api/keys.html", context, status=400)
     # Rendered, not redirected: the secret is in this one response and nowhere else.
     response = render(request, "amplify_api/keys.html", _context(request, new_key=new))
@@ -56,7 +56,7 @@ def key_revoke(request: HttpRequest, access_key_id: str) -> HttpResponse:
     try:
         key = keys.key_revoke(actor=request.user, access_key_id=access_key_id, request=request)
     except ValidationError as error:
-        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"Access key {key.access_key_id} of {key.user.get_username()} is revoked.")
     return redirect(reverse("api_keys"))

@@ -40,12 +40,21 @@ def trigger_url(request: HttpRequest, webhook: Webhook) -> str:
     return f"{base}?id={webhook.webhook_id}&token={webhook.token}&operation=startbuild"
 
 
-def webhook_create(*, actor: Any, branch: Branch, name: str, request: HttpRequest | None = None) -> Webhook:
+def _checked_name(branch: Branch, name: str, *, renaming: Webhook | None = None) -> str:
+    """The name, stripped; ValidationError when blank or taken by another webhook of the branch."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the webhook a name, e.g. the system that will call it."})
-    if branch.webhooks.filter(name=name).exists():
+    taken = branch.webhooks.filter(name=name)
+    if renaming is not None:
+        taken = taken.exclude(pk=renaming.pk)
+    if taken.exists():
         raise ValidationError({"name": f"This branch already has a webhook named {name!r}."})
+    return name
+
+
+def webhook_create(*, actor: Any, branch: Branch, name: str, request: HttpRequest | None = None) -> Webhook:
+    name = _checked_name(branch, name)
     with transaction.atomic():
         webhook = Webhook.objects.create(
             branch=branch, webhook_id=str(uuid.uuid4()), name=name, token=secrets.token_urlsafe(32), created_by=actor
@@ -63,13 +72,9 @@ def webhook_create(*, actor: Any, branch: Branch, name: str, request: HttpReques
 
 def webhook_update(*, actor: Any, webhook: Webhook, branch: Branch, name: str, request: HttpRequest | None = None) -> Webhook:
     """Rename the webhook or point it at another branch of the same app (its URL stays)."""
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": "Give the webhook a name, e.g. the system that will call it."})
     if branch.app_id != webhook.branch.app_id:
         raise ValidationError({"branch": "A webhook can only move to a branch of the same app."})
-    if branch.webhooks.filter(name=name).exclude(pk=webhook.pk).exists():
-        raise ValidationError({"name": f"Branch {branch.name} already has a webhook named {name!r}."})
+    name = _checked_name(branch, name, renaming=webhook)
     with transaction.atomic():
         webhook.branch, webhook.name = branch, name
         webhook.save(update_fields=["branch", "name", "updated_at"])

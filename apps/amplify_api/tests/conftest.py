@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
 from apps.amplify_api import keys
@@ -32,6 +33,11 @@ def assert_valid_output(client: Any, operation: str, response: dict[str, Any]) -
     document = {name: value for name, value in response.items() if name != "ResponseMetadata"}
     report = ParamValidator().validate(document, shape)
     assert not report.has_errors(), report.generate_report()
+
+
+def error_code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    """The error code and HTTP status of a refused call, as botocore parsed them."""
+    return error.value.response["Error"]["Code"], error.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

@@ -11,13 +11,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
-from apps.amplify_api.tests.conftest import assert_valid_output
+from apps.amplify_api.tests.conftest import assert_valid_output, error_code
 from apps.branches.models import App, Branch, EnvironmentVariable, Webhook
 from console.models import AuditEvent
-
-
-def error_code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
-    return error.value.response["Error"]["Code"], error.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

@@ -17,13 +17,9 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.amplify_api import render
-from apps.amplify_api.tests.conftest import assert_valid_output
+from apps.amplify_api.tests.conftest import assert_valid_output, error_code
 from apps.branches.models import Branch, Job
 from apps.branches.tests.builds import SITE_SPEC
-
-
-def error_code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
-    return error.value.response["Error"]["Code"], error.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

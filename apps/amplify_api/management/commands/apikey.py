@@ -40,4 +40,4 @@ class Command(BaseCommand):
                     used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never used"
                     self.stdout.write(f"{key.access_key_id}\t{key.user.get_username()}\t{status}\t{used}")
         except ValidationError as error:
-            raise CommandError(" ".join(m for ms in error.message_dict.values() for m in ms)) from None
+            raise CommandError(" ".join(error.messages)) from None
