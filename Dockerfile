@@ -1,6 +1,9 @@
 # One image for web, worker and beat; the command picks the role.
 FROM python:3.12-slim
-RUN apt-get update && apt-get install -y --no-install-recommends git openssh-client && rm -rf /var/lib/apt/lists/*
+# bubblewrap and iptables isolate builds (README, "Security model"); python3-boto3 and
+# Node.js serve builds' own tools, which see only /usr, never the console's Python.
+RUN apt-get update && apt-get install -y --no-install-recommends git openssh-client bubblewrap iptables \
+      python3 python3-boto3 nodejs npm ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

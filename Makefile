@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[23]*/bin/python3 2>/dev/null) python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install install-dev lint typecheck clean demo-pr-open demo-pr-close
+.PHONY: run test install install-dev lint typecheck clean demo-pr-open demo-pr-close build-sandbox
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)."; exit 1; }
@@ -22,7 +22,24 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-run: install
+# Builds run isolated (README, "Security model"): bubblewrap, iptables for the network
+# guard, and the system Python with boto3 that the demo's build uses inside the sandbox.
+build-sandbox:
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	command -v iptables >/dev/null 2>&1 || missing="$$missing iptables"; \
+	/usr/bin/python3 -c "import boto3" >/dev/null 2>&1 || missing="$$missing python3-boto3"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing for isolated builds:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "Isolated builds need:$$missing. Install them (apt-get install$$missing), or set BUILD_ISOLATION=off to run builds unisolated on purpose."; \
+	    [ "$$BUILD_ISOLATION" = off ] || exit 1; \
+	  fi; \
+	fi
+
+run: install build-sandbox
 	CONSOLE_DEV=1 $(PY) manage.py runconsole
 
 # Unit tests run under moto's in-process mock; tests of real processes (moto
@@ -35,7 +52,7 @@ demo-pr-open: install
 demo-pr-close: install
 	CONSOLE_DEV=1 $(PY) manage.py demo_pull_request close
 
-test: install-dev lint typecheck
+test: install-dev build-sandbox lint typecheck
 	$(PY) -m pytest -m "not (browser or worker or emulator)" $(PYTEST_ARGS)
 	$(PY) -m pytest -m "browser or worker or emulator" $(PYTEST_ARGS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -174,6 +175,31 @@ BUILD_HEARTBEAT_TIMEOUT_SECONDS = env_int("BUILD_HEARTBEAT_TIMEOUT_SECONDS", 90,
 BUILD_REAPER_INTERVAL_SECONDS = env_float("BUILD_REAPER_INTERVAL_SECONDS", 30.0, minimum=1.0)
 BUILD_ARTIFACT_MAX_BYTES = env_int("BUILD_ARTIFACT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 BUILD_CACHE_MAX_BYTES = env_int("BUILD_CACHE_MAX_BYTES", 100 * 1024 * 1024, minimum=0)
+# Isolation of builds (apps/branches/sandbox.py): "on" runs each build under bubblewrap
+# and refuses builds where that is impossible; "off" runs them as the worker, on purpose.
+BUILD_ISOLATION = env_str("BUILD_ISOLATION", "on") or "on"
+if BUILD_ISOLATION not in ("on", "off"):
+    raise ImproperlyConfigured(f"BUILD_ISOLATION must be on or off; got {BUILD_ISOLATION!r}.")
+# Builds with the network on are kept off this host's addresses by the firewall
+# (apps/branches/netguard.py); "off" lets them run without that guard.
+BUILD_NETWORK_GUARD = env_str("BUILD_NETWORK_GUARD", "on") or "on"
+if BUILD_NETWORK_GUARD not in ("on", "off"):
+    raise ImproperlyConfigured(f"BUILD_NETWORK_GUARD must be on or off; got {BUILD_NETWORK_GUARD!r}.")
+BUILD_BLOCKED_NETWORKS = env_list("BUILD_BLOCKED_NETWORKS", [])
+for _cidr in BUILD_BLOCKED_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"BUILD_BLOCKED_NETWORKS: {_cidr!r} is not a network such as 10.0.0.0/8.") from None
+# Host uids of builds when the worker runs as root: one per job, modulo the count.
+BUILD_UID_BASE = env_int("BUILD_UID_BASE", 200000, minimum=1000)
+BUILD_UID_COUNT = env_int("BUILD_UID_COUNT", 60000, minimum=1)
+# Limits of one build: processes, memory (address space per process), CPU time per
+# process, and what it may write to disk.
+BUILD_MAX_PROCESSES = env_int("BUILD_MAX_PROCESSES", 512, minimum=16)
+BUILD_MEMORY_LIMIT_MB = env_int("BUILD_MEMORY_LIMIT_MB", 8192, minimum=256)
+BUILD_CPU_LIMIT_SECONDS = env_int("BUILD_CPU_LIMIT_SECONDS", 3600, minimum=10)
+BUILD_DISK_LIMIT_MB = env_int("BUILD_DISK_LIMIT_MB", 10240, minimum=16)
 WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("WEBHOOK_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 
 # --- Git integration.
@@ -204,6 +230,7 @@ STORAGE_COPY_THREADS = env_int("STORAGE_COPY_THREADS", 8, minimum=1, maximum=64)
 
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
+    "probe-build-isolation": {"task": "apps.branches.tasks.probe_build_isolation", "schedule": 60.0},
     "reap-stale-jobs": {"task": "apps.branches.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},
     "poll-repositories": {"task": "apps.branches.tasks.poll_repositories", "schedule": GIT_POLL_INTERVAL_SECONDS},
     "sweep-preview-stacks": {"task": "apps.branches.tasks.sweep_preview_stacks", "schedule": 15 * 60.0},

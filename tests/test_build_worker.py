@@ -33,8 +33,11 @@ from django.test import Client
 from apps.branches import jobs, services
 from apps.branches.models import App, Branch, Job, JobStep, LogChunk
 from apps.branches.outputs import parse_outputs
-from apps.branches.process import run_script
+from apps.branches.process import CANCEL, run_script
+from apps.branches.sandbox import outer_uid_for
 from apps.branches.webhooks import webhook_create
+from apps.secrets.scopes import Scope
+from apps.secrets.services import secret_set
 from console.aws import aws_credentials, clear_client_cache
 from console.celery import app as celery_app
 from console.emulator import Emulator
@@ -130,6 +133,20 @@ def spawner(pids: Path) -> str:
     assert re.fullmatch(r"[\w/.-]+", str(pids)), pids
     inner = f'bash -c "echo \\$\\$ >> {pids}; sleep 300 & echo \\$! >> {pids}; wait"'
     return f"bash -c 'echo $$ >> {pids}; sleep 300 & echo $! >> {pids}; {inner} & wait'"
+
+
+def build_processes(job: Job, name: str | None = None) -> list[int]:
+    """Host pids of the job's sandboxed processes (it runs as a host uid of its own), by command name."""
+    uid = outer_uid_for(job.pk)
+    assert uid is not None, "these tests need a root worker, which runs each build as a uid of its own"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat().st_uid == uid and (name is None or (entry / "comm").read_text().strip() == name):
+                found.append(int(entry.name))
+    return found
 
 
 def kill_leftovers(pids: list[int]) -> None:
@@ -284,10 +301,11 @@ def test_a_failing_command_and_an_invalid_spec_fail_the_job(
 
 
 def test_cancel_stops_a_running_build_and_all_its_descendants(
-    live_worker: subprocess.Popen[str], worker_output: deque[str], make_repo: Callable[..., Path], tmp_path: Path
+    live_worker: subprocess.Popen[str], worker_output: deque[str], make_repo: Callable[..., Path]
 ) -> None:
-    pids_file = tmp_path / "cancel-pids"
-    spec = build_spec(frontend={"phases": {"build": {"commands": ["echo cancel-me-marker", spawner(pids_file)]}}})
+    # The build's children and grandchildren sleep; one even leaves the process group.
+    inner = 'bash -c "sleep 300 & setsid sleep 301 & wait"'
+    spec = build_spec(frontend={"phases": {"build": {"commands": ["echo cancel-me-marker", f"{inner} & sleep 302 & wait"]}}})
     _, branch, _ = new_app(make_repo, spec)
     job = start_job(branch)
     pids: list[int] = []
@@ -296,15 +314,15 @@ def test_cancel_stops_a_running_build_and_all_its_descendants(
         def running_with_children() -> bool:
             job.refresh_from_db()
             assert job.status not in Job.ENDED, f"{job.status}: {job.status_reason}\n{''.join(worker_output)}"
-            return job.status == S.RUNNING and len(read_pids(pids_file)) == 4
+            return job.status == S.RUNNING and len(build_processes(job, "sleep")) == 3
 
-        wait_for(running_with_children, 90, message="the build to run with its 4 sleeping descendants")
-        pids = read_pids(pids_file)
+        wait_for(running_with_children, 90, message="the build to run with its 3 sleeping descendants")
+        pids = build_processes(job)
         wait_for(lambda: Job.objects.filter(pk=job.pk, process_group__isnull=False).exists(), 10)
         job.refresh_from_db()
-        shell = job.process_group
-        assert shell is not None
-        assert not any(pid_gone(pid) for pid in [shell, *pids])
+        sandbox = job.process_group
+        assert sandbox is not None
+        assert not any(pid_gone(pid) for pid in [sandbox, *pids])
 
         cancelled_at = time.monotonic()
         assert jobs.job_cancel(job=job, actor=None).status == S.CANCELLING
@@ -314,8 +332,9 @@ def test_cancel_stops_a_running_build_and_all_its_descendants(
         assert job.status_reason == "Cancelled: every process of the build was stopped."
         assert step_statuses(job)["BUILD"] == S.CANCELLED
         assert "cancel-me-marker" in log_text(job)
-        alive = [pid for pid in [shell, *pids] if not pid_gone(pid)]
+        alive = [pid for pid in [sandbox, *pids] if not pid_gone(pid)]
         assert not alive, f"still running after the cancel: {alive}"
+        assert build_processes(job) == []
     finally:
         kill_leftovers(pids)
 
@@ -331,11 +350,11 @@ def test_run_script_timeout_kills_the_whole_process_group(tmp_path: Path) -> Non
     output: list[str] = []
     started = time.monotonic()
     result = run_script(
-        _script(tmp_path, spawner(pids_file)),
+        ["bash", str(_script(tmp_path, spawner(pids_file)))],
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
         on_output=output.append,
-        on_tick=lambda pgid: False,
+        on_tick=lambda pgid: None,
         deadline=started + 2,
     )
     pids = read_pids(pids_file)
@@ -358,12 +377,12 @@ def test_run_script_cancel_through_on_tick_kills_the_whole_process_group(tmp_pat
     pids_file = tmp_path / "tick-pids"
     groups: list[int] = []
 
-    def tick(pgid: int) -> bool:
+    def tick(pgid: int) -> str | None:
         groups.append(pgid)
-        return len(read_pids(pids_file)) == 4
+        return CANCEL if len(read_pids(pids_file)) == 4 else None
 
     result = run_script(
-        _script(tmp_path, spawner(pids_file)),
+        ["bash", str(_script(tmp_path, spawner(pids_file)))],
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
         on_output=lambda text: None,
@@ -418,9 +437,8 @@ def reaper_workers(transactional_db: None, emulator: Emulator, settings: Any) ->
 def test_a_killed_worker_s_job_is_reaped_and_the_next_job_runs(
     reaper_workers: list[subprocess.Popen[bytes]], emulator: Emulator, make_repo: Callable[..., Path], tmp_path: Path
 ) -> None:
-    pids_file = tmp_path / "killed-pids"
     long_or_quick = (
-        f'if [ "$AWS_JOB_ID" = 0000000001 ]; then sleep 300 & echo $$ $! > {pids_file}; wait; else echo quick-build-marker; fi'
+        'if [ "$AWS_JOB_ID" = 0000000001 ]; then sleep 300 & setsid sleep 301 & wait; else echo quick-build-marker; fi'
     )
     spec = build_spec(frontend={"phases": {"build": {"commands": ["echo killed-build-marker", long_or_quick]}}})
     _, branch, repo = new_app(make_repo, spec)
@@ -432,17 +450,17 @@ def test_a_killed_worker_s_job_is_reaped_and_the_next_job_runs(
     worker1 = _start_worker(emulator, logs["worker1"], "--pool", "solo")
     reaper_workers.append(worker1)
     first = start_job(branch)
-    shell = child = 0
+    pids: list[int] = []
     try:
 
         def first_running() -> bool:
             first.refresh_from_db()
             assert first.status not in Job.ENDED, f"{first.status}: {first.status_reason}\n{worker_logs()}"
             assert worker1.poll() is None, worker_logs()
-            return first.status == S.RUNNING and len(read_pids(pids_file)) == 2
+            return first.status == S.RUNNING and len(build_processes(first, "sleep")) == 2
 
         wait_for(first_running, 90, message="the long build to run")
-        shell, child = read_pids(pids_file)
+        pids = build_processes(first)
         assert first.worker.endswith(f":{worker1.pid}"), first.worker
         second = start_job(branch)
 
@@ -471,13 +489,12 @@ def test_a_killed_worker_s_job_is_reaped_and_the_next_job_runs(
         assert "quick-build-marker" in log_text(second)
         assert worker2.poll() is None
 
-        # The build shell had PR_SET_PDEATHSIG: the kernel killed it with the worker.
-        wait_for(lambda: pid_gone(shell), 5, message=f"the killed worker's build shell {shell} to end")
-        # Its child lived on in the build's process group until the reaper, on this
-        # machine, killed that group.
-        wait_for(lambda: pid_gone(child), 5, message=f"the orphaned build child {child} to be killed by the reaper")
+        # The sandbox had PR_SET_PDEATHSIG and a PID namespace of its own: the kernel
+        # ended every process of the build with the worker, even one that left its group.
+        assert all(pid_gone(pid) for pid in pids), [pid for pid in pids if not pid_gone(pid)]
+        assert build_processes(first) == []
     finally:
-        kill_leftovers([p for p in (shell, child) if p])
+        kill_leftovers(pids)
 
 
 # --- 5. many webhook calls at once: every one becomes a job, run one at a time in order --
@@ -560,30 +577,34 @@ def test_fifty_concurrent_webhook_calls_make_fifty_jobs_run_in_order(
 # --- 6. secrets printed by a build are masked in the stored log -------------------------
 
 
-def test_the_console_s_secret_key_printed_by_a_build_is_masked(
+def test_a_build_gets_no_console_credentials_and_its_secrets_are_masked(
     live_worker: subprocess.Popen[str], worker_output: deque[str], emulator: Emulator, make_repo: Callable[..., Path]
 ) -> None:
-    secret = aws_credentials().secret_key
-    assert secret == "testing"
+    console_secret = aws_credentials().secret_key
     spec = build_spec(
         frontend={
             "phases": {
                 "build": {
                     "commands": [
-                        'echo "key=$AWS_SECRET_ACCESS_KEY"',
-                        'echo "length=${#AWS_SECRET_ACCESS_KEY}"',
+                        'echo "key=${AWS_SECRET_ACCESS_KEY:-none}"',
                         'echo "endpoint=$AWS_ENDPOINT_URL"',
+                        'echo "secrets=$secrets"',
                     ]
                 }
             }
         }
     )
-    _, branch, _ = new_app(make_repo, spec)
+    app, branch, _ = new_app(make_repo, spec)
+    secret_value = "hunter2-branch-secret-value"
+    secret_set(actor=None, scope=Scope("branch", app.app_id, "main"), name="STRIPE_KEY", value=secret_value)
     job = ended(start_job(branch), 90)
     log = log_text(job)
     assert job.status == S.SUCCEED, f"{job.status}: {job.status_reason}\n{log}\n{''.join(worker_output)}"
-    assert "key=********" in log
-    assert f"key={secret}" not in log
-    assert secret not in log
-    assert f"length={len(secret)}" in log  # the build did get the real value
+    # No service role: no AWS credentials at all, and the log says so.
+    assert "key=none" in log
+    assert f"key={console_secret}" not in log
+    assert "No service role: the build has no AWS credentials" in log
     assert f"endpoint={emulator.endpoint_url}" in log
+    # The branch secret reached the build (it printed it) and the stored log masks it.
+    assert "STRIPE_KEY" in log
+    assert secret_value not in log

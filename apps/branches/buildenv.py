@@ -1,48 +1,90 @@
-"""The environment a build's commands run with."""
+"""The environment a build's commands run with: made from scratch, with the app's
+service role credentials (never the console's own) and the branch's secrets when
+the build may have them."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 
 from apps.branches.models import Job
+from apps.branches.sandbox import DEFAULT_PATH
 from apps.branches.selectors import effective_environment
+from apps.branches.servicerole import ServiceRoleError, assume_service_role
+from apps.branches.trust import BuildTrust, build_trust
 from apps.secrets.selectors import build_secrets
-from console.aws import aws_credentials
 
-# Only these of the worker's own variables reach a build.
-_INHERITED = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "USER", "SHELL")
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+LANG = "C.UTF-8"
 
 
-def _console_aws() -> dict[str, str]:
-    """The AWS endpoint, region and credentials the console itself uses."""
-    env = {"AWS_REGION": settings.AWS_REGION, "AWS_DEFAULT_REGION": settings.AWS_REGION}
+@dataclass
+class BuildEnvironment:
+    variables: dict[str, str]
+    mask: list[str]  # values the log must never show
+    notes: list[str] = field(default_factory=list)  # lines for the job log: what the build was given
+
+
+class NoCredentials(Exception):
+    """The build would need AWS credentials it may not have; the message says why."""
+
+
+def _aws_base() -> dict[str, str]:
+    """Region and endpoint, never the console's own credentials."""
+    env = {
+        "AWS_REGION": settings.AWS_REGION,
+        "AWS_DEFAULT_REGION": settings.AWS_REGION,
+        # No SDK in a build may fall back to the host's instance metadata.
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     if settings.AWS_ENDPOINT_URL:
         env["AWS_ENDPOINT_URL"] = settings.AWS_ENDPOINT_URL
-    frozen = aws_credentials()
-    if frozen is not None:
-        env["AWS_ACCESS_KEY_ID"] = frozen.access_key
-        env["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
-        if frozen.token:
-            env["AWS_SESSION_TOKEN"] = frozen.token
     return env
 
 
-def build_environment(job: Job, spec_variables: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """(environment, secret values to mask). Later sources win: spec < app < branch < built-ins."""
+def _service_role(job: Job, trust: BuildTrust, timeout: int, notes: list[str]) -> dict[str, str]:
+    app = job.branch.app
+    if not app.service_role_arn:
+        notes.append("## No service role: the build has no AWS credentials (set one in the app's settings)")
+        return {}
+    if not trust.service_role:
+        notes.append(f"## No service role credentials: {trust.reason}")
+        return {}
+    try:
+        credentials = assume_service_role(
+            role_arn=app.service_role_arn,
+            app_id=app.app_id,
+            branch=job.branch.name,
+            job_id=job.padded_id,
+            timeout_seconds=timeout,
+        )
+    except ServiceRoleError as error:
+        raise NoCredentials(str(error)) from None
+    notes.append(f"## AWS credentials: temporary credentials of the service role {app.service_role_arn}")
+    return credentials
+
+
+def build_environment(job: Job, spec_variables: dict[str, Any], *, home: str, tmp: str) -> BuildEnvironment:
+    """What the build's commands run with. Later sources win: spec < app < branch < built-ins.
+
+    Nothing of the worker's own environment reaches a build: it is made from scratch."""
     branch = job.branch
-    env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
-    # The console's Python (with boto3) comes first, so build tools written in Python work.
-    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", DEFAULT_PATH)])
+    trust = build_trust(branch)
+    notes = [f"## {trust.reason}"] if trust.reason else []
+    env = {
+        "PATH": DEFAULT_PATH,
+        "HOME": home,
+        "TMPDIR": tmp,
+        "USER": "build",
+        "LOGNAME": "build",
+        "SHELL": "/bin/bash",
+        "LANG": LANG,
+    }
     env.update({str(k): _text(v) for k, v in spec_variables.items()})
     env.update({v.name: v.value for v in effective_environment(branch)})
-    aws = _console_aws()
-    env.update(aws)
+    env.update(_aws_base())
     env.update(
         {
             "CI": "1",
@@ -58,13 +100,16 @@ def build_environment(job: Job, spec_variables: dict[str, Any]) -> tuple[dict[st
         env["AWS_PULL_REQUEST_ID"] = str(branch.pull_request_number)
         env["AWS_PULL_REQUEST_SOURCE_BRANCH"] = branch.pr_source_branch
         env["AWS_PULL_REQUEST_DESTINATION_BRANCH"] = branch.pr_destination_branch
-    secrets = [value for key, value in aws.items() if key in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
+    credentials = _service_role(job, trust, build_timeout_seconds(env), notes)
+    env.update(credentials)
+    mask = [value for key, value in credentials.items() if key in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
     # The branch's secrets (its own over the shared ones), as Amplify hands them to builds.
-    branch_secrets = build_secrets(branch.app.app_id, branch.name)
-    if branch_secrets:
-        env["secrets"] = json.dumps(branch_secrets)
-        secrets.extend(branch_secrets.values())
-    return env, secrets
+    if trust.secrets:
+        branch_secrets = build_secrets(branch.app.app_id, branch.name)
+        if branch_secrets:
+            env["secrets"] = json.dumps(branch_secrets)
+            mask.extend(branch_secrets.values())
+    return BuildEnvironment(variables=env, mask=mask, notes=notes)
 
 
 def _text(value: Any) -> str:

@@ -28,8 +28,16 @@ def _die_with_parent() -> None:
 @dataclass
 class ProcessResult:
     exit_code: int
-    cancelled: bool = False
+    # Why the build was stopped from outside: CANCEL, or the limit it reached.
+    stopped: str | None = None
     timed_out: bool = False
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stopped == CANCEL
+
+
+CANCEL = "cancel"
 
 
 def kill_group(pgid: int, leader: subprocess.Popen[bytes] | None = None) -> None:
@@ -56,26 +64,31 @@ def kill_group(pgid: int, leader: subprocess.Popen[bytes] | None = None) -> None
 
 
 def run_script(
-    script: Path,
+    argv: list[str],
     *,
     cwd: Path,
     env: dict[str, str],
     on_output: Callable[[str], None],
-    on_tick: Callable[[int], bool],
+    on_tick: Callable[[int], str | None],
     deadline: float,
     tick_seconds: float = 1.0,
+    preexec: Callable[[], None] = _die_with_parent,
 ) -> ProcessResult:
-    """Run `bash script`. `on_tick(pgid)` is called about every second and returns
-    True to cancel. `deadline` is a time.monotonic() value for the timeout."""
+    """Run argv (a phase script, usually wrapped in the build's sandbox) in a group of its own.
+
+    `on_tick(pgid)` is called about every `tick_seconds` and returns None to go on, or
+    why to stop (CANCEL, or a limit's message). `deadline` is a time.monotonic() value
+    for the timeout. `preexec` runs in the child before exec; it must keep the
+    parent-death signal (the default sets only that)."""
     process = subprocess.Popen(
-        ["bash", str(script)],
+        argv,
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=preexec,
     )
     pgid = process.pid
     lines: queue.Queue[bytes | None] = queue.Queue()
@@ -88,7 +101,8 @@ def run_script(
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
-    cancelled = timed_out = lingering_killed = False
+    stopped: str | None = None
+    timed_out = lingering_killed = False
     next_tick = time.monotonic()
     eof = False
     while not eof:
@@ -101,11 +115,11 @@ def run_script(
         elif raw:
             on_output(raw.decode("utf-8", errors="replace"))
         now = time.monotonic()
-        if not (cancelled or timed_out):
+        if not (stopped or timed_out):
             if now >= next_tick:
                 next_tick = now + tick_seconds
-                if on_tick(pgid):
-                    cancelled = True
+                stopped = on_tick(pgid)
+                if stopped:
                     kill_group(pgid, process)
             if now >= deadline:
                 timed_out = True
@@ -118,4 +132,4 @@ def run_script(
     exit_code = process.wait()
     # The shell is gone; make sure nothing it started lingers in its group.
     kill_group(pgid, process)
-    return ProcessResult(exit_code=exit_code, cancelled=cancelled, timed_out=timed_out)
+    return ProcessResult(exit_code=exit_code, stopped=stopped, timed_out=timed_out)

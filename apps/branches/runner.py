@@ -19,17 +19,24 @@ from django.utils.dateparse import parse_datetime
 
 from apps.branches import jobs
 from apps.branches.artifacts import ArtifactError, collect_artifacts, content_type_for, pack_cache, unpack_cache
-from apps.branches.buildenv import build_environment, build_timeout_seconds
+from apps.branches.buildenv import NoCredentials, build_environment, build_timeout_seconds
 from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
 from apps.branches.git import GitError, run_git
+from apps.branches.isolation_status import record_isolation_problem
 from apps.branches.joblog import JobLog, Masker
+from apps.branches.limits import LimitGuard, MemoryWatcher, limit_hint
 from apps.branches.models import Branch, BuildCache, DeployedFile, Deployment, Job, JobStep
+from apps.branches.netguard import NetworkGuardError, ensure_guard, guard_required
 from apps.branches.outputs import OutputsInvalid, parse_outputs
-from apps.branches.process import run_script
+from apps.branches.process import CANCEL, run_script
+from apps.branches.sandbox import Layout, Limits, Sandbox, isolation_enabled, isolation_problem, outer_uid_for
+from apps.branches.workspace_files import read_small_file, read_workspace_file, write_workspace_file
 
 logger = logging.getLogger(__name__)
 S = Job.Status
 SPEC_FILES = ("amplify.yml", "amplify.yaml")
+SPEC_MAX_BYTES = 1024 * 1024
+OUTPUTS_MAX_BYTES = 20 * 1024 * 1024
 PHASES = {
     "backend": ("preBuild", "build", "postBuild"),
     "frontend": ("preBuild", "build", "postBuild"),
@@ -45,9 +52,16 @@ class BuildFailed(Exception):
 
 @dataclass
 class Workspace:
-    root: Path
-    source: Path
+    layout: Layout
     project: Path
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    @property
+    def source(self) -> Path:
+        return self.layout.src
 
 
 def run_job(job_pk: int) -> None:
@@ -79,9 +93,11 @@ def run_job(job_pk: int) -> None:
 
 
 def _new_workspace(job: Job) -> Workspace:
+    settings.BUILD_WORKSPACE_DIR.mkdir(parents=True, exist_ok=True)
     root = settings.BUILD_WORKSPACE_DIR / f"{job.branch.app.app_id}-{job.branch_id}-{job.job_id}-{uuid.uuid4().hex[:8]}"
-    root.mkdir(parents=True)
-    return Workspace(root=root, source=root / "src", project=root / "src")
+    layout = Layout(root)
+    layout.create()
+    return Workspace(layout=layout, project=layout.src)
 
 
 def _redeploy(job: Job, log: JobLog) -> None:
@@ -102,6 +118,7 @@ def _redeploy(job: Job, log: JobLog) -> None:
 def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     branch = job.branch
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.RUNNING)
+    sandbox = _sandbox_for(job, workspace, log)
     log.line(f"## Cloning {branch.app.repository} ({branch.name})")
     commit = _clone(job, workspace)
     jobs.job_set_running(job.pk, commit_id=commit["id"], commit_message=commit["message"], commit_time=commit["time"])
@@ -110,14 +127,24 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     spec, spec_source = _read_spec(job, workspace)
     log.line(f"## Build spec: {spec_source}")
     section = _select_application(spec, job, workspace)
-    env, secrets = build_environment(
-        job, {**spec.get("env", {}).get("variables", {}), **section.get("env", {}).get("variables", {})}
-    )
-    log.mask = Masker(secrets)
+    try:
+        environment = build_environment(
+            job,
+            {**spec.get("env", {}).get("variables", {}), **section.get("env", {}).get("variables", {})},
+            home=sandbox.home,
+            tmp=sandbox.tmp,
+        )
+    except NoCredentials as error:
+        raise BuildFailed(f"The service role could not be assumed: {error}") from None
+    log.mask = Masker(environment.mask)
+    for note in environment.notes:
+        log.line(note)
+    env = environment.variables
     timeout = build_timeout_seconds(env)
     deadline = time.monotonic() + timeout
     _restore_cache(branch, workspace, log)
-    ctx = _PhaseContext(job=job, log=log, workspace=workspace, env=env, deadline=deadline, timeout=timeout)
+    sandbox.hand_over()
+    ctx = _PhaseContext(job=job, log=log, workspace=workspace, env=env, deadline=deadline, timeout=timeout, sandbox=sandbox)
     shared = branch.pr_shared_backend if branch.pull_request_number else None
     if shared is not None:
         _use_shared_backend(shared, workspace, log)
@@ -131,6 +158,55 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
     _save_cache(branch, section, workspace, log)
     _deploy(job, section, workspace, log)
+
+
+def check_build_isolation() -> str | None:
+    """Why this worker cannot run isolated builds (recorded for the dashboard), or None."""
+    if not isolation_enabled():
+        return None
+    problem = isolation_problem()
+    if problem is None and guard_required():
+        try:
+            ensure_guard()
+        except NetworkGuardError as error:
+            problem = f"builds with the network on cannot be guarded: {error}"
+    record_isolation_problem(problem)
+    return problem
+
+
+def _sandbox_for(job: Job, workspace: Workspace, log: JobLog) -> Sandbox:
+    """The build's sandbox, or BuildFailed when this worker may not run it."""
+    app = job.branch.app
+    limits = Limits.from_settings()
+    sandbox = Sandbox(layout=workspace.layout, network=app.build_network, limits=limits, outer_uid=outer_uid_for(job.pk))
+    if not isolation_enabled():
+        log.line("## WARNING: this build is NOT isolated (BUILD_ISOLATION=off): it runs as the worker's user")
+        return sandbox
+    problem = isolation_problem()
+    if problem:
+        record_isolation_problem(problem)
+        raise BuildFailed(
+            f"Builds are refused on this worker: they cannot be isolated ({problem}). "
+            "Install bubblewrap, or set BUILD_ISOLATION=off to run builds unisolated on purpose."
+        )
+    if app.build_network and guard_required():
+        try:
+            ensure_guard()
+        except NetworkGuardError as error:
+            record_isolation_problem(f"the network guard is unavailable: {error}")
+            raise BuildFailed(
+                f"Builds with the network on are refused on this worker: the console's own addresses cannot be "
+                f"blocked from them ({error}). Turn the app's build network off, run the worker as root with "
+                "iptables, or set BUILD_NETWORK_GUARD=off on purpose."
+            ) from None
+    network = "on (this host's addresses and the metadata service blocked)" if app.build_network else "off"
+    if app.build_network and not guard_required():
+        network = "on, UNGUARDED (BUILD_NETWORK_GUARD=off)"
+    log.line(
+        f"## Isolated build (bubblewrap): user build, network {network}; limits: {limits.processes} processes, "
+        f"{limits.memory_mb} MB memory per process, {limits.cpu_seconds} s CPU per process, {limits.disk_mb} MB disk"
+    )
+    return sandbox
 
 
 # Where git hosts keep a pull request's head, for PRs from forks.
@@ -190,9 +266,14 @@ def _fetch_pull_request(workspace: Workspace, number: int) -> None:
 
 def _read_spec(job: Job, workspace: Workspace) -> tuple[dict[str, Any], str]:
     for name in SPEC_FILES:
-        path = workspace.source / name
-        if path.is_file():
-            text, source = path.read_text(errors="replace"), f"{name} from the repository (it wins over the stored spec)"
+        # A repository may carry amplify.yml as a symlink to anywhere: read plain files only.
+        try:
+            data = read_workspace_file(workspace.source, workspace.source / name, SPEC_MAX_BYTES)
+        except ValueError as error:
+            raise BuildFailed(f"The build spec is too large: {error}") from None
+        if data is not None:
+            text = data.decode("utf-8", errors="replace")
+            source = f"{name} from the repository (it wins over the stored spec)"
             break
     else:
         text, source = job.branch.app.build_spec, "the app's stored build spec"
@@ -237,6 +318,7 @@ class _PhaseContext:
     env: dict[str, str]
     deadline: float
     timeout: int
+    sandbox: Sandbox
 
 
 def _phase_script(ctx: _PhaseContext, section: str, phases: dict[str, Any], status_file: Path) -> tuple[Path, list[str]]:
@@ -254,62 +336,81 @@ def _phase_script(ctx: _PhaseContext, section: str, phases: dict[str, Any], stat
             lines.append(f"printf '%s\\n' {shlex.quote(f'# Executing command: {command}')}")
             lines.append(command)
     lines.append(f"printf 'done\\n' > {shlex.quote(str(status_file))}")
-    script = ctx.workspace.root / f"{section}.sh"
+    # The worker's own folder: the build can read its scripts but not swap them.
+    script = ctx.workspace.layout.control / f"{section}.sh"
     script.write_text("\n".join(lines) + "\n")
     return script, commands
 
 
 def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
     phases = spec.get("phases") or {}
-    status_file = ctx.workspace.root / f"{section}.status"
+    status_file = ctx.workspace.layout.status / f"{section}.status"
     script, commands = _phase_script(ctx, section, phases, status_file)
     if not commands:
         return
 
     recorded_group: list[int] = []
+    guard = LimitGuard(ctx.sandbox)
+    watcher = MemoryWatcher()
 
-    def tick(pgid: int) -> bool:
+    def output(text: str) -> None:
+        watcher.feed(text)
+        ctx.log.write(text)
+
+    def tick(pgid: int) -> str | None:
         # Every half second: the page sees new lines soon, the reaper sees a live worker.
         if not recorded_group:
             Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid)
             recorded_group.append(pgid)
         ctx.log.flush()
-        return jobs.job_heartbeat(ctx.job.pk) == S.CANCELLING
+        if jobs.job_heartbeat(ctx.job.pk) == S.CANCELLING:
+            return CANCEL
+        return guard.check()
 
     result = run_script(
-        script,
+        ctx.sandbox.command(["bash", str(script)]),
         cwd=ctx.workspace.project,
         env=ctx.env,
-        on_output=ctx.log.write,
+        on_output=output,
         on_tick=tick,
         deadline=ctx.deadline,
         tick_seconds=0.5,
+        preexec=ctx.sandbox.preexec(),
     )
     ctx.log.flush(final=True)
     if result.cancelled:
         raise BuildFailed("Cancelled: every process of the build was stopped.", status=S.CANCELLED)
+    if result.stopped:
+        raise BuildFailed(f"{result.stopped} Every process of the build was stopped.")
     if result.timed_out:
         limit = f"{ctx.timeout // 60} minutes" if ctx.timeout >= 60 else f"{ctx.timeout} s"
         raise BuildFailed(f"Timed out after {limit} (_BUILD_TIMEOUT): every process of the build was stopped.")
     if result.exit_code != 0:
-        marker = status_file.read_text().strip() if status_file.exists() else ""
+        marker = read_small_file(ctx.workspace.layout.status, status_file.name)
         command = commands[int(marker)] if marker.isdigit() and int(marker) < len(commands) else ""
-        raise BuildFailed(
+        failed = (
             f"Command failed with exit code {result.exit_code}: {command}"
             if command
-            else f"{section} failed with exit code {result.exit_code}",
-            command=command,
-            exit_code=result.exit_code,
+            else f"{section} failed with exit code {result.exit_code}"
         )
+        hint = limit_hint(result.exit_code, watcher.seen, ctx.sandbox.limits)
+        if not hint and section == "backend" and "AWS_ACCESS_KEY_ID" not in ctx.env:
+            hint = "The build had no AWS credentials: set a service role in the app's settings."
+        raise BuildFailed(f"{failed}. {hint}" if hint else failed, command=command, exit_code=result.exit_code)
 
 
 def _capture_outputs(job: Job, workspace: Workspace, log: JobLog) -> None:
-    path = workspace.project / "amplify_outputs.json"
-    if not path.is_file():
-        log.line("## The backend wrote no amplify_outputs.json")
+    # The build wrote this file: read it only if it is a regular file of the project,
+    # never through a symlink (it could name the console's own files).
+    try:
+        data = read_workspace_file(workspace.source, workspace.project / "amplify_outputs.json", OUTPUTS_MAX_BYTES)
+    except ValueError as error:
+        raise BuildFailed(f"amplify_outputs.json is too large: {error}") from None
+    if data is None:
+        log.line("## The backend wrote no amplify_outputs.json (or not as a plain file)")
         return
     try:
-        outputs = parse_outputs(path.read_bytes())
+        outputs = parse_outputs(data)
     except OutputsInvalid as invalid:
         raise BuildFailed(f"amplify_outputs.json is invalid: {'; '.join(invalid.errors[:5])}") from None
     Branch.objects.filter(pk=job.branch_id).update(backend_outputs=outputs, backend_outputs_job=job)
@@ -320,7 +421,7 @@ def _use_shared_backend(shared: Branch, workspace: Workspace, log: JobLog) -> No
     """A preview sharing a branch's backend skips the backend phase and gets its outputs."""
     if not shared.backend_outputs:
         raise BuildFailed(f"This preview shares the backend of {shared.name}, which has no captured amplify_outputs.json yet.")
-    (workspace.project / "amplify_outputs.json").write_text(json.dumps(shared.backend_outputs, indent=2))
+    write_workspace_file(workspace.project / "amplify_outputs.json", json.dumps(shared.backend_outputs, indent=2))
     log.line(f"## Backend phase skipped: this preview uses the backend of {shared.name} (its amplify_outputs.json)")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.branches import jobs
-from apps.branches.runner import run_job
+from apps.branches.runner import check_build_isolation, run_job
 from apps.branches.teardown import run_teardown as teardown
 
 # Long enough for the longest allowed build (8 h) plus cloning and deploying.
@@ -31,6 +31,12 @@ def process_branch_queue(branch_pk: int) -> None:
 @shared_task(name="apps.branches.tasks.reap_stale_jobs", ignore_result=True)
 def reap_stale_jobs() -> list[int]:
     return jobs.reap_stale_jobs()
+
+
+@shared_task(name="apps.branches.tasks.probe_build_isolation", ignore_result=True)
+def probe_build_isolation() -> str | None:
+    """Tell the dashboard whether this worker can isolate builds."""
+    return check_build_isolation()
 
 
 @shared_task(name="apps.branches.tasks.run_teardown", acks_late=True, ignore_result=True, time_limit=3 * 3600)

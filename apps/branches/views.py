@@ -21,6 +21,7 @@ from apps.branches.forms import (
     PreviewSettingsForm,
 )
 from apps.branches.git import GitError, list_remote_branches
+from apps.branches.isolation_status import isolation_warnings
 from apps.branches.stacks import describe_stack
 from apps.branches.webhooks import trigger_url
 from console.aws_errors import AwsError
@@ -31,7 +32,12 @@ from console.tasks import worker_last_seen, workers_healthy
 
 @require_GET
 def app_list(request: HttpRequest) -> HttpResponse:
-    context = {"apps": selectors.apps_with_counts(), "worker_last_seen": worker_last_seen(), "workers_healthy": workers_healthy()}
+    context = {
+        "apps": selectors.apps_with_counts(),
+        "worker_last_seen": worker_last_seen(),
+        "workers_healthy": workers_healthy(),
+        "isolation_warnings": isolation_warnings(),
+    }
     return render(request, "branches/app_list.html", context)
 
 

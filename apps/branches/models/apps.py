@@ -11,6 +11,12 @@ from console.amplify_names import branch_stack_name
 
 
 class App(models.Model):
+    class ForkPreviews(models.TextChoices):
+        # As GitHub treats workflows from forks: untrusted code gets nothing unless an admin says so.
+        OFF = "OFF", "Off: pull requests from forks get no preview"
+        WITHOUT_SECRETS = "WITHOUT_SECRETS", "Build without secrets and without the service role"
+        WITH_SECRETS = "WITH_SECRETS", "Build with secrets and the service role"
+
     class Platform(models.TextChoices):
         WEB = "WEB", "Static web (WEB)"
         WEB_COMPUTE = "WEB_COMPUTE", "Server-side rendered (WEB_COMPUTE)"
@@ -36,7 +42,12 @@ class App(models.Model):
     # Shared secret of the GitHub (HMAC) and GitLab (token) webhooks.
     git_webhook_secret = models.CharField(max_length=128, blank=True)
     pr_build_drafts = models.BooleanField(default=False)
-    pr_build_forks = models.BooleanField(default=False)
+    fork_previews = models.CharField(max_length=16, choices=ForkPreviews.choices, default=ForkPreviews.OFF)
+    # The IAM role builds assume (Amplify's iamServiceRoleArn); blank: builds get no AWS credentials.
+    service_role_arn = models.CharField(max_length=2048, blank=True)
+    # Builds reach the network (package registries) unless this is off; the console's
+    # own addresses and the metadata service are never reachable either way.
+    build_network = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,6 +97,8 @@ class Branch(models.Model):
     pull_request_number = models.PositiveIntegerField(null=True, blank=True)
     pr_source_branch = models.CharField(max_length=255, blank=True)
     pr_destination_branch = models.CharField(max_length=255, blank=True)
+    # The pull request's head lives in another repository: its code is untrusted.
+    pr_from_fork = models.BooleanField(default=False)
     description = models.CharField(max_length=1000, blank=True)
     # Set through the Amplify-compatible API (UpdateBranch), as ampx's branch linker does.
     backend_stack_arn = models.CharField(max_length=1000, blank=True)

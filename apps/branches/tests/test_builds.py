@@ -15,6 +15,7 @@ from django.test import Client
 from apps.branches import jobs, services
 from apps.branches.models import Branch, BuildCache, Job
 from apps.branches.tests.builds import SITE_SPEC, build, log_of, make_app
+from console.aws import aws_client, aws_credentials
 
 
 def one_command(command: str) -> str:
@@ -114,11 +115,63 @@ def test_environment_precedence_and_built_ins(db: None, make_repo: Callable[...,
     assert f"arn=arn:aws:amplify:us-east-1:000000000000:apps/{app.app_id}/branches/main clone={app.repository}" in log
 
 
-def test_the_aws_secret_key_is_masked_in_the_log(db: None, make_repo: Callable[..., Path]) -> None:
-    spec = one_command('echo "key=$AWS_SECRET_ACCESS_KEY id=$AWS_ACCESS_KEY_ID"')
-    log = log_of(build(make_app(make_repo, spec)))
+def test_a_build_gets_the_service_role_s_credentials_masked_and_never_the_console_s(
+    db: None, make_repo: Callable[..., Path]
+) -> None:
+    role = aws_client("iam").create_role(RoleName="shop-build", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    spec = one_command('echo "key=$AWS_SECRET_ACCESS_KEY id=$AWS_ACCESS_KEY_ID token=${#AWS_SESSION_TOKEN}"')
+    app = make_app(make_repo, spec)
+    app.service_role_arn = role
+    app.save()
+    log = log_of(build(app))
+    console = aws_credentials()
     assert "key=******** id=" in log
-    assert "key=testing" not in log
+    assert f"key={console.secret_key}" not in log
+    assert f"id={console.access_key}" not in log
+    key_id = re.search(r"id=(\S+) token=(\d+)", log)
+    assert key_id is not None, log
+    assert key_id.group(1).startswith("ASIA")  # STS's temporary credentials
+    assert int(key_id.group(2)) > 0
+    assert f"## AWS credentials: temporary credentials of the service role {role}" in log
+
+
+def test_without_a_service_role_a_build_has_no_aws_credentials_and_a_backend_failure_says_so(
+    db: None, make_repo: Callable[..., Path]
+) -> None:
+    spec = (
+        "version: 1\nbackend:\n  phases:\n    build:\n      commands:\n"
+        '        - echo "key=${AWS_SECRET_ACCESS_KEY:-none} id=${AWS_ACCESS_KEY_ID:-none}"\n'
+        "        - exit 1\n"
+    )
+    job = build(make_app(make_repo, spec))
+    log = log_of(job)
+    assert "key=none id=none" in log
+    assert "## No service role: the build has no AWS credentials" in log
+    assert job.status == Job.Status.FAILED
+    assert job.status_reason == (
+        "Command failed with exit code 1: exit 1. The build had no AWS credentials: set a service role in the app's settings."
+    )
+
+
+def test_a_role_that_cannot_be_assumed_fails_the_build_before_any_command_runs(
+    db: None, make_repo: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.branches import buildenv
+    from apps.branches.servicerole import ServiceRoleError
+
+    def refuse(**kwargs: Any) -> dict[str, str]:
+        raise ServiceRoleError("AccessDenied: not authorized to perform sts:AssumeRole")
+
+    monkeypatch.setattr(buildenv, "assume_service_role", refuse)
+    app = make_app(make_repo, one_command("echo never-run-marker"))
+    app.service_role_arn = "arn:aws:iam::123456789012:role/missing"
+    app.save()
+    job = build(app)
+    assert job.status == Job.Status.FAILED
+    assert job.status_reason == (
+        "The service role could not be assumed: AccessDenied: not authorized to perform sts:AssumeRole"
+    )
+    assert "never-run-marker" not in log_of(job).replace("echo never-run-marker", "")
 
 
 def test_backend_outputs_are_captured_and_validated(db: None, make_repo: Callable[..., Path]) -> None:

@@ -99,8 +99,19 @@ class Command(BaseCommand):
         if emulator:
             lines.append(f"  AWS emulator: {emulator.endpoint_url} (in memory; re-seeded on every start)")
         lines.append(f"  Amplify API: {url}amplify-api (keys: {url}settings/api-keys/)")
+        lines.append(f"  Builds:     {self._isolation()}")
         lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
         self.stdout.write("\n".join(lines))
+
+    def _isolation(self) -> str:
+        from apps.branches.runner import check_build_isolation
+
+        if settings.BUILD_ISOLATION == "off":
+            return "NOT isolated (BUILD_ISOLATION=off): any build can act as the console"
+        problem = check_build_isolation()
+        if problem:
+            return f"REFUSED: they cannot be isolated here ({problem})"
+        return "isolated (bubblewrap sandbox, no console credentials; README: Security model)"
 
     def _stop(self, children: list[tuple[str, subprocess.Popen[bytes]]], emulator: Emulator | None) -> None:
         # SIGTERM to each main process lets Celery stop its pool warmly; the

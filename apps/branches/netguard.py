@@ -1,0 +1,117 @@
+"""The network guard: builds with the network on share the host's network, so the
+host's firewall keeps them off the console's own addresses.
+
+Builds run as host users of their own (BUILD_UID_BASE ..), which iptables' owner
+match tells apart from the console. For those users only, the OUTPUT chain jumps to
+AMPLIFY-BUILDS, which rejects every address of this host (the web port, the
+database, Redis, the emulator's other ports), the link-local metadata service
+(169.254.169.254, fd00:ec2::254) and BUILD_BLOCKED_NETWORKS, and lets through only
+the AWS endpoint the console hands to builds when that endpoint is on this host.
+The chain is replaced atomically (iptables-restore), so another worker's
+refresh never opens a gap.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import threading
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+CHAIN = "AMPLIFY-BUILDS"
+_METADATA = {4: ["169.254.0.0/16"], 6: ["fe80::/10", "fd00:ec2::254/128"]}
+_lock = threading.Lock()
+_installed: str | None = None  # the rules last installed by this process
+
+
+class NetworkGuardError(Exception):
+    pass
+
+
+def guard_required() -> bool:
+    return settings.BUILD_NETWORK_GUARD != "off"
+
+
+def _uid_range() -> str:
+    return f"{settings.BUILD_UID_BASE}-{settings.BUILD_UID_BASE + settings.BUILD_UID_COUNT - 1}"
+
+
+def _allowed_endpoints() -> list[tuple[int, str, int]]:
+    """(ip version, address, port) of the AWS endpoint builds are given, if it is set."""
+    url = settings.AWS_ENDPOINT_URL
+    if not url:
+        return []
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname or "", port, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return []
+    found = {(6 if info[0] == socket.AF_INET6 else 4, str(info[4][0]), port) for info in infos}
+    return sorted(found)
+
+
+def _blocked_networks() -> dict[int, list[str]]:
+    blocked: dict[int, list[str]] = {4: list(_METADATA[4]), 6: list(_METADATA[6])}
+    for cidr in settings.BUILD_BLOCKED_NETWORKS:
+        network = ipaddress.ip_network(cidr, strict=False)
+        blocked[network.version].append(str(network))
+    return blocked
+
+
+def rules(version: int) -> str:
+    """The iptables-restore text of the chain for IPv4 or IPv6."""
+    reject = "icmp-port-unreachable" if version == 4 else "icmp6-port-unreachable"
+    lines = ["*filter", f":{CHAIN} - [0:0]"]
+    for ip_version, address, port in _allowed_endpoints():
+        if ip_version == version:
+            lines.append(f"-A {CHAIN} -d {address} -p tcp --dport {port} -j RETURN")
+    lines.append(f"-A {CHAIN} -m addrtype --dst-type LOCAL -p tcp -j REJECT --reject-with tcp-reset")
+    lines.append(f"-A {CHAIN} -m addrtype --dst-type LOCAL -j REJECT --reject-with {reject}")
+    for network in _blocked_networks()[version]:
+        lines.append(f"-A {CHAIN} -d {network} -j REJECT --reject-with {reject}")
+    lines.append("COMMIT")
+    return "\n".join(lines) + "\n"
+
+
+def _run(argv: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=30)
+
+
+def ensure_guard() -> None:
+    """Install (or refresh) the chain and the jump for build users; raises NetworkGuardError."""
+    global _installed
+    if settings.BUILD_UID_COUNT <= 0 or not _is_root():
+        raise NetworkGuardError(
+            "the worker does not run as root, so builds share its user and the firewall cannot tell them apart"
+        )
+    wanted = rules(4) + rules(6)
+    with _lock:
+        if _installed == wanted and _jumps_present():
+            return
+        for version, tool in ((4, "iptables"), (6, "ip6tables")):
+            if shutil.which(f"{tool}-restore") is None:
+                raise NetworkGuardError(f"{tool} is not installed on this worker: apt-get install iptables")
+            result = _run([f"{tool}-restore", "--noflush", "--wait"], stdin=rules(version))
+            if result.returncode != 0:
+                raise NetworkGuardError(f"{tool}-restore failed: {result.stderr.strip() or result.returncode}")
+            jump = ["OUTPUT", "-m", "owner", "--uid-owner", _uid_range(), "-j", CHAIN]
+            if _run([tool, "--wait", "-C", *jump]).returncode != 0:
+                result = _run([tool, "--wait", "-I", *jump])
+                if result.returncode != 0:
+                    raise NetworkGuardError(f"{tool} could not add the jump: {result.stderr.strip()}")
+        _installed = wanted
+
+
+def _jumps_present() -> bool:
+    jump = ["OUTPUT", "-m", "owner", "--uid-owner", _uid_range(), "-j", CHAIN]
+    return all(_run([tool, "--wait", "-C", *jump]).returncode == 0 for tool in ("iptables", "ip6tables"))
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
