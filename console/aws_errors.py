@@ -22,6 +22,7 @@ NOT_FOUND_CODES = {
     "ParameterVersionNotFound",
     "StackNotFoundException",
     "UserNotFoundException",
+    "NoSuchEntity",  # IAM
     "404",
 }
 ACCESS_DENIED_CODES = {

@@ -129,6 +129,46 @@ def ensure_app(repository: Path, say: Say) -> App:
     return app
 
 
+DEMO_ROLE = "amplify-demo-build-role"
+_AMPLIFY_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "amplify.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+_DEPLOY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["cloudformation:*", "s3:*", "dynamodb:*", "appsync:*", "cognito-idp:*", "ssm:GetParameter*"],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def ensure_service_role(app: App, say: Say) -> None:
+    """The role the demo's builds assume (on the emulator): builds never get the console's keys."""
+    iam = aws_client("iam")
+    try:
+        with aws_errors("read the demo's build role"):
+            arn = iam.get_role(RoleName=DEMO_ROLE)["Role"]["Arn"]
+    except AwsNotFound:
+        with aws_errors("create the demo's build role"):
+            arn = iam.create_role(
+                RoleName=DEMO_ROLE,
+                AssumeRolePolicyDocument=json.dumps(_AMPLIFY_TRUST),
+                Description="Builds of the demo app assume this role (seeded by make run).",
+            )["Role"]["Arn"]
+            # What the ampx stand-in deploys: CloudFormation stacks and the resources in them.
+            iam.put_role_policy(RoleName=DEMO_ROLE, PolicyName="deploy-backend", PolicyDocument=json.dumps(_DEPLOY_POLICY))
+        say(f"demo build role created: {arn}")
+    if app.service_role_arn != arn:
+        App.objects.filter(pk=app.pk).update(service_role_arn=arn)
+        app.service_role_arn = arn
+
+
 def ensure_secrets(app: App, say: Say) -> None:
     """Shared and branch secrets on the emulator; dev lacks STRIPE_KEY, so the page flags it."""
     from apps.secrets import services as secrets
@@ -352,6 +392,7 @@ def seed_demo(*, build: bool, say: Say) -> tuple[str, str | None]:
     repository = ensure_repository(settings.VAR_DIR / "demo", say)
     app = ensure_app(repository, say)
     if build:
+        ensure_service_role(app, say)
         ensure_secrets(app, say)
         ensure_sandboxes(say)
         build_branches(app, say)

@@ -42,7 +42,8 @@ def test_demo_build_leaves_main_with_projects_todos_and_notes(transactional_db: 
     assert "demo data for main queued (written after its build)" in said
     main = Branch.objects.get(app__name=DEMO_APP_NAME, name="main")
     dev = Branch.objects.get(app__name=DEMO_APP_NAME, name="dev")
-    assert main.jobs.get().status == Job.Status.SUCCEED
+    job = main.jobs.get()
+    assert job.status == Job.Status.SUCCEED, "".join(job.log_chunks.values_list("text", flat=True))
 
     rows = records(main)
     assert {name: len(items) for name, items in rows.items()} == {"Project": 8, "Todo": 40, "Note": 12}

@@ -26,7 +26,6 @@ from django.conf import settings
 CHAIN = "AMPLIFY-BUILDS"
 _METADATA = {4: ["169.254.0.0/16"], 6: ["fe80::/10", "fd00:ec2::254/128"]}
 _lock = threading.Lock()
-_installed: str | None = None  # the rules last installed by this process
 
 
 class NetworkGuardError(Exception):
@@ -71,7 +70,7 @@ def rules(version: int) -> str:
     for ip_version, address, port in _allowed_endpoints():
         if ip_version == version:
             lines.append(f"-A {CHAIN} -d {address} -p tcp --dport {port} -j RETURN")
-    lines.append(f"-A {CHAIN} -m addrtype --dst-type LOCAL -p tcp -j REJECT --reject-with tcp-reset")
+    lines.append(f"-A {CHAIN} -p tcp -m addrtype --dst-type LOCAL -j REJECT --reject-with tcp-reset")
     lines.append(f"-A {CHAIN} -m addrtype --dst-type LOCAL -j REJECT --reject-with {reject}")
     for network in _blocked_networks()[version]:
         lines.append(f"-A {CHAIN} -d {network} -j REJECT --reject-with {reject}")
@@ -84,33 +83,47 @@ def _run(argv: list[str], stdin: str | None = None) -> subprocess.CompletedProce
 
 
 def ensure_guard() -> None:
-    """Install (or refresh) the chain and the jump for build users; raises NetworkGuardError."""
-    global _installed
+    """Make sure the chain and the jump for build users are in place; raises NetworkGuardError.
+
+    Checked before every build with the network on (a few milliseconds): another
+    process may have changed the firewall since. Workers of one console share one
+    AWS endpoint, so they install the same rules."""
     if settings.BUILD_UID_COUNT <= 0 or not _is_root():
         raise NetworkGuardError(
             "the worker does not run as root, so builds share its user and the firewall cannot tell them apart"
         )
-    wanted = rules(4) + rules(6)
     with _lock:
-        if _installed == wanted and _jumps_present():
-            return
         for version, tool in ((4, "iptables"), (6, "ip6tables")):
             if shutil.which(f"{tool}-restore") is None:
                 raise NetworkGuardError(f"{tool} is not installed on this worker: apt-get install iptables")
-            result = _run([f"{tool}-restore", "--noflush", "--wait"], stdin=rules(version))
-            if result.returncode != 0:
-                raise NetworkGuardError(f"{tool}-restore failed: {result.stderr.strip() or result.returncode}")
+            wanted = rules(version)
+            if _installed_rules(tool) != _rule_lines(wanted):
+                result = _run([f"{tool}-restore", "--noflush", "--wait"], stdin=wanted)
+                if result.returncode != 0:
+                    raise NetworkGuardError(f"{tool}-restore failed: {result.stderr.strip() or result.returncode}")
             jump = ["OUTPUT", "-m", "owner", "--uid-owner", _uid_range(), "-j", CHAIN]
             if _run([tool, "--wait", "-C", *jump]).returncode != 0:
                 result = _run([tool, "--wait", "-I", *jump])
                 if result.returncode != 0:
                     raise NetworkGuardError(f"{tool} could not add the jump: {result.stderr.strip()}")
-        _installed = wanted
 
 
-def _jumps_present() -> bool:
-    jump = ["OUTPUT", "-m", "owner", "--uid-owner", _uid_range(), "-j", CHAIN]
-    return all(_run([tool, "--wait", "-C", *jump]).returncode == 0 for tool in ("iptables", "ip6tables"))
+def _rule_lines(restore_text: str) -> list[str]:
+    return [_normalized(line) for line in restore_text.splitlines() if line.startswith("-A ")]
+
+
+def _installed_rules(tool: str) -> list[str]:
+    """The chain's rules as iptables prints them back, in our own spelling where they differ."""
+    listed = _run([tool, "--wait", "-S", CHAIN])
+    if listed.returncode != 0:
+        return []
+    return [_normalized(line) for line in listed.stdout.splitlines() if line.startswith("-A ")]
+
+
+def _normalized(line: str) -> str:
+    # iptables -S adds the implied match module, and spells single addresses with or without /32, /128.
+    words = [word.removesuffix("/32").removesuffix("/128") for word in line.split()]
+    return " ".join(words).replace(" -m tcp ", " ")
 
 
 def _is_root() -> bool:
