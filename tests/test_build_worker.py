@@ -144,9 +144,10 @@ def build_processes(job: Job, name: str | None = None) -> list[int]:
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            if entry.stat().st_uid == uid and (name is None or (entry / "comm").read_text().strip() == name):
-                if not pid_gone(int(entry.name)):  # a zombie runs nothing any more
-                    found.append(int(entry.name))
+            named = name is None or (entry / "comm").read_text().strip() == name
+            # A zombie runs nothing any more.
+            if entry.stat().st_uid == uid and named and not pid_gone(int(entry.name)):
+                found.append(int(entry.name))
     return found
 
 

@@ -23,6 +23,7 @@ from apps.branches import jobs, services, webhooks
 from apps.branches.git import GitError, list_remote_branches
 from apps.branches.models import App, Branch, EnvironmentVariable, Job, Webhook
 from apps.branches.patterns import parse_patterns
+from apps.branches.servicerole import validate_role_arn
 from console.roles import Role
 
 # Amplify's own default quotas.
@@ -135,6 +136,11 @@ def _app_settings(call: Call, app: App) -> None:
         fields["auto_detect_stage"] = stage
     if "repository" in params and params["repository"] != app.repository:
         fields["repository"] = params["repository"]
+    if "iamServiceRoleArn" in params:
+        try:
+            fields["service_role_arn"] = validate_role_arn(params["iamServiceRoleArn"] or "")
+        except ValidationError as error:
+            raise bad_request(f"iamServiceRoleArn: {' '.join(error.messages)}") from None
     if fields:
         services.app_update(actor=call.user, app=app, request=call.request, **fields)
     if "buildSpec" in params:
@@ -146,6 +152,11 @@ def _app_settings(call: Call, app: App) -> None:
 def create_app(call: Call) -> dict[str, Any]:
     params = call.params
     _unsupported(params)
+    if params.get("iamServiceRoleArn"):
+        try:
+            validate_role_arn(params["iamServiceRoleArn"])  # before anything is written
+        except ValidationError as error:
+            raise bad_request(f"iamServiceRoleArn: {' '.join(error.messages)}") from None
     repository = params.get("repository")
     if not repository:
         raise bad_request("repository is required: the console builds apps from a git repository (a URL or a path).")

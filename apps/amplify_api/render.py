@@ -58,6 +58,8 @@ def app_shape(app: App) -> dict[str, Any]:
         },
         "repositoryCloneMethod": "TOKEN",
     }
+    if app.service_role_arn:
+        shape["iamServiceRoleArn"] = app.service_role_arn
     if production is not None:
         last = production.jobs.order_by("-job_id").first()
         shape["productionBranch"] = {

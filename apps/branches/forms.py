@@ -41,6 +41,33 @@ class AppForm(forms.Form):
     description = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class AppSettingsForm(AppForm):
+    """The app's settings: AppForm's fields and what its builds may reach."""
+
+    service_role_arn = forms.CharField(
+        max_length=2048,
+        required=False,
+        label="Service role",
+        help_text=(
+            "IAM role ARN builds assume (Amplify's service role). Builds get only this role's temporary "
+            "credentials, never the console's; with no role they get no AWS credentials at all."
+        ),
+    )
+    build_network = forms.BooleanField(
+        required=False,
+        label="Builds reach the network",
+        help_text=(
+            "Needed for package registries. Off: builds run with no network at all. Either way they never reach "
+            "the console's own addresses or the metadata service."
+        ),
+    )
+
+    def clean_service_role_arn(self) -> str:
+        from apps.branches.servicerole import validate_role_arn
+
+        return validate_role_arn(str(self.cleaned_data["service_role_arn"]))
+
+
 class ConfirmNameForm(forms.Form):
     confirm_name = forms.CharField(max_length=255, label="Type the name to confirm")
 
@@ -100,8 +127,14 @@ class GitSettingsForm(forms.Form):
     auto_disconnect = forms.BooleanField(required=False, label="Disconnect branches deleted in git")
     delete_backend_on_disconnect = forms.BooleanField(required=False, label="Also delete their backend stacks")
     pr_build_drafts = forms.BooleanField(required=False, label="Build previews of draft pull requests")
-    pr_build_forks = forms.BooleanField(
-        required=False, label="Build previews of pull requests from forks (untrusted code: it must not see secrets)"
+    fork_previews = forms.ChoiceField(
+        choices=App.ForkPreviews.choices,
+        widget=forms.RadioSelect,
+        label="Previews of pull requests from forks",
+        help_text=(
+            'A fork\'s code is untrusted: anyone can open such a pull request. "With secrets" hands it the '
+            "branch secrets and the service role's credentials."
+        ),
     )
 
     def clean_auto_detect_patterns(self) -> str:

@@ -27,7 +27,7 @@ GIT_FIELDS = (
     "auto_disconnect",
     "delete_backend_on_disconnect",
     "pr_build_drafts",
-    "pr_build_forks",
+    "fork_previews",
 )
 
 

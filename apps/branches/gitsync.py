@@ -131,7 +131,19 @@ def preview_name(number: int) -> str:
     return f"pr-{number}"
 
 
-def preview_open(app: App, *, number: int, head_branch: str, head_commit: str, base_branch: str, title: str, source: str) -> str:
+def preview_open(
+    app: App,
+    *,
+    number: int,
+    head_branch: str,
+    head_commit: str,
+    base_branch: str,
+    title: str,
+    source: str,
+    from_fork: bool = False,
+) -> str:
+    """Create or update the preview branch pr-N and build its head; `from_fork` marks
+    untrusted code (apps.branches.trust decides what its builds get)."""
     base = app.branches.filter(name=base_branch, pull_request_number__isnull=True).first()
     if base is None or not base.pr_previews_enabled:
         return f"previews are not enabled for {base_branch}"
@@ -150,8 +162,12 @@ def preview_open(app: App, *, number: int, head_branch: str, head_commit: str, b
                 "pr_source_branch": head_branch,
                 "pr_destination_branch": base_branch,
                 "pr_shared_backend": base.pr_shared_backend,
+                "pr_from_fork": from_fork,
             },
         )
+        if not created and preview.pr_from_fork != from_fork:
+            Branch.objects.filter(pk=preview.pk).update(pr_from_fork=from_fork)
+            preview.pr_from_fork = from_fork
         if created:
             audit_record(
                 actor=None, action="preview.open", target_type="branch", target=f"{app.app_id}/{name}", message=title[:200]

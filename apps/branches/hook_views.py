@@ -70,11 +70,11 @@ def _pull_request(app: App, pr: PullRequest, source: str) -> str:
         return f"ignored: pull request action {pr.action}"
     if pr.draft and not app.pr_build_drafts:
         return f"skipped: pull request #{pr.number} is a draft (drafts are not previewed)"
-    if pr.from_fork and not app.pr_build_forks:
+    if pr.from_fork and app.fork_previews == App.ForkPreviews.OFF:
         return f"skipped: pull request #{pr.number} comes from a fork (previews of forks are off)"
     return gitsync.preview_open(
         app, number=pr.number, head_branch=pr.head_branch, head_commit=pr.head_commit, base_branch=pr.base_branch,
-        title=pr.title, source=source,
+        title=pr.title, source=source, from_fork=pr.from_fork,
     )  # fmt: skip
 
 

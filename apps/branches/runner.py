@@ -118,7 +118,7 @@ def _redeploy(job: Job, log: JobLog) -> None:
 def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     branch = job.branch
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.RUNNING)
-    sandbox = _sandbox_for(job, workspace, log)
+    sandbox = _sandbox_for(job, workspace)
     log.line(f"## Cloning {branch.app.repository} ({branch.name})")
     commit = _clone(job, workspace)
     jobs.job_set_running(job.pk, commit_id=commit["id"], commit_message=commit["message"], commit_time=commit["time"])
@@ -137,6 +137,7 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     except NoCredentials as error:
         raise BuildFailed(f"The service role could not be assumed: {error}") from None
     log.mask = Masker(environment.mask)
+    log.line(_describe(sandbox))
     for note in environment.notes:
         log.line(note)
     env = environment.variables
@@ -174,13 +175,12 @@ def check_build_isolation() -> str | None:
     return problem
 
 
-def _sandbox_for(job: Job, workspace: Workspace, log: JobLog) -> Sandbox:
+def _sandbox_for(job: Job, workspace: Workspace) -> Sandbox:
     """The build's sandbox, or BuildFailed when this worker may not run it."""
     app = job.branch.app
     limits = Limits.from_settings()
     sandbox = Sandbox(layout=workspace.layout, network=app.build_network, limits=limits, outer_uid=outer_uid_for(job.pk))
     if not isolation_enabled():
-        log.line("## WARNING: this build is NOT isolated (BUILD_ISOLATION=off): it runs as the worker's user")
         return sandbox
     problem = isolation_problem()
     if problem:
@@ -199,14 +199,20 @@ def _sandbox_for(job: Job, workspace: Workspace, log: JobLog) -> Sandbox:
                 f"blocked from them ({error}). Turn the app's build network off, run the worker as root with "
                 "iptables, or set BUILD_NETWORK_GUARD=off on purpose."
             ) from None
-    network = "on (this host's addresses and the metadata service blocked)" if app.build_network else "off"
-    if app.build_network and not guard_required():
+    return sandbox
+
+
+def _describe(sandbox: Sandbox) -> str:
+    if not isolation_enabled():
+        return "## WARNING: this build is NOT isolated (BUILD_ISOLATION=off): it runs as the worker's user"
+    network = "on (this host's addresses and the metadata service blocked)" if sandbox.network else "off"
+    if sandbox.network and not guard_required():
         network = "on, UNGUARDED (BUILD_NETWORK_GUARD=off)"
-    log.line(
+    limits = sandbox.limits
+    return (
         f"## Isolated build (bubblewrap): user build, network {network}; limits: {limits.processes} processes, "
         f"{limits.memory_mb} MB memory per process, {limits.cpu_seconds} s CPU per process, {limits.disk_mb} MB disk"
     )
-    return sandbox
 
 
 # Where git hosts keep a pull request's head, for PRs from forks.

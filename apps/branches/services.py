@@ -100,6 +100,9 @@ def app_create(
     return app
 
 
+_BUILD_ACCESS_FIELDS = ("service_role_arn", "build_network")
+
+
 def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fields: Any) -> App:
     if "repository" in fields and fields["repository"] != app.repository:
         _remote_branch_names(fields["repository"])
@@ -114,7 +117,8 @@ def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fi
             target_type="app",
             target=app.app_id,
             message=f"changed {', '.join(sorted(changed)) or 'nothing'}",
-            detail={"changed": sorted(changed)},
+            # What builds may reach is worth seeing in full (an ARN is no secret).
+            detail={"changed": sorted(changed), **{k: v for k, v in changed.items() if k in _BUILD_ACCESS_FIELDS}},
             request=request,
         )
     return app
@@ -241,13 +245,15 @@ def env_var_delete(*, actor: Any, variable: EnvironmentVariable, request: HttpRe
 
 
 def app_git_settings_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fields: Any) -> App:
+    # What changed, as [before, after]: who let forks' code build with secrets must be findable.
+    changed = {key: [getattr(app, key), value] for key, value in fields.items() if getattr(app, key) != value}
     for key, value in fields.items():
         setattr(app, key, value)
     with transaction.atomic():
         app.save(update_fields=[*fields, "updated_at"])
         audit_record(
             actor=actor, action="app.git_settings.update", target_type="app", target=app.app_id,
-            detail=dict(fields), request=request,
+            detail={**fields, "changed": changed}, request=request,
         )  # fmt: skip
     return app
 

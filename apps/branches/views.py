@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.branches import selectors, services
 from apps.branches.forms import (
     AppForm,
+    AppSettingsForm,
     BranchConnectForm,
     BranchSettingsForm,
     BuildSpecForm,
@@ -65,15 +66,15 @@ def app_overview(request: HttpRequest, app_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def app_settings(request: HttpRequest, app_id: str) -> HttpResponse:
     app = selectors.app_get(app_id)
-    initial = {f: getattr(app, f) for f in ("name", "repository", "production_branch", "platform", "package_name", "description")}
-    form = AppForm(request.POST or None, initial=initial)
+    initial = {f: getattr(app, f) for f in AppSettingsForm.base_fields}
+    form = AppSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST":
         return _app_settings_post(request, app, form)
     return render(request, "branches/app_settings.html", {"app": app, "form": form, "delete_form": ConfirmNameForm()})
 
 
 @role_required(Role.ADMIN)
-def _app_settings_post(request: HttpRequest, app: selectors.App, form: AppForm) -> HttpResponse:
+def _app_settings_post(request: HttpRequest, app: selectors.App, form: AppSettingsForm) -> HttpResponse:
     if form.is_valid():
         try:
             services.app_update(actor=request.user, app=app, request=request, **form.cleaned_data)

@@ -89,6 +89,11 @@ def test_bad_input_is_refused_with_bad_request_and_nothing_written(admin_api: An
         (lambda: admin_api.update_app(appId=app_id, buildSpec="version: [unclosed"), "buildSpec: line 1"),
         (lambda: admin_api.create_branch(appId=app_id, branchName="no-such-branch"), "no branch"),
         (lambda: admin_api.create_app(name="x" * 256, repository=str(repo)), "at most 255"),
+        (
+            lambda: admin_api.create_app(name="Role", repository=str(repo), iamServiceRoleArn="arn:aws:iam::1:user/x"),
+            "iamServiceRoleArn: Enter an IAM role ARN",
+        ),
+        (lambda: admin_api.update_app(appId=app_id, iamServiceRoleArn="not-an-arn"), "iamServiceRoleArn: Enter an IAM role ARN"),
     ]
     for call, message in cases:
         with pytest.raises((ClientError, ParamValidationError)) as raised:
@@ -99,7 +104,25 @@ def test_bad_input_is_refused_with_bad_request_and_nothing_written(admin_api: An
         assert message.lower() in str(raised.value).lower(), (message, str(raised.value))
     assert App.objects.count() == apps_before
     assert App.objects.get(app_id=app_id).build_spec == ""
+    assert App.objects.get(app_id=app_id).service_role_arn == ""
     assert not Branch.objects.filter(name="no-such-branch").exists()
+
+
+def test_the_service_role_is_set_shown_and_cleared_through_the_api(admin_api: Any, repo: Path) -> None:
+    role = "arn:aws:iam::123456789012:role/service-role/AmplifyBuild"
+    created = admin_api.create_app(name="Roled", repository=str(repo), iamServiceRoleArn=role)
+    assert_valid_output(admin_api, "CreateApp", created)
+    app_id = created["app"]["appId"]
+    assert created["app"]["iamServiceRoleArn"] == role
+    assert App.objects.get(app_id=app_id).service_role_arn == role
+    assert admin_api.get_app(appId=app_id)["app"]["iamServiceRoleArn"] == role
+    other = "arn:aws:iam::123456789012:role/other"
+    assert admin_api.update_app(appId=app_id, iamServiceRoleArn=other)["app"]["iamServiceRoleArn"] == other
+    event = AuditEvent.objects.filter(action="app.update", target=app_id).latest("pk")
+    assert event.detail["service_role_arn"] == other
+    cleared = admin_api.update_app(appId=app_id, iamServiceRoleArn="")["app"]
+    assert "iamServiceRoleArn" not in cleared
+    assert App.objects.get(app_id=app_id).service_role_arn == ""
 
 
 def test_a_raw_request_with_an_invalid_enum_or_body_is_a_bad_request(admin_api: Any, app_id: str) -> None:

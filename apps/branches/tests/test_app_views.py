@@ -105,6 +105,55 @@ def test_admin_edits_settings(admin_client: Client, app: App, repo: Path) -> Non
     assert AuditEvent.objects.filter(action="app.update", target=app.app_id).exists()
 
 
+def _settings(repo: Path, **overrides: str) -> dict[str, str]:
+    return {"name": "Shop", "repository": str(repo), "production_branch": "main", "platform": "WEB", **overrides}
+
+
+def test_admin_sets_the_service_role_and_turns_the_build_network_off(admin_client: Client, app: App, repo: Path) -> None:
+    role = "arn:aws:iam::123456789012:role/service-role/shop-build"
+    response = admin_client.post(f"/apps/{app.app_id}/settings/", _settings(repo, service_role_arn=f"  {role} "))
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert (app.service_role_arn, app.build_network) == (role, False)
+    event = AuditEvent.objects.filter(action="app.update", target=app.app_id).latest("pk")
+    assert event.detail["service_role_arn"] == role
+    assert event.detail["build_network"] is False
+    page = admin_client.get(f"/apps/{app.app_id}/settings/").content.decode()
+    assert f"assume <code>{role}</code>; network off" in page
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:user/shop-build",  # a user, not a role
+        "arn:aws:iam::12345:role/shop",  # not a 12-digit account
+        "arn:aws:s3:::bucket",
+        "shop-build",
+        "arn:aws:iam::123456789012:role/" + "x" * 65,  # a role name is at most 64 characters
+    ],
+)
+def test_a_bad_service_role_is_refused_with_the_expected_shape_and_nothing_is_saved(
+    admin_client: Client, app: App, repo: Path, arn: str
+) -> None:
+    response = admin_client.post(
+        f"/apps/{app.app_id}/settings/", _settings(repo, name="Renamed", service_role_arn=arn, build_network="on")
+    )
+    assert response.status_code == 400
+    assert "Enter an IAM role ARN such as arn:aws:iam::123456789012:role/amplify-build." in response.content.decode()
+    app.refresh_from_db()
+    assert (app.name, app.service_role_arn) == ("Shop", "")
+    assert not AuditEvent.objects.filter(action="app.update").exists()
+
+
+@pytest.mark.parametrize("who", ["operator_client", "viewer_client"])
+def test_only_admins_set_the_service_role(request: pytest.FixtureRequest, app: App, repo: Path, who: str) -> None:
+    role = "arn:aws:iam::123456789012:role/shop-build"
+    response = request.getfixturevalue(who).post(f"/apps/{app.app_id}/settings/", _settings(repo, service_role_arn=role))
+    assert response.status_code == 403
+    app.refresh_from_db()
+    assert (app.service_role_arn, app.build_network) == ("", True)
+
+
 def test_settings_with_an_unreachable_repository_change_nothing(admin_client: Client, app: App, tmp_path: Path) -> None:
     data = {"name": "Renamed", "repository": str(tmp_path / "gone.git"), "production_branch": "main", "platform": "WEB"}
     response = admin_client.post(f"/apps/{app.app_id}/settings/", data)

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from apps.branches import jobs, services
-from apps.branches.models import Branch, BuildCache, Job
+from apps.branches.models import App, Branch, BuildCache, Job
 from apps.branches.tests.builds import SITE_SPEC, build, log_of, make_app
 from console.aws import aws_client, aws_credentials
 
@@ -168,9 +168,7 @@ def test_a_role_that_cannot_be_assumed_fails_the_build_before_any_command_runs(
     app.save()
     job = build(app)
     assert job.status == Job.Status.FAILED
-    assert job.status_reason == (
-        "The service role could not be assumed: AccessDenied: not authorized to perform sts:AssumeRole"
-    )
+    assert job.status_reason == ("The service role could not be assumed: AccessDenied: not authorized to perform sts:AssumeRole")
     assert "never-run-marker" not in log_of(job).replace("echo never-run-marker", "")
 
 
@@ -370,3 +368,35 @@ def test_build_timeout_comes_from_the_apps_build_timeout_variable(settings: Any)
     assert build_timeout_seconds({"_BUILD_TIMEOUT": "45"}) == 45 * 60
     assert build_timeout_seconds({"_BUILD_TIMEOUT": "soon"}) == settings.BUILD_TIMEOUT_MINUTES * 60
     assert build_timeout_seconds({"_BUILD_TIMEOUT": "9999"}) == 480 * 60
+
+
+@pytest.mark.parametrize(
+    ("policy", "gets_secrets"),
+    [("WITHOUT_SECRETS", False), ("OFF", False), ("WITH_SECRETS", True)],
+)
+def test_a_fork_s_preview_gets_secrets_and_the_role_only_when_an_admin_opted_in(
+    db: None, make_repo: Callable[..., Path], policy: str, gets_secrets: bool
+) -> None:
+    from apps.secrets.scopes import Scope
+    from apps.secrets.services import secret_set
+
+    role = aws_client("iam").create_role(RoleName="shop-build", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    spec = one_command('echo "secrets=${secrets:-none} key=${AWS_ACCESS_KEY_ID:-none}"')
+    app = make_app(make_repo, spec)
+    App.objects.filter(pk=app.pk).update(service_role_arn=role, fork_previews=policy)
+    app.refresh_from_db()
+    preview = Branch.objects.create(
+        app=app, name="pr-9", display_name="pr-9", stage="PULL_REQUEST", pull_request_number=9,
+        pr_source_branch="dev", pr_destination_branch="main", pr_from_fork=True,
+    )  # fmt: skip
+    secret_set(actor=None, scope=Scope("shared", app.app_id), name="STRIPE_KEY", value="sk-live-shared-value")
+    log = log_of(build(app, "pr-9"))
+    assert preview.jobs.get().status == Job.Status.SUCCEED, log
+    assert "sk-live-shared-value" not in log
+    if gets_secrets:
+        assert '"STRIPE_KEY": "********"' in log
+        assert "key=ASIA" in log
+        assert "built with secrets and the service role (an admin opted in)" in log
+    else:
+        assert "secrets=none key=none" in log
+        assert "Pull request from a fork: built without secrets or service role" in log

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from apps.branches import services
-from apps.branches.models import App
+from apps.branches.models import App, Branch
 from console.models import AuditEvent
 
 
@@ -24,6 +24,7 @@ def settings_data(**overrides: str) -> dict[str, str]:
         "auto_detect_branches": "on",
         "auto_detect_patterns": "feature/*, !feature/wip-*",
         "auto_detect_stage": "BETA",
+        "fork_previews": "OFF",
         **overrides,
     }
 
@@ -39,6 +40,49 @@ def test_admin_saves_git_settings(admin_client: Client, app: App) -> None:
         True,
     )
     assert AuditEvent.objects.filter(action="app.git_settings.update", target=app.app_id).exists()
+
+
+@pytest.mark.parametrize("policy", ["OFF", "WITHOUT_SECRETS", "WITH_SECRETS"])
+def test_admin_chooses_the_fork_previews_policy_and_the_change_is_audited(admin_client: Client, app: App, policy: str) -> None:
+    response = admin_client.post(f"/apps/{app.app_id}/git/", settings_data(fork_previews=policy))
+    assert response.status_code == 302
+    app.refresh_from_db()
+    assert app.fork_previews == policy
+    event = AuditEvent.objects.filter(action="app.git_settings.update", target=app.app_id).latest("pk")
+    assert event.detail["fork_previews"] == policy
+    if policy != "OFF":
+        assert event.detail["changed"]["fork_previews"] == ["OFF", policy]
+
+
+def test_a_bad_fork_previews_choice_is_refused_and_nothing_is_saved(admin_client: Client, app: App) -> None:
+    response = admin_client.post(f"/apps/{app.app_id}/git/", settings_data(fork_previews="ALWAYS"))
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    app.refresh_from_db()
+    assert app.fork_previews == "OFF"
+    assert not app.auto_detect_branches
+    assert not AuditEvent.objects.filter(action="app.git_settings.update").exists()
+
+
+@pytest.mark.parametrize("who", ["operator_client", "viewer_client"])
+def test_only_admins_change_the_fork_previews_policy(request: pytest.FixtureRequest, app: App, who: str) -> None:
+    client = request.getfixturevalue(who)
+    response = client.post(f"/apps/{app.app_id}/git/", settings_data(fork_previews="WITH_SECRETS"))
+    assert response.status_code == 403
+    app.refresh_from_db()
+    assert app.fork_previews == "OFF"
+
+
+def test_the_previews_page_shows_the_fork_policy_and_marks_previews_from_forks(viewer_client: Client, app: App) -> None:
+    App.objects.filter(pk=app.pk).update(fork_previews="WITHOUT_SECRETS")
+    Branch.objects.create(
+        app=app, name="pr-7", display_name="pr-7", stage="PULL_REQUEST", pull_request_number=7,
+        pr_source_branch="feature/a", pr_destination_branch="main", pr_from_fork=True,
+    )  # fmt: skip
+    page = viewer_client.get(f"/apps/{app.app_id}/previews/").content.decode()
+    assert "Pull requests from forks:</strong> Build without secrets and without the service role." in page
+    assert "from a fork" in page
+    assert "built without secrets or service role" in page
 
 
 @pytest.mark.parametrize(

@@ -727,3 +727,36 @@ def test_a_delivery_that_failed_can_be_redelivered(hello: Hello, push_body: byte
     again = client.post(url, push_body, content_type="application/json", headers=headers)
     assert again.status_code == 202, again.json()
     assert Job.objects.filter(commit_id=hello.master).exists()
+
+
+# --- pull requests from forks ------------------------------------------------------------------
+
+
+def fork_pull_request(hello: Hello) -> dict[str, Any]:
+    payload = hello.retarget("pull_request.opened.payload.json", fixture_json("pull_request.opened.payload.json"))
+    payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
+    return payload
+
+
+def test_a_fork_s_pull_request_is_not_previewed_while_fork_previews_are_off(hello: Hello, client: Client) -> None:
+    assert hello.app.fork_previews == App.ForkPreviews.OFF  # the default
+    before = counts(hello.app)
+    status, message, _ = post_github(client, hello.app, "pull_request", dumps(fork_pull_request(hello)))
+    assert (status, message) == (202, "skipped: pull request #2 comes from a fork (previews of forks are off)")
+    assert counts(hello.app) == {**before, "deliveries": before["deliveries"] + 1}
+
+
+@pytest.mark.parametrize("policy", [App.ForkPreviews.WITHOUT_SECRETS, App.ForkPreviews.WITH_SECRETS])
+def test_a_fork_s_pull_request_is_previewed_and_marked_when_an_admin_allows_it(hello: Hello, client: Client, policy: str) -> None:
+    App.objects.filter(pk=hello.app.pk).update(fork_previews=policy)
+    status, message, _ = post_github(client, hello.app, "pull_request", dumps(fork_pull_request(hello)))
+    assert (status, message) == (202, f"preview pr-2: build #1 at {hello.changes[:12]}")
+    preview = hello.app.branches.get(name="pr-2")
+    assert preview.pr_from_fork
+    assert preview.jobs.count() == 1
+
+
+def test_a_pull_request_from_the_app_s_own_repository_is_not_marked_as_a_fork(hello: Hello, client: Client) -> None:
+    payload = hello.retarget("pull_request.opened.payload.json", fixture_json("pull_request.opened.payload.json"))
+    post_github(client, hello.app, "pull_request", dumps(payload))
+    assert not hello.app.branches.get(name="pr-2").pr_from_fork
