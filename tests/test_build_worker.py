@@ -436,7 +436,7 @@ def reaper_workers(transactional_db: None, emulator: Emulator, settings: Any) ->
         clear_client_cache()
 
 
-def test_a_killed_worker_s_job_is_reaped_and_the_next_job_runs(
+def test_kill_9_of_the_worker_ends_every_build_process_its_job_is_reaped_and_the_next_runs(
     reaper_workers: list[subprocess.Popen[bytes]], emulator: Emulator, make_repo: Callable[..., Path], tmp_path: Path
 ) -> None:
     long_or_quick = (
