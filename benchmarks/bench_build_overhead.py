@@ -134,6 +134,7 @@ def running_worker(tmp: Path, repo: Path) -> Iterator[Bench]:
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    tmp.chmod(0o755)  # isolated builds run as users of their own, who pass through it to their workspaces
     try:
         repo = make_repository(tmp)
         with running_worker(tmp, repo) as bench:
