@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 S = Job.Status
 MAX_PROCESSES = 64
 DISK_LIMIT_MB = 64
+MEMORY_LIMIT_MB = 512
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ def hostile_worker(transactional_db: None, emulator: Emulator, settings: Any, tm
         "AWS_ENDPOINT_URL": emulator.endpoint_url,
         "BUILD_MAX_PROCESSES": str(MAX_PROCESSES),
         "BUILD_DISK_LIMIT_MB": str(DISK_LIMIT_MB),
+        "BUILD_MEMORY_LIMIT_MB": str(MEMORY_LIMIT_MB),
     }
     with output.open("wb") as sink:
         worker = start_worker(env, "--pool", "prefork", "--concurrency", "2", name="hostile", stdout=sink)
@@ -284,6 +286,19 @@ def test_one_file_larger_than_the_disk_limit_fails_the_command_and_says_which_li
     assert job.status == S.FAILED
     assert job.exit_code == 153  # SIGXFSZ
     assert f"A file reached the disk limit of {DISK_LIMIT_MB} MB (BUILD_DISK_LIMIT_MB)." in job.status_reason
+
+
+def test_allocating_past_the_memory_limit_fails_the_command_and_says_which_limit(
+    hostile_worker: Path, make_repo: Callable[..., Path]
+) -> None:
+    spec = build_spec(frontend={"phases": {"build": {"commands": ["python3 -c 'x = bytearray(2 * 1024 ** 3)'"]}}})
+    _, branch, _ = new_app(make_repo, spec)
+    job = ended(start_job(branch), 90)
+    assert job.status == S.FAILED
+    assert "MemoryError" in log_text(job)
+    assert job.status_reason.endswith(
+        f"A process ran out of memory: the limit is {MEMORY_LIMIT_MB} MB per process (BUILD_MEMORY_LIMIT_MB)."
+    )
 
 
 @contextlib.contextmanager

@@ -174,6 +174,7 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert "build #1 of dev queued" in banner
         assert "sandbox inventory refreshed: 6 new, 0 updated, 0 gone" in banner
         assert "demo data for main queued (written after its build)" in banner
+        assert "Builds:     isolated (bubblewrap sandbox, no console credentials" in banner
         wait_http(f"http://127.0.0.1:{port}/accounts/login/")
         opener, dashboard = sign_in(port, PASSWORD)
         assert "Todo app (demo)" in dashboard
@@ -187,6 +188,9 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
             time.sleep(1)
             overview = opener.open(f"http://127.0.0.1:{port}/apps/{app_id}/").read().decode()
         assert overview.count("Succeeded") == 2, overview
+        job_log = opener.open(f"http://127.0.0.1:{port}/apps/{app_id}/branches/main/jobs/1/log.txt").read().decode()
+        assert "## Isolated build (bubblewrap): user build, network on" in job_log
+        assert "temporary credentials of the service role arn:aws:iam::" in job_log
         site = urllib.request.urlopen(
             urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": f"main.{app_id}.localhost:{port}"})
         )

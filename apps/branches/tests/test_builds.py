@@ -400,3 +400,36 @@ def test_a_fork_s_preview_gets_secrets_and_the_role_only_when_an_admin_opted_in(
     else:
         assert "secrets=none key=none" in log
         assert "Pull request from a fork: built without secrets or service role" in log
+
+
+def test_a_worker_that_cannot_isolate_refuses_the_build_and_the_dashboard_says_why(
+    db: None, make_repo: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, viewer_client: Client
+) -> None:
+    from django.core.cache import cache
+
+    from apps.branches import runner
+
+    monkeypatch.setattr(runner, "isolation_problem", lambda: "bubblewrap (bwrap) is not installed on this worker")
+    job = build(make_app(make_repo, one_command("echo never-run-marker")))
+    try:
+        assert job.status == Job.Status.FAILED
+        assert job.status_reason.startswith(
+            "Builds are refused on this worker: they cannot be isolated (bubblewrap (bwrap) is not installed on this worker)."
+        )
+        assert "BUILD_ISOLATION=off" in job.status_reason
+        assert "never-run-marker" not in log_of(job)
+        page = viewer_client.get("/").content.decode()
+        assert "Builds are refused." in page
+        assert "bubblewrap (bwrap) is not installed on this worker" in page
+    finally:
+        cache.clear()
+
+
+def test_with_isolation_off_a_build_runs_unisolated_and_says_so(db: None, make_repo: Callable[..., Path], settings: Any) -> None:
+    settings.BUILD_ISOLATION = "off"
+    job = build(make_app(make_repo, one_command('echo "home=$HOME user=$(id -u)"')))
+    log = log_of(job)
+    assert job.status == Job.Status.SUCCEED, log
+    assert "## WARNING: this build is NOT isolated (BUILD_ISOLATION=off)" in log
+    # Still a clean environment of its own: a HOME in its workspace, not the worker's.
+    assert f"home={settings.BUILD_WORKSPACE_DIR}" in log
