@@ -195,7 +195,9 @@ class Sandbox:
                 os.setgroups([])
                 os.setgid(outer_uid)
                 os.setuid(outer_uid)
-            _set_limit(resource.RLIMIT_NPROC, limits.processes)
+            if outer_uid is not None and isolated:
+                # The kernel counts processes per user: only a user of the build's own is its count.
+                _set_limit(resource.RLIMIT_NPROC, limits.processes)
             _set_limit(resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024)
             _set_limit(resource.RLIMIT_CPU, limits.cpu_seconds)
             _set_limit(resource.RLIMIT_FSIZE, limits.disk_mb * 1024 * 1024)
