@@ -30,22 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from worker_support import make_repository
+from worker_support import by_hand, make_repository
 
 ROUNDS = 21
 
 
 def p90(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.9 * len(values)) - 1)]
-
-
-def by_hand(repo: Path, target: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(["git", "clone", "--quiet", "--single-branch", "--branch", "main", str(repo), str(target)], check=True)
-    subprocess.run(["bash", "-c", "true"], check=True)
-    elapsed = time.perf_counter() - start
-    shutil.rmtree(target)
-    return elapsed
 
 
 def configure(tmp: Path) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from worker_support import (
+    by_hand,
     configure_environment,
     make_repository,
     peak_rss_kib,
@@ -48,16 +49,6 @@ from worker_support import (
 ROUNDS = 15
 POLL_SECONDS = 0.01
 JOB_TIMEOUT = 60.0
-
-
-def by_hand(repo: Path, target: Path) -> float:
-    """The baseline: clone the branch, run the command."""
-    start = time.perf_counter()
-    subprocess.run(["git", "clone", "--quiet", "--single-branch", "--branch", "main", str(repo), str(target)], check=True)
-    subprocess.run(["bash", "-c", "true"], check=True)
-    elapsed = time.perf_counter() - start
-    shutil.rmtree(target)
-    return elapsed
 
 
 class Bench:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -34,6 +35,16 @@ def make_repository(root: Path) -> Path:
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
     subprocess.run(["git", "push", "-q", str(bare), "HEAD:refs/heads/main"], cwd=work, check=True, capture_output=True)
     return bare
+
+
+def by_hand(repo: Path, target: Path) -> float:
+    """The baseline of the build benchmarks: clone the branch, run `true`; seconds."""
+    start = time.perf_counter()
+    subprocess.run(["git", "clone", "--quiet", "--single-branch", "--branch", "main", str(repo), str(target)], check=True)
+    subprocess.run(["bash", "-c", "true"], check=True)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(target)
+    return elapsed
 
 
 def configure_environment(tmp: Path) -> None:
