@@ -117,7 +117,7 @@ MUTATING: dict[str, tuple[str, dict[str, str | Upload]]] = {
     "job_redeploy": ("/apps/{app}/branches/main/jobs/{good_job}/redeploy/", {}),
     "webhook_add": ("/apps/{app}/branches/main/webhooks/", {"name": "CMS"}),
     "webhook_remove": ("/apps/{app}/branches/main/webhooks/{webhook}/delete/", {}),
-    "git_settings": ("/apps/{app}/git/", {"auto_detect_stage": "BETA", "auto_disconnect": "on"}),
+    "git_settings": ("/apps/{app}/git/", {"auto_detect_stage": "BETA", "auto_disconnect": "on", "fork_previews": "OFF"}),
     "rotate_webhook_secret": ("/apps/{app}/git/rotate-secret/", {}),
     "teardown_retry": ("/apps/{app}/teardowns/{teardown}/retry/", {}),
     "branch_previews": ("/apps/{app}/branches/main/previews/", {"pr_previews_enabled": "on"}),
