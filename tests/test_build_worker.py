@@ -375,6 +375,32 @@ def test_run_script_timeout_kills_the_whole_process_group(tmp_path: Path) -> Non
         kill_leftovers(pids)
 
 
+def test_run_script_kills_the_whole_process_group_when_watching_it_fails(tmp_path: Path) -> None:
+    pids_file = tmp_path / "raise-pids"
+
+    def tick(pgid: int) -> str | None:
+        if len(read_pids(pids_file)) == 4:
+            raise RuntimeError("the database went away")
+        return None
+
+    with pytest.raises(RuntimeError, match="the database went away"):
+        run_script(
+            ["bash", str(_script(tmp_path, spawner(pids_file)))],
+            cwd=tmp_path,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            on_output=lambda text: None,
+            on_tick=tick,
+            deadline=time.monotonic() + 60,
+            tick_seconds=0.2,
+        )
+    pids = read_pids(pids_file)
+    try:
+        assert len(pids) == 4, pids
+        assert all(pid_gone(pid) for pid in pids), [pid for pid in pids if not pid_gone(pid)]
+    finally:
+        kill_leftovers(pids)
+
+
 def test_run_script_cancel_through_on_tick_kills_the_whole_process_group(tmp_path: Path) -> None:
     pids_file = tmp_path / "tick-pids"
     groups: list[int] = []
@@ -610,3 +636,31 @@ def test_a_build_gets_no_console_credentials_and_its_secrets_are_masked(
     # The branch secret reached the build (it printed it) and the stored log masks it.
     assert "STRIPE_KEY" in log
     assert secret_value not in log
+
+
+# --- 7. a branch disconnected or an app deleted while its build runs ----------------------
+
+
+@pytest.mark.parametrize("removed", ["branch", "app"])
+def test_removing_the_branch_or_app_of_a_running_build_stops_the_build_without_an_error(
+    live_worker: subprocess.Popen[str], worker_output: deque[str], make_repo: Callable[..., Path], removed: str
+) -> None:
+    spec = build_spec(frontend={"phases": {"build": {"commands": ["echo running-marker", "sleep 300 & sleep 301"]}}})
+    app, branch, _ = new_app(make_repo, spec)
+    job = start_job(branch)
+    wait_for(lambda: len(build_processes(job, "sleep")) == 2, 90, message="the build's sleeps")
+    pids = build_processes(job)
+    try:
+        if removed == "branch":
+            services.branch_disconnect(actor=None, branch=branch, confirm_name=branch.name)
+        else:
+            services.app_delete(actor=None, app=app, confirm_name=app.name)
+        wait_for(lambda: all(pid_gone(pid) for pid in pids), 15, message="the build's processes to stop")
+        time.sleep(1)  # the runner's last words, if it had any, reach the worker's output
+        output = "".join(worker_output)
+        assert "Internal error" not in output
+        assert "crashed" not in output
+        assert f"job {job.pk} was removed while it ran" in output
+        assert not Job.objects.filter(pk=job.pk).exists()
+    finally:
+        kill_leftovers(pids)

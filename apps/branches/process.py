@@ -105,30 +105,36 @@ def run_script(
     timed_out = lingering_killed = False
     next_tick = time.monotonic()
     eof = False
-    while not eof:
-        try:
-            raw = lines.get(timeout=0.2)
-        except queue.Empty:
-            raw = b""
-        if raw is None:
-            eof = True
-        elif raw:
-            on_output(raw.decode("utf-8", errors="replace"))
-        now = time.monotonic()
-        if not (stopped or timed_out):
-            if now >= next_tick:
-                next_tick = now + tick_seconds
-                stopped = on_tick(pgid)
-                if stopped:
+    try:
+        while not eof:
+            try:
+                raw = lines.get(timeout=0.2)
+            except queue.Empty:
+                raw = b""
+            if raw is None:
+                eof = True
+            elif raw:
+                on_output(raw.decode("utf-8", errors="replace"))
+            now = time.monotonic()
+            if not (stopped or timed_out):
+                if now >= next_tick:
+                    next_tick = now + tick_seconds
+                    stopped = on_tick(pgid)
+                    if stopped:
+                        kill_group(pgid, process)
+                if now >= deadline:
+                    timed_out = True
                     kill_group(pgid, process)
-            if now >= deadline:
-                timed_out = True
+            if not eof and process.poll() is not None and not lingering_killed:
+                # The shell ended but a background child still holds the output
+                # pipe open: end the group so the build does not hang on it.
+                lingering_killed = True
                 kill_group(pgid, process)
-        if not eof and process.poll() is not None and not lingering_killed:
-            # The shell ended but a background child still holds the output
-            # pipe open: end the group so the build does not hang on it.
-            lingering_killed = True
-            kill_group(pgid, process)
+    except BaseException:
+        # Whatever broke here (the database, a signal), the build must not run on unwatched.
+        kill_group(pgid, process)
+        process.wait()
+        raise
     exit_code = process.wait()
     # The shell is gone; make sure nothing it started lingers in its group.
     kill_group(pgid, process)

@@ -64,8 +64,17 @@ class Workspace:
         return self.layout.src
 
 
+JOB_GONE = "job-gone"
+
+
+class JobGone(Exception):
+    """The job's row went away mid-build: its branch was disconnected or its app deleted."""
+
+
 def run_job(job_pk: int) -> None:
-    job = Job.objects.select_related("branch__app", "source_job").get(pk=job_pk)
+    job = Job.objects.select_related("branch__app", "source_job").filter(pk=job_pk).first()
+    if job is None:
+        return
     log = JobLog(job, Masker([]))
     workspace: Workspace | None = None
     try:
@@ -76,20 +85,33 @@ def run_job(job_pk: int) -> None:
             _build(job, log, workspace)
         log.flush(final=True)
         jobs.job_finish(job.pk, S.SUCCEED)
-    except BuildFailed as failure:
+    except JobGone:
+        logger.info("job %s was removed while it ran: its build was stopped", job_pk)
+    except Exception as error:  # the job must end, whatever broke
+        if not Job.objects.filter(pk=job_pk).exists():
+            # Removed between two steps: nothing is left to report to.
+            logger.info("job %s was removed while it ran", job_pk)
+            return
+        _end_with_error(job, log, error)
+    finally:
+        if workspace is not None:
+            shutil.rmtree(workspace.root, ignore_errors=True)
+
+
+def _end_with_error(job: Job, log: JobLog, error: Exception) -> None:
+    """End the job with what went wrong: a build's failure, or the runner's own error."""
+    if isinstance(error, BuildFailed):
+        failure = error
         log.line(f"## {failure.reason}")
         log.flush(final=True)
         jobs.job_finish(
             job.pk, failure.status, reason=failure.reason, failed_command=failure.command, exit_code=failure.exit_code
         )
-    except Exception as error:  # the job must end, whatever broke
-        logger.exception("job %s crashed", job_pk)
-        log.line(f"## Internal error in the build runner: {type(error).__name__}: {error}")
-        log.flush(final=True)
-        jobs.job_finish(job.pk, S.FAILED, reason=f"Internal error: {type(error).__name__}")
-    finally:
-        if workspace is not None:
-            shutil.rmtree(workspace.root, ignore_errors=True)
+        return
+    logger.error("job %s crashed", job.pk, exc_info=error)
+    log.line(f"## Internal error in the build runner: {type(error).__name__}: {error}")
+    log.flush(final=True)
+    jobs.job_finish(job.pk, S.FAILED, reason=f"Internal error: {type(error).__name__}")
 
 
 def _new_workspace(job: Job) -> Workspace:
@@ -365,11 +387,14 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
 
     def tick(pgid: int) -> str | None:
         # Every half second: the page sees new lines soon, the reaper sees a live worker.
+        status = jobs.job_heartbeat(ctx.job.pk)
+        if not status:
+            return JOB_GONE  # before any write: the job's rows are gone
         if not recorded_group:
             Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid)
             recorded_group.append(pgid)
         ctx.log.flush()
-        if jobs.job_heartbeat(ctx.job.pk) == S.CANCELLING:
+        if status == S.CANCELLING:
             return CANCEL
         return guard.check()
 
@@ -383,6 +408,8 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
         tick_seconds=0.5,
         preexec=ctx.sandbox.preexec(),
     )
+    if result.stopped == JOB_GONE:
+        raise JobGone
     ctx.log.flush(final=True)
     if result.cancelled:
         raise BuildFailed("Cancelled: every process of the build was stopped.", status=S.CANCELLED)

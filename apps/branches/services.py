@@ -129,6 +129,7 @@ def app_delete(*, actor: Any, app: App, confirm_name: str, request: HttpRequest 
         raise ValidationError({"confirm_name": f"Type the app name {app.name!r} exactly to delete it."})
     app_id, name = app.app_id, app.name
     with transaction.atomic():
+        # A running build notices its job gone at its next heartbeat (half a second) and stops.
         app.delete()
         audit_record(
             actor=actor, action="app.delete", target_type="app", target=app_id, message=f"deleted app {name!r}", request=request
@@ -203,7 +204,7 @@ def branch_disconnect(*, actor: Any, branch: Branch, confirm_name: str, request:
         raise ValidationError({"confirm_name": f"Type the branch name {branch.name!r} exactly to disconnect it."})
     target = f"{branch.app.app_id}/{branch.name}"
     with transaction.atomic():
-        branch.delete()
+        branch.delete()  # a running build of the branch stops at its next heartbeat
         audit_record(actor=actor, action="branch.disconnect", target_type="branch", target=target, request=request)
 
 
