@@ -13,6 +13,7 @@ from django.db import transaction
 from apps.branches import jobs
 from apps.branches.models import Branch, Deployment, Job, Teardown
 from apps.branches.stacks import delete_stack, describe_stack, stack_failure_reason
+from apps.secrets.services import secrets_remove_branch
 from console.audit import audit_record
 from console.aws_errors import AwsError
 
@@ -36,6 +37,9 @@ def run_teardown(teardown_pk: int) -> None:
             _remove_hosting(branch)
         if teardown.delete_stack:
             _delete_stack(teardown.stack_name)
+        if teardown.kind == Teardown.Kind.PREVIEW:
+            # A preview's own secrets die with it; the shared ones and its base branch's stay.
+            secrets_remove_branch(actor=None, app_id=teardown.app.app_id, branch=teardown.branch_name)
         if branch is not None:
             branch.delete()
     except (TeardownFailed, AwsError) as failure:

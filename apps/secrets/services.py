@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from apps.secrets import ssm
-from apps.secrets.paths import InvalidSecretName, validate_name
+from apps.secrets.paths import InvalidSecretName, branch_prefix, validate_name
 from apps.secrets.scopes import Scope
 from console.audit import audit_record
 from console.aws_errors import AwsError
@@ -45,6 +45,18 @@ def secret_remove(*, actor: Any, scope: Scope, name: str, request: HttpRequest |
         message="removed" if existed else "was already gone", request=request,
     )  # fmt: skip
     return existed
+
+
+def secrets_remove_branch(*, actor: Any, app_id: str, branch: str) -> int:
+    """Remove every secret of one branch (a torn-down preview's); the shared ones stay.
+
+    Returns how many were removed; each removal is audited by path."""
+    removed = 0
+    for parameter in list(ssm.list_parameters(branch_prefix(app_id, branch), recursive=True)):
+        if ssm.delete(parameter.path):
+            removed += 1
+            audit_record(actor=actor, action="secret.remove", target_type="secret", target=parameter.path)
+    return removed
 
 
 def secret_reveal(*, actor: Any, scope: Scope, name: str, request: HttpRequest | None = None) -> str | None:

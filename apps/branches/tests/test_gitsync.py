@@ -13,7 +13,9 @@ import pytest
 from apps.branches import gitsync, services
 from apps.branches.models import App, Branch, Deployment, Job, Teardown
 from apps.branches.polling import poll_one
+from apps.secrets.paths import branch_path, shared_path
 from console.amplify_names import branch_stack_name
+from console.models import AuditEvent
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -233,9 +235,24 @@ def test_closing_a_pull_request_tears_the_preview_down_completely(
     preview_stack: tuple[App, str], django_capture_on_commit_callbacks: Any
 ) -> None:
     app, stack_name = preview_stack
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    preview_secret, kept = (
+        branch_path(app.app_id, "pr-3", "STRIPE_KEY"),
+        [
+            shared_path(app.app_id, "STRIPE_KEY"),
+            branch_path(app.app_id, "main", "STRIPE_KEY"),
+            branch_path(app.app_id, "pr-30", "STRIPE_KEY"),  # another preview, whose name starts alike
+        ],
+    )
+    for path in (preview_secret, *kept):
+        ssm.put_parameter(Name=path, Value="v", Type="SecureString")
     with django_capture_on_commit_callbacks(execute=True):
         outcome = gitsync.preview_close(app, number=3, source="github")
     assert outcome.startswith("tearing down pr-3")
+    names = {p["Name"] for p in ssm.describe_parameters()["Parameters"]}
+    assert preview_secret not in names
+    assert set(kept) <= names
+    assert AuditEvent.objects.filter(action="secret.remove", target=preview_secret).exists()
     teardown = app.teardowns.get()
     assert (teardown.status, teardown.stack_name, teardown.attempts) == ("SUCCEEDED", stack_name, 1)
     assert not app.branches.filter(name="pr-3").exists()
