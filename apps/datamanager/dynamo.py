@@ -177,7 +177,10 @@ def scan_page(table: Table, *, size: int, cursor: str = "", where: Filter | None
     page = Page(items=[])
     with aws_errors("dynamodb:Scan"):
         while len(page.items) < size:
-            limit = max(size - len(page.items), SCAN_BATCH) if where else size - len(page.items)
+            # One record more than the page holds: DynamoDB answers a LastEvaluatedKey whenever
+            # Limit items came back, so asking for exactly the rest would offer a Next link to an
+            # empty page when the table ends with this page.
+            limit = max(size - len(page.items), SCAN_BATCH) if where else size - len(page.items) + 1
             response = client.scan(**request, Limit=limit, **({"ExclusiveStartKey": start} if start else {}))
             page.calls += 1
             page.scanned += int(response.get("ScannedCount", 0))

@@ -213,6 +213,43 @@ def test_paging_shows_every_record_exactly_once(
     assert len(pages) == -(-RECORDS // size)
 
 
+class DynamoDBScanAnswers:
+    """The emulator's client, but Scan answers as DynamoDB does: a LastEvaluatedKey whenever
+    Limit items came back, even when they were the table's last (moto leaves it out then)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def scan(self, **request: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.scan(**request)
+        items = answer.get("Items", [])
+        if items and len(items) == request.get("Limit") and "LastEvaluatedKey" not in answer:
+            answer["LastEvaluatedKey"] = {key: items[-1][key] for key in ("id",)}
+        return answer
+
+
+@pytest.mark.parametrize("records", [25, 50])
+def test_a_table_that_fills_its_last_page_exactly_shows_no_next_link(
+    records: int, viewer_client: Client, data_branch: Branch, data_schema: DataSchema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_client = dynamo.aws_client
+    monkeypatch.setattr(dynamo, "aws_client", lambda service, **kwargs: DynamoDBScanAnswers(real_client(service, **kwargs)))
+    blog = data_schema.model("Blog")
+    assert blog is not None
+    put_items(
+        make_table(blog),
+        [
+            {"id": f"rec-{n:04d}", "name": f"n-{n}", "createdAt": LOADED_AT, "updatedAt": LOADED_AT, "__typename": "Blog"}
+            for n in range(records)
+        ],
+    )
+    pages = walk(viewer_client, f"{data_url(data_branch, 'data_model', 'Blog')}?size=25")
+    assert [len(page) for page in pages] == [25] * (records // 25)  # no empty page behind a Next link
+
+
 @pytest.mark.parametrize(
     ("op", "field", "value", "matches"),
     [
