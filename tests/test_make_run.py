@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -33,6 +34,10 @@ def start(var_dir: Path, port: int, emulator_port: int, password: str | None) ->
         if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "AWS_ENDPOINT_URL")
     }
     env.update({"CONSOLE_DEV": "1", "CONSOLE_VAR_DIR": str(var_dir), "PORT": str(port), "EMULATOR_PORT": str(emulator_port)})
+    # Builds run as users of their own, who cannot pass through pytest's private folders.
+    workspaces = Path(tempfile.mkdtemp(prefix="make-run-workspaces-"))
+    workspaces.chmod(0o755)
+    env["BUILD_WORKSPACE_DIR"] = str(workspaces)
     env.pop("CONSOLE_ADMIN_PASSWORD", None)
     if password:
         env["CONSOLE_ADMIN_PASSWORD"] = password

@@ -277,9 +277,25 @@ def isolation_problem() -> str | None:
     now = time.monotonic()
     if _probe is not None and now - _probe[0] < _PROBE_TTL_SECONDS:
         return _probe[1]
-    problem = _probe_bubblewrap()
+    problem = _probe_bubblewrap() or unreachable_workspace()
     _probe = (now, problem)
     return problem
+
+
+def unreachable_workspace() -> str | None:
+    """Builds of a root worker run as other users: every folder above their workspaces must let
+    others pass (o+x). Says which one does not, or None."""
+    if not _worker_is_root():
+        return None
+    base = Path(settings.BUILD_WORKSPACE_DIR).absolute()
+    for folder in [*reversed(base.parents), base]:
+        with contextlib.suppress(FileNotFoundError):
+            if not os.stat(folder).st_mode & stat.S_IXOTH:
+                return (
+                    f"build users cannot reach BUILD_WORKSPACE_DIR ({base}): {folder} does not let others pass; "
+                    f"run chmod o+x {folder}, or set BUILD_WORKSPACE_DIR to a folder they can reach"
+                )
+    return None
 
 
 def _probe_bubblewrap() -> str | None:

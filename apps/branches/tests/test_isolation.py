@@ -243,3 +243,21 @@ def test_the_dashboard_shows_everyone_that_a_worker_refuses_builds(viewer_client
         assert isolation_warnings() == []
     finally:
         cache.clear()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root worker runs builds as other users")
+def test_a_workspace_folder_build_users_cannot_reach_is_named_with_the_fix(workspaces: Path, settings: Any) -> None:
+    private = workspaces / "private"
+    private.mkdir(mode=0o700)
+    settings.BUILD_WORKSPACE_DIR = private / "workspaces"
+    assert sandbox_module.unreachable_workspace() == (
+        f"build users cannot reach BUILD_WORKSPACE_DIR ({private / 'workspaces'}): {private} does not let others pass; "
+        f"run chmod o+x {private}, or set BUILD_WORKSPACE_DIR to a folder they can reach"
+    )
+    sandbox_module.reset_probe()
+    try:
+        assert "build users cannot reach BUILD_WORKSPACE_DIR" in (sandbox_module.isolation_problem() or "")
+    finally:
+        sandbox_module.reset_probe()
+    private.chmod(0o711)
+    assert sandbox_module.unreachable_workspace() is None
