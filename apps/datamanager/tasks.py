@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from apps.datamanager import csv_io, dynamo, services
@@ -87,6 +89,16 @@ def run_seed(task_pk: int) -> None:
     task = _claim(task_pk, DataTask.Kind.SEED)
     if task is not None:
         _carry_out(task, "data.seed", _seed)
+
+
+@shared_task(name="apps.datamanager.tasks.remove_stale_drafts", ignore_result=True)
+def remove_stale_drafts() -> int:
+    """Forget CSV imports uploaded but never started for over STALE_UPLOAD_HOURS (they hold
+    the whole file in the database)."""
+    started_before = timezone.now() - timedelta(hours=settings.STALE_UPLOAD_HOURS)
+    stale = DataTask.objects.filter(kind=DataTask.Kind.IMPORT, status=DataTask.Status.DRAFT, created_at__lt=started_before)
+    removed, _ = stale.delete()
+    return int(removed)
 
 
 def _claim(task_pk: int, kind: str) -> DataTask | None:

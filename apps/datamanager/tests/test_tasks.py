@@ -270,3 +270,24 @@ def test_seed_task_refuses_bad_input(branch: Branch, schema: DataSchema, payload
     assert task.status == S.FAILED
     assert task.error.startswith(error)
     assert scan(table) == []
+
+
+def test_import_drafts_never_started_are_removed_after_a_day(data_branch: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.datamanager.models import DataTask
+    from apps.datamanager.tasks import remove_stale_drafts
+
+    def task(status: str, hours_ago: int) -> DataTask:
+        made = DataTask.objects.create(kind=DataTask.Kind.IMPORT, branch=data_branch, model_name="Item", status=status)
+        DataTask.objects.filter(pk=made.pk).update(created_at=timezone.now() - timedelta(hours=hours_ago))
+        return made
+
+    stale = task(DataTask.Status.DRAFT, 25)
+    recent = task(DataTask.Status.DRAFT, 2)
+    finished = task(DataTask.Status.SUCCEEDED, 48)
+    assert remove_stale_drafts() == 1
+    assert set(DataTask.objects.values_list("pk", flat=True)) == {recent.pk, finished.pk}
+    assert not DataTask.objects.filter(pk=stale.pk).exists()
