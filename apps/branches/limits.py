@@ -23,29 +23,40 @@ _FILE_SIZE_EXIT = 128 + signal.SIGXFSZ
 _DISK_CHECK_MIN_SECONDS = 2.0
 
 
+# What shells and runtimes print when fork() fails with EAGAIN (the process limit).
+_FORK_MARKERS = ("fork: retry", "fork: Resource temporarily unavailable", "Resource temporarily unavailable (os error 11)")
+
+
 class MemoryWatcher:
-    """Remembers whether the build's output said it ran out of memory."""
+    """Remembers whether the build's output said it ran out of memory, or could not fork."""
 
     def __init__(self) -> None:
         self.seen = False
+        self.fork_failed = False
 
     def feed(self, text: str) -> None:
         if not self.seen and any(marker in text for marker in _MEMORY_MARKERS):
             self.seen = True
+        if not self.fork_failed and any(marker in text for marker in _FORK_MARKERS):
+            self.fork_failed = True
 
 
 class LimitGuard:
     """Checked on every tick of a running phase: the process count each time, the
     disk use every few seconds (a walk of the workspace costs more the larger it is)."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, output: MemoryWatcher | None = None) -> None:
         self.sandbox = sandbox
+        self.output = output
         self.next_disk_check = 0.0
 
     def check(self) -> str | None:
         limits = self.sandbox.limits
         count = self.sandbox.process_count()
-        if count is not None and count >= limits.processes:
+        # A fork bomb hovers just under the limit as its processes come and go: a sample may miss
+        # the limit itself, but not the shell saying it could not fork.
+        fork_failed = self.output is not None and self.output.fork_failed and count is not None
+        if count is not None and (count >= limits.processes or fork_failed):
             return f"The build reached its limit of {limits.processes} processes (BUILD_MAX_PROCESSES)."
         now = time.monotonic()
         if now >= self.next_disk_check:

@@ -378,8 +378,8 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
         return
 
     recorded_group: list[int] = []
-    guard = LimitGuard(ctx.sandbox)
     watcher = MemoryWatcher()
+    guard = LimitGuard(ctx.sandbox, watcher)
 
     def output(text: str) -> None:
         watcher.feed(text)

@@ -121,6 +121,12 @@ def test_the_limit_guard_counts_the_build_s_processes_and_its_disk_use(workspace
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+    # Between samples a fork bomb may sit under the limit; the shell's complaint gives it away.
+    watcher = MemoryWatcher()
+    watcher.feed("environment: fork: retry: Resource temporarily unavailable\n")
+    sandbox.layout.src.joinpath("data").unlink()
+    assert LimitGuard(sandbox, watcher).check() == "The build reached its limit of 16 processes (BUILD_MAX_PROCESSES)."
+    assert LimitGuard(sandbox, MemoryWatcher()).check() is None
 
 
 def test_limit_hints_name_the_limit_that_ended_a_command() -> None:
