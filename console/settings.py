@@ -228,11 +228,13 @@ STORAGE_INLINE_OBJECTS = env_int("STORAGE_INLINE_OBJECTS", 1000, minimum=1)
 # Parallel S3 copy requests of one copy or move.
 STORAGE_COPY_THREADS = env_int("STORAGE_COPY_THREADS", 8, minimum=1, maximum=64)
 
-# CSV imports uploaded but never started are removed after this.
+# CSV imports uploaded but never started, and multipart uploads the console started
+# but never finished, are removed after this.
 STALE_UPLOAD_HOURS = env_int("STALE_UPLOAD_HOURS", 24, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
+    "abort-stale-uploads": {"task": "apps.storage.tasks.abort_stale_uploads", "schedule": 3600.0},
     "remove-stale-drafts": {"task": "apps.datamanager.tasks.remove_stale_drafts", "schedule": 3600.0},
     "probe-build-isolation": {"task": "apps.branches.tasks.probe_build_isolation", "schedule": 60.0},
     "reap-stale-jobs": {"task": "apps.branches.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},

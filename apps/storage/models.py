@@ -64,3 +64,18 @@ class StorageTask(models.Model):
     @property
     def active(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+
+class PendingUpload(models.Model):
+    """A multipart upload the console started and has not completed or aborted yet: one left
+    behind (a closed tab, a lost connection) is aborted after STALE_UPLOAD_HOURS, since S3
+    keeps, and bills, its parts until then. Only uploads the console started are touched."""
+
+    bucket = models.CharField(max_length=63)
+    region = models.CharField(max_length=32)
+    key = models.CharField(max_length=1024)
+    upload_id = models.CharField(max_length=1024, unique=True)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.bucket}/{self.key}"

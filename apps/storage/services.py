@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from apps.branches.models import Branch
 from apps.storage import keys, operations, s3
 from apps.storage.buckets import Bucket, branch_buckets, bucket_name_problem, region_problem
-from apps.storage.models import ExtraBucket, StorageTask
+from apps.storage.models import ExtraBucket, PendingUpload, StorageTask
 from console.audit import audit_record
-from console.aws_errors import AwsAccessDenied, AwsNotFound
+from console.aws_errors import AwsAccessDenied, AwsError, AwsNotFound
+
+logger = logging.getLogger(__name__)
 
 AUDITED_NAMES = 50  # keys listed in one audit event; the counts are always whole
 
@@ -98,22 +104,49 @@ def upload_put(
            detail={"file": keys.plain_name(key), "bytes": length, "parts": 1, "overwrote": overwrote})  # fmt: skip
 
 
+def upload_start(*, bucket: Bucket, key: str, content_type: str) -> str:
+    """Start a multipart upload and remember it until it completes or is aborted; its id."""
+    upload_id = s3.multipart_start(bucket.name, bucket.region, key, content_type)
+    PendingUpload.objects.create(bucket=bucket.name, region=bucket.region, key=key, upload_id=upload_id)
+    return upload_id
+
+
 def upload_complete(
     *, actor: Any, bucket: Bucket, key: str, upload_id: str, size: int, parts: list[tuple[int, str]],
     overwrote: bool, request: HttpRequest | None = None,
 ) -> None:  # fmt: skip
     s3.multipart_complete(bucket.name, bucket.region, key, upload_id, parts)
+    PendingUpload.objects.filter(upload_id=upload_id).delete()
     _audit(actor=actor, action="storage.upload", bucket=bucket, where=key, request=request,
            detail={"file": keys.plain_name(key), "bytes": size, "parts": len(parts), "overwrote": overwrote})  # fmt: skip
 
 
 def upload_abort(*, actor: Any, bucket: Bucket, key: str, upload_id: str, request: HttpRequest | None = None) -> None:
     s3.multipart_abort(bucket.name, bucket.region, key, upload_id)
+    PendingUpload.objects.filter(upload_id=upload_id).delete()
     _audit(actor=actor, action="storage.upload_abort", bucket=bucket, where=key, request=request,
            detail={"file": keys.plain_name(key)})  # fmt: skip
 
 
 # Delete, copy, move
+
+
+def uploads_abort_stale() -> int:
+    """Abort the console's multipart uploads left unfinished for over STALE_UPLOAD_HOURS."""
+    started_before = timezone.now() - timedelta(hours=settings.STALE_UPLOAD_HOURS)
+    aborted = 0
+    for pending in PendingUpload.objects.filter(started_at__lt=started_before):
+        try:
+            s3.multipart_abort(pending.bucket, pending.region, pending.key, pending.upload_id)
+        except AwsError as error:  # kept for the next round; one bucket must not stop the others
+            logger.warning("stale upload %s of %s not aborted: %s", pending.upload_id, pending.bucket, error)
+            continue
+        pending.delete()
+        aborted += 1
+    if aborted:
+        audit_record(actor=None, action="storage.upload_abort", target_type="storage", target="stale uploads",
+                     message=f"aborted {aborted} upload(s) left unfinished for over {settings.STALE_UPLOAD_HOURS} h")  # fmt: skip
+    return aborted
 
 
 def _selection_detail(selection: operations.Selection) -> dict[str, Any]:

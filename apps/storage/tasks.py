@@ -77,3 +77,10 @@ def _finish(task: StorageTask, *, status: str, error: str, outcome: operations.O
     if outcome is not None:
         fields |= {"done": outcome.done, "failed": outcome.failed, "report": outcome.as_json()}
     StorageTask.objects.filter(pk=task.pk).update(**fields)
+
+
+@shared_task(name="apps.storage.tasks.abort_stale_uploads", ignore_result=True)
+def abort_stale_uploads() -> int:
+    from apps.storage.services import uploads_abort_stale
+
+    return uploads_abort_stale()

@@ -133,7 +133,7 @@ def upload_start(request: HttpRequest, bucket: Bucket) -> JsonResponse:
         raise UploadRefused(problem, status=413)
     exists = _overwrite_allowed(bucket, key, data.get("overwrite") is True)
     content_type = keys.upload_content_type(str(data.get("type") or ""), key)
-    upload_id = s3.multipart_start(bucket.name, bucket.region, key, content_type)
+    upload_id = services.upload_start(bucket=bucket, key=key, content_type=content_type)
     ticket = Ticket(bucket=bucket.name, key=key, upload_id=upload_id, size=size, part_bytes=part_bytes_for(size),
                     user_pk=_user_pk(request), overwrote=exists)  # fmt: skip
     return JsonResponse({"ticket": ticket.sign(), "part_bytes": ticket.part_bytes, "parts": ticket.part_count})

@@ -174,3 +174,33 @@ def test_creating_a_folder_puts_a_marker(operator_client: Client, branch: Branch
         assert "The folder was not created" in next(str(m) for m in refused.context["messages"])
     assert all_keys(s3) == ["docs/a.txt", "docs/reports/"]
     assert AuditEvent.objects.filter(action="storage.folder_create").count() == 1
+
+
+def test_an_upload_left_unfinished_is_aborted_after_a_day_and_others_tools_uploads_are_left_alone(
+    operator_client: Client, branch: Branch, s3: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.storage import services
+    from apps.storage.models import PendingUpload
+    from apps.storage.tasks import abort_stale_uploads
+
+    finished = upload_in_parts(operator_client, branch, "videos/done.bin", 9 * MiB)
+    assert finished.status_code == 200
+    started = post_json(operator_client, url("storage_upload_start", branch), {"key": "videos/left.bin", "size": 10 * MiB})
+    ticket = started.json()["ticket"]
+    post_body(operator_client, url("storage_upload_part", branch, ticket=ticket, number="1"), PatternReader(0, 8 * MiB), 8 * MiB)
+    # The tab closes here. Another tool has an upload of its own in the same bucket.
+    theirs = s3.create_multipart_upload(Bucket=bucket, Key="app-uploads/avatar.png")["UploadId"]
+    assert list(PendingUpload.objects.values_list("key", flat=True)) == ["videos/left.bin"]  # the finished one is forgotten
+
+    assert abort_stale_uploads() == 0  # not a day old yet
+    later = timezone.now() + timedelta(hours=25)
+    monkeypatch.setattr(services.timezone, "now", lambda: later)
+    assert abort_stale_uploads() == 1
+    assert [u["UploadId"] for u in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])] == [theirs]
+    assert not PendingUpload.objects.exists()
+    assert all_keys(s3) == ["videos/done.bin"]
+    assert AuditEvent.objects.filter(action="storage.upload_abort", message__contains="aborted 1 upload").exists()
