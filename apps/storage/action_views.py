@@ -166,6 +166,11 @@ def _carry_out(request: HttpRequest, branch: Branch, bucket: Bucket, selection: 
                move: bool, origin: str) -> HttpResponse:  # fmt: skip
     try:
         operations.check_transfer(selection, destination)
+        if request.POST.get("replace") != "1":
+            taken = operations.collisions(bucket, selection, destination)
+            if taken:
+                # Ask first: the same names in the destination would be replaced.
+                return _picker(request, branch, bucket, selection, origin, destination, move, taken=taken)
         count = count_objects(bucket, list(selection.files), list(selection.folders), limit=settings.STORAGE_INLINE_OBJECTS)
         if count > settings.STORAGE_INLINE_OBJECTS:
             kind = StorageTask.Kind.MOVE if move else StorageTask.Kind.COPY
@@ -181,8 +186,9 @@ def _carry_out(request: HttpRequest, branch: Branch, bucket: Bucket, selection: 
 
 
 def _picker(request: HttpRequest, branch: Branch, bucket: Bucket, selection: operations.Selection, prefix: str, at: str,
-            move: bool) -> HttpResponse:  # fmt: skip
+            move: bool, taken: list[str] | None = None) -> HttpResponse:  # fmt: skip
     context = _base(branch, bucket, prefix) | {
+        "taken": taken or [],
         "selection": _described(selection), "move": move, "at": at, "at_value": keys.form_value(at),
         "at_crumbs": [(name, keys.form_value(crumb)) for name, crumb in keys.breadcrumbs(at)],
         "prefix_value": keys.form_value(prefix), "parent_value": keys.form_value(keys.parent_of(at)) if at else None,

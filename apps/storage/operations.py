@@ -136,6 +136,22 @@ def check_transfer(selection: Selection, destination: str) -> None:
             raise TransferInvalid(f"{keys.plain_name(keys.base_name(item))} is in that folder already; pick another one.")
 
 
+def collisions(bucket: Bucket, selection: Selection, destination: str) -> list[str]:
+    """Names of the selection that the destination holds already (a copy or move would replace
+    them, or merge into a folder of the same name)."""
+
+    def taken(item: str) -> bool:
+        if keys.is_folder_prefix(item):
+            page = s3.list_page(bucket.name, bucket.region, prefix=destination + keys.base_name(item) + "/", max_keys=1)
+            return bool(page.files or page.folders)
+        return s3.head(bucket.name, bucket.region, destination + keys.base_name(item)) is not None
+
+    items = [*selection.folders, *selection.files]
+    with ThreadPoolExecutor(max_workers=settings.STORAGE_COPY_THREADS, thread_name_prefix="s3-head") as pool:
+        found = list(pool.map(taken, items))
+    return [keys.base_name(item) for item, hit in zip(items, found, strict=True) if hit]
+
+
 def transfers(bucket: Bucket, selection: Selection, destination: str) -> Iterator[Transfer]:
     """What goes where: a file keeps its name in the destination, a folder keeps its
     name and everything under it."""

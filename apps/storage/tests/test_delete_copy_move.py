@@ -3,6 +3,8 @@ keys are left, typed confirmation guards folders, failures are listed, big ones 
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -120,8 +122,8 @@ def test_recursive_delete_goes_in_batches_of_1000(bucket: str, s3: Any, calls: A
 # Copy and move
 
 
-def transfer(client: Client, branch: Branch, mode: str, dest: str, **selection: list[str]) -> Any:
-    data: dict[str, Any] = {"mode": mode, "go": "typed", "dest": dest}
+def transfer(client: Client, branch: Branch, mode: str, dest: str, replace: bool = False, **selection: list[str]) -> Any:
+    data: dict[str, Any] = {"mode": mode, "go": "typed", "dest": dest, **({"replace": "1"} if replace else {})}
     data["keys"] = [form_value(k) for k in selection.get("files", [])]
     data["folders"] = [form_value(f) for f in selection.get("folders", [])]
     return client.post(url("storage_transfer", branch), data, follow=True)
@@ -162,8 +164,34 @@ def test_moving_a_folder_and_a_file_leaves_exactly_the_expected_keys(
 def test_copy_then_move_back_round_trips(operator_client: Client, branch: Branch, s3: Any, tree: list[str]) -> None:
     transfer(operator_client, branch, "copy", "other/", files=["top.txt"])
     assert all_keys(s3) == sorted([*TREE, "other/top.txt"])
-    transfer(operator_client, branch, "move", "", files=["other/top.txt"])  # replaces the original
+    transfer(operator_client, branch, "move", "", files=["other/top.txt"], replace=True)  # replaces the original
     assert all_keys(s3) == sorted(TREE)
+
+
+def test_copy_or_move_onto_names_the_destination_holds_asks_first_and_changes_nothing(
+    operator_client: Client, branch: Branch, s3: Any, tree: list[str], bucket: str
+) -> None:
+    s3.put_object(Bucket=bucket, Key="other/top.txt", Body=b"theirs")
+    s3.put_object(Bucket=bucket, Key="other/docs/z.txt", Body=b"theirs")
+    before = all_keys(s3)
+    asked = transfer(operator_client, branch, "move", "other/", files=["top.txt"], folders=["docs/"])
+    page = asked.content.decode()
+    assert asked.status_code == 200
+    warning = page.split('class="message warning"', 1)[1].split("</form>", 1)[0]
+    assert "2 items of the same name are already in" in warning
+    assert "docs, top.txt." in warning
+    assert "Replace and move" in warning
+    assert all_keys(s3) == before  # nothing moved yet
+    assert s3.get_object(Bucket=bucket, Key="other/top.txt")["Body"].read() == b"theirs"
+    # The warning's own form: its hidden fields and its button, as a browser would post them.
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', warning):
+        fields.setdefault(name, []).append(html.unescape(value))
+    fields["go"] = ["here"]
+    done = operator_client.post(url("storage_transfer", branch), fields, follow=True)
+    assert messages_of(done)[0].startswith("Moved to other/")
+    assert s3.get_object(Bucket=bucket, Key="other/top.txt")["Body"].read() != b"theirs"
+    assert "top.txt" not in all_keys(s3)
 
 
 def test_a_folder_cannot_go_into_itself(operator_client: Client, branch: Branch, s3: Any, tree: list[str]) -> None:
