@@ -27,7 +27,7 @@ from typing import Any
 from apps.datamanager import dynamo
 from apps.datamanager.schema import TIMESTAMP_FIELDS, DataSchema, Model
 from apps.datamanager.values import FieldError, parse_text, to_text
-from console.csv_stream import _Echo
+from console.csv_stream import _Echo, inert, restored
 
 BOM = "\ufeff"
 MAX_CSV_BYTES = 10 * 1024 * 1024
@@ -70,7 +70,7 @@ def export_header(model: Model) -> list[str]:
 
 
 def export_row(model: Model, record: dict[str, Any]) -> list[str]:
-    return [to_text(f, record.get(f.name)) for f in model.stored_fields]
+    return [str(inert(to_text(f, record.get(f.name)))) for f in model.stored_fields]
 
 
 def export_lines(model: Model, records: Iterable[dict[str, Any]], *, bom: bool = False) -> Iterator[str]:
@@ -167,7 +167,7 @@ def read_csv(text: str) -> ParsedCsv:
         if not any(cell.strip() for cell in cells):
             continue
         ragged = "" if len(cells) == len(header) else f"has {len(cells)} cells but the header has {len(header)} columns"
-        add(CsvRow(line=line, cells=cells, error=ragged))
+        add(CsvRow(line=line, cells=[restored(cell) for cell in cells], error=ragged))
     if header is None:
         raise CsvInvalid(["The file is empty: its first line must be a header naming the columns."])
     return ParsedCsv(header=header, rows=rows)

