@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 
 from django.http import StreamingHttpResponse
 
-
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
