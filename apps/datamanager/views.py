@@ -382,10 +382,11 @@ def records_delete(request: HttpRequest, ctx: Context) -> HttpResponse:
     return back
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @model_page()
 def records_export(request: HttpRequest, ctx: Context) -> HttpResponse | StreamingHttpResponse:
-    """All records (or those matching the filter) as CSV, streamed page by page."""
+    """All records (or those matching the filter) as CSV, streamed page by page; the selected
+    ones when posted (a POST, so the form's CSRF token never lands in a URL or an access log)."""
     app_id, branch, model = ctx.route
     from apps.datamanager.csv_io import export_lines
 
@@ -393,14 +394,15 @@ def records_export(request: HttpRequest, ctx: Context) -> HttpResponse | Streami
     if filter_error:
         messages.error(request, filter_error)
         return redirect("data_model", app_id=app_id, branch=branch, model=model)
-    tokens = request.GET.getlist("keys")
+    params = request.POST if request.method == "POST" else request.GET
+    tokens = params.getlist("keys")
     records: Iterator[dict[str, Any]]
     if tokens:
         keys = [_table_key(ctx, key_from_token(ctx, token)) for token in tokens[:1000]]
         records = (item for key in keys if (item := dynamo.get_item(ctx.table, key)) is not None)
     else:
         records = dynamo.scan_all(ctx.table, where=where)
-    lines = export_lines(ctx.model, records, bom=request.GET.get("bom") == "1")
+    lines = export_lines(ctx.model, records, bom=params.get("bom") == "1")
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{ctx.branch.display_name}-{ctx.model.name}.csv"'
     return response
