@@ -129,10 +129,18 @@ class EnvEntry:
     value: str
 
 
+# One import is a handful of secrets, not a dump: each is a write to every chosen scope.
+MAX_IMPORT_BYTES = 256 * 1024
+MAX_IMPORT_ENTRIES = 500
+
+
 def parse_env(text: str) -> tuple[list[EnvEntry], list[str]]:
     """`.env` lines NAME=value (quotes stripped, `export ` allowed, # comments); errors by line."""
     entries: list[EnvEntry] = []
     errors: list[str] = []
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_IMPORT_BYTES:
+        return [], [f"the text is {size:,} bytes; an import takes at most {MAX_IMPORT_BYTES // 1024} KB"]
     seen: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -166,6 +174,8 @@ def parse_env(text: str) -> tuple[list[EnvEntry], list[str]]:
         entries.append(EnvEntry(number, name, value))
     if not entries and not errors:
         errors.append("no NAME=value lines found")
+    if len(entries) > MAX_IMPORT_ENTRIES:
+        errors.append(f"{len(entries):,} secrets in one import; at most {MAX_IMPORT_ENTRIES} at a time")
     return entries, errors
 
 

@@ -263,6 +263,19 @@ def test_import_with_one_bad_line_writes_nothing(admin_user: Any) -> None:
     assert not AuditEvent.objects.exists()
 
 
+def test_an_import_over_its_limits_is_refused_with_the_limit_and_writes_nothing(admin_user: Any) -> None:
+    big = "A=" + "x" * (services.MAX_IMPORT_BYTES + 1)
+    with pytest.raises(ValidationError) as caught:
+        services.secret_import(actor=admin_user, scopes=[MAIN], text=big)
+    assert caught.value.message_dict == {"text": [f"the text is {len(big):,} bytes; an import takes at most 256 KB"]}
+    many = "\n".join(f"S{n}=v" for n in range(services.MAX_IMPORT_ENTRIES + 1))
+    with pytest.raises(ValidationError) as caught:
+        services.secret_import(actor=admin_user, scopes=[MAIN], text=many)
+    assert caught.value.message_dict == {"text": ["501 secrets in one import; at most 500 at a time"]}
+    assert stored() == {}
+    assert not AuditEvent.objects.exists()
+
+
 def test_import_needs_a_scope() -> None:
     with pytest.raises(ValidationError) as caught:
         services.secret_import(actor=None, scopes=[], text="A=1")
