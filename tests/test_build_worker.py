@@ -33,7 +33,7 @@ from django.test import Client
 from apps.branches import jobs, services
 from apps.branches.models import App, Branch, Job, JobStep, LogChunk
 from apps.branches.outputs import parse_outputs
-from apps.branches.process import CANCEL, run_script
+from apps.branches.process import CANCEL, ProcessResult, run_script
 from apps.branches.sandbox import outer_uid_for
 from apps.branches.webhooks import webhook_create
 from apps.secrets.scopes import Scope
@@ -375,6 +375,19 @@ def test_run_script_timeout_kills_the_whole_process_group(tmp_path: Path) -> Non
         kill_leftovers(pids)
 
 
+def run_spawner(tmp_path: Path, pids_file: Path, tick: Callable[[int], str | None]) -> ProcessResult:
+    """run_script on a spawner's script, ticking every 0.2 s, for at most a minute."""
+    return run_script(
+        ["bash", str(_script(tmp_path, spawner(pids_file)))],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        on_output=lambda text: None,
+        on_tick=tick,
+        deadline=time.monotonic() + 60,
+        tick_seconds=0.2,
+    )
+
+
 def test_run_script_kills_the_whole_process_group_when_watching_it_fails(tmp_path: Path) -> None:
     pids_file = tmp_path / "raise-pids"
 
@@ -384,15 +397,7 @@ def test_run_script_kills_the_whole_process_group_when_watching_it_fails(tmp_pat
         return None
 
     with pytest.raises(RuntimeError, match="the database went away"):
-        run_script(
-            ["bash", str(_script(tmp_path, spawner(pids_file)))],
-            cwd=tmp_path,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-            on_output=lambda text: None,
-            on_tick=tick,
-            deadline=time.monotonic() + 60,
-            tick_seconds=0.2,
-        )
+        run_spawner(tmp_path, pids_file, tick)
     pids = read_pids(pids_file)
     try:
         assert len(pids) == 4, pids
@@ -409,15 +414,7 @@ def test_run_script_cancel_through_on_tick_kills_the_whole_process_group(tmp_pat
         groups.append(pgid)
         return CANCEL if len(read_pids(pids_file)) == 4 else None
 
-    result = run_script(
-        ["bash", str(_script(tmp_path, spawner(pids_file)))],
-        cwd=tmp_path,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-        on_output=lambda text: None,
-        on_tick=tick,
-        deadline=time.monotonic() + 60,
-        tick_seconds=0.2,
-    )
+    result = run_spawner(tmp_path, pids_file, tick)
     pids = read_pids(pids_file)
     try:
         assert result.cancelled

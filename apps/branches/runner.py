@@ -22,14 +22,13 @@ from apps.branches.artifacts import ArtifactError, collect_artifacts, content_ty
 from apps.branches.buildenv import NoCredentials, build_environment, build_timeout_seconds
 from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
 from apps.branches.git import GitError, run_git
-from apps.branches.isolation_status import record_isolation_problem
+from apps.branches.isolation import BuildRefused, describe, sandbox_for
 from apps.branches.joblog import JobLog, Masker
 from apps.branches.limits import LimitGuard, MemoryWatcher, limit_hint
 from apps.branches.models import Branch, BuildCache, DeployedFile, Deployment, Job, JobStep
-from apps.branches.netguard import NetworkGuardError, ensure_guard, guard_required
 from apps.branches.outputs import OutputsInvalid, parse_outputs
 from apps.branches.process import CANCEL, run_script
-from apps.branches.sandbox import Layout, Limits, Sandbox, isolation_enabled, isolation_problem, outer_uid_for
+from apps.branches.sandbox import Layout, Sandbox
 from apps.branches.workspace_files import read_small_file, read_workspace_file, write_workspace_file
 
 logger = logging.getLogger(__name__)
@@ -140,7 +139,10 @@ def _redeploy(job: Job, log: JobLog) -> None:
 def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     branch = job.branch
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.RUNNING)
-    sandbox = _sandbox_for(job, workspace)
+    try:
+        sandbox = sandbox_for(job, workspace.layout)
+    except BuildRefused as refused:
+        raise BuildFailed(str(refused)) from None
     log.line(f"## Cloning {branch.app.repository} ({branch.name})")
     commit = _clone(job, workspace)
     jobs.job_set_running(job.pk, commit_id=commit["id"], commit_message=commit["message"], commit_time=commit["time"])
@@ -159,7 +161,7 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     except NoCredentials as error:
         raise BuildFailed(f"The service role could not be assumed: {error}") from None
     log.mask = Masker(environment.mask)
-    log.line(_describe(sandbox))
+    log.line(describe(sandbox))
     for note in environment.notes:
         log.line(note)
     env = environment.variables
@@ -181,60 +183,6 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
     _save_cache(branch, section, workspace, log)
     _deploy(job, section, workspace, log)
-
-
-def check_build_isolation() -> str | None:
-    """Why this worker cannot run isolated builds (recorded for the dashboard), or None."""
-    if not isolation_enabled():
-        return None
-    problem = isolation_problem()
-    if problem is None and guard_required():
-        try:
-            ensure_guard()
-        except NetworkGuardError as error:
-            problem = f"builds with the network on cannot be guarded: {error}"
-    record_isolation_problem(problem)
-    return problem
-
-
-def _sandbox_for(job: Job, workspace: Workspace) -> Sandbox:
-    """The build's sandbox, or BuildFailed when this worker may not run it."""
-    app = job.branch.app
-    limits = Limits.from_settings()
-    sandbox = Sandbox(layout=workspace.layout, network=app.build_network, limits=limits, outer_uid=outer_uid_for(job.pk))
-    if not isolation_enabled():
-        return sandbox
-    problem = isolation_problem()
-    if problem:
-        record_isolation_problem(problem)
-        raise BuildFailed(
-            f"Builds are refused on this worker: they cannot be isolated ({problem}). "
-            "Install bubblewrap, or set BUILD_ISOLATION=off to run builds unisolated on purpose."
-        )
-    if app.build_network and guard_required():
-        try:
-            ensure_guard()
-        except NetworkGuardError as error:
-            record_isolation_problem(f"the network guard is unavailable: {error}")
-            raise BuildFailed(
-                f"Builds with the network on are refused on this worker: the console's own addresses cannot be "
-                f"blocked from them ({error}). Turn the app's build network off, run the worker as root with "
-                "iptables, or set BUILD_NETWORK_GUARD=off on purpose."
-            ) from None
-    return sandbox
-
-
-def _describe(sandbox: Sandbox) -> str:
-    if not isolation_enabled():
-        return "## WARNING: this build is NOT isolated (BUILD_ISOLATION=off): it runs as the worker's user"
-    network = "on (this host's addresses and the metadata service blocked)" if sandbox.network else "off"
-    if sandbox.network and not guard_required():
-        network = "on, UNGUARDED (BUILD_NETWORK_GUARD=off)"
-    limits = sandbox.limits
-    return (
-        f"## Isolated build (bubblewrap): user build, network {network}; limits: {limits.processes} processes, "
-        f"{limits.memory_mb} MB memory per process, {limits.cpu_seconds} s CPU per process, {limits.disk_mb} MB disk"
-    )
 
 
 # Where git hosts keep a pull request's head, for PRs from forks.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.branches import jobs
-from apps.branches.runner import check_build_isolation, run_job
+from apps.branches.isolation import check_build_isolation
+from apps.branches.runner import run_job
 from apps.branches.teardown import run_teardown as teardown
 
 # Long enough for the longest allowed build (8 h) plus cloning and deploying.

@@ -407,9 +407,9 @@ def test_a_worker_that_cannot_isolate_refuses_the_build_and_the_dashboard_says_w
 ) -> None:
     from django.core.cache import cache
 
-    from apps.branches import runner
+    from apps.branches import isolation
 
-    monkeypatch.setattr(runner, "isolation_problem", lambda: "bubblewrap (bwrap) is not installed on this worker")
+    monkeypatch.setattr(isolation, "isolation_problem", lambda: "bubblewrap (bwrap) is not installed on this worker")
     job = build(make_app(make_repo, one_command("echo never-run-marker")))
     try:
         assert job.status == Job.Status.FAILED
