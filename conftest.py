@@ -143,25 +143,33 @@ def emulator() -> Iterator[Emulator]:
         server.stop()
 
 
-@pytest.fixture
-def live_worker(transactional_db: None, emulator: Emulator, settings: object) -> Iterator[subprocess.Popen[str]]:
-    """A real Celery worker process on the configured broker, using the test database
-    and the emulator. Tasks queued by the test (not eagerly) run in it."""
+def worker_env(emulator: Emulator, **extra: str) -> dict[str, str]:
+    """What a worker started by a test needs: the test database, the emulator, no eager tasks."""
     from django.db import connection
 
-    from console.aws import clear_client_cache
-    from console.celery import app as celery_app
-    from console.worker_process import database_url, start_worker, stop_worker
+    from console.worker_process import database_url
 
-    settings.AWS_ENDPOINT_URL = emulator.endpoint_url  # type: ignore[attr-defined]
-    clear_client_cache()
-    env = {
+    return {
         "DJANGO_SETTINGS_MODULE": "console.settings_test",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "DATABASE_URL": database_url(connection.settings_dict),
         "AWS_ENDPOINT_URL": emulator.endpoint_url,
+        **extra,
     }
-    process = start_worker(env, "--pool", "prefork", "--concurrency", "2", name="live-worker")
+
+
+@pytest.fixture
+def live_worker(transactional_db: None, emulator: Emulator, settings: object) -> Iterator[subprocess.Popen[str]]:
+    """A real Celery worker process on the configured broker, using the test database
+    and the emulator. Tasks queued by the test (not eagerly) run in it."""
+
+    from console.aws import clear_client_cache
+    from console.celery import app as celery_app
+    from console.worker_process import start_worker, stop_worker
+
+    settings.AWS_ENDPOINT_URL = emulator.endpoint_url  # type: ignore[attr-defined]
+    clear_client_cache()
+    process = start_worker(worker_env(emulator), "--pool", "prefork", "--concurrency", "2", name="live-worker")
     process.output_tail = drain_output(process)  # type: ignore[attr-defined]
     celery_app.conf.task_always_eager = False
     try:

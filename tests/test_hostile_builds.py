@@ -27,10 +27,11 @@ from django.db import connection
 from apps.branches import jobs
 from apps.branches.models import App, Branch, DeployedFile, Job
 from apps.branches.sandbox import isolation_problem, outer_uid_for
+from conftest import worker_env
 from console.aws import aws_credentials, clear_client_cache
 from console.celery import app as celery_app
 from console.emulator import Emulator
-from console.worker_process import database_url, start_worker, stop_worker
+from console.worker_process import start_worker, stop_worker
 from tests.test_build_worker import build_processes, build_spec, ended, log_text, new_app, pid_gone, start_job, wait_for
 
 pytestmark = [
@@ -52,15 +53,12 @@ def hostile_worker(transactional_db: None, emulator: Emulator, settings: Any, tm
     settings.AWS_ENDPOINT_URL = emulator.endpoint_url
     clear_client_cache()
     output = tmp_path / "worker.log"
-    env = {
-        "DJANGO_SETTINGS_MODULE": "console.settings_test",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        "BUILD_MAX_PROCESSES": str(MAX_PROCESSES),
-        "BUILD_DISK_LIMIT_MB": str(DISK_LIMIT_MB),
-        "BUILD_MEMORY_LIMIT_MB": str(MEMORY_LIMIT_MB),
-    }
+    env = worker_env(
+        emulator,
+        BUILD_MAX_PROCESSES=str(MAX_PROCESSES),
+        BUILD_DISK_LIMIT_MB=str(DISK_LIMIT_MB),
+        BUILD_MEMORY_LIMIT_MB=str(MEMORY_LIMIT_MB),
+    )
     with output.open("wb") as sink:
         worker = start_worker(env, "--pool", "prefork", "--concurrency", "2", name="hostile", stdout=sink)
     celery_app.conf.task_always_eager = False
