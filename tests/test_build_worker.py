@@ -27,7 +27,6 @@ from typing import Any
 
 import pytest
 import yaml
-from django.db import connection
 from django.test import Client
 
 from apps.branches import jobs, services
@@ -38,10 +37,11 @@ from apps.branches.sandbox import outer_uid_for
 from apps.branches.webhooks import webhook_create
 from apps.secrets.scopes import Scope
 from apps.secrets.services import secret_set
+from conftest import worker_env
 from console.aws import aws_credentials, clear_client_cache
 from console.celery import app as celery_app
 from console.emulator import Emulator
-from console.worker_process import database_url, start_worker, stop_worker
+from console.worker_process import start_worker, stop_worker
 
 pytestmark = pytest.mark.worker
 
@@ -430,14 +430,7 @@ def test_run_script_cancel_through_on_tick_kills_the_whole_process_group(tmp_pat
 
 
 def _start_worker(emulator: Emulator, output: Path, *options: str) -> subprocess.Popen[bytes]:
-    env = {
-        "DJANGO_SETTINGS_MODULE": "console.settings_test",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        "BUILD_HEARTBEAT_TIMEOUT_SECONDS": "4",
-        "BUILD_REAPER_INTERVAL_SECONDS": "2",
-    }
+    env = worker_env(emulator, BUILD_HEARTBEAT_TIMEOUT_SECONDS="4", BUILD_REAPER_INTERVAL_SECONDS="2")
     with output.open("wb") as sink:
         return start_worker(env, *options, name=output.stem, stdout=sink)
 
