@@ -79,6 +79,8 @@ class BuildSpecForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code"}),
         label="amplify.yml",
     )
+    # Which saved spec the editor started from: a save over someone else's newer one is refused.
+    loaded_version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     def clean_build_spec(self) -> str:
         # Browsers send textarea lines with CRLF; the spec is stored as written in git.

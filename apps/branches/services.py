@@ -7,6 +7,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import string
 from typing import Any
@@ -136,13 +137,38 @@ def app_delete(*, actor: Any, app: App, confirm_name: str, request: HttpRequest 
         )
 
 
-def app_build_spec_update(*, actor: Any, app: App, build_spec: str, request: HttpRequest | None = None) -> App:
+def spec_version(build_spec: str) -> str:
+    """A short fingerprint of a saved build spec, for edits that must not overwrite a newer one."""
+    return hashlib.sha256(build_spec.encode("utf-8")).hexdigest()[:16]
+
+
+class SpecChanged(ValidationError):
+    """Someone saved the build spec after the editor loaded it; `current` is what they saved."""
+
+    def __init__(self, current: str) -> None:
+        super().__init__(
+            {
+                "build_spec": "Someone saved the build spec after you opened it; theirs is shown below. "
+                "Save again to replace it with yours."
+            }
+        )
+        self.current = current
+
+
+def app_build_spec_update(
+    *, actor: Any, app: App, build_spec: str, expected_version: str | None = None, request: HttpRequest | None = None
+) -> App:
+    """Save the stored spec. With `expected_version` (the editor's), a newer save by someone
+    else is not overwritten: SpecChanged carries theirs."""
     if build_spec.strip():
         try:
             parse_build_spec(build_spec)
         except BuildSpecInvalid as error:
             raise ValidationError({"build_spec": [str(e) for e in error.errors]}) from error
     with transaction.atomic():
+        current = App.objects.select_for_update().values_list("build_spec", flat=True).get(pk=app.pk)
+        if expected_version is not None and spec_version(current) != expected_version:
+            raise SpecChanged(current)
         app.build_spec = build_spec
         app.save(update_fields=["build_spec", "updated_at"])
         audit_record(actor=actor, action="app.build_spec.update", target_type="app", target=app.app_id, request=request)

@@ -115,24 +115,35 @@ def app_build_spec(request: HttpRequest, app_id: str) -> HttpResponse:
     app = selectors.app_get(app_id)
     if request.method == "POST":
         return _app_build_spec_post(request, app)
-    form = BuildSpecForm(initial={"build_spec": app.build_spec})
+    form = BuildSpecForm(initial={"build_spec": app.build_spec, "loaded_version": services.spec_version(app.build_spec)})
     return render(request, "branches/app_build_spec.html", {"app": app, "form": form})
 
 
 @role_required(Role.ADMIN)
 def _app_build_spec_post(request: HttpRequest, app: selectors.App) -> HttpResponse:
     form = BuildSpecForm(request.POST)
+    theirs = None
     if form.is_valid():
         try:
             services.app_build_spec_update(
-                actor=request.user, app=app, build_spec=form.cleaned_data["build_spec"], request=request
-            )
+                actor=request.user, app=app, build_spec=form.cleaned_data["build_spec"],
+                expected_version=form.cleaned_data["loaded_version"] or None, request=request,
+            )  # fmt: skip
+        except services.SpecChanged as changed:
+            theirs = changed.current
+            # The editor keeps the text; saving again now replaces theirs, knowingly.
+            data = request.POST.copy()
+            data["loaded_version"] = services.spec_version(theirs)
+            form = BuildSpecForm(data)
+            form.is_valid()
+            add_service_errors(form, changed)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, "Build spec saved.")
             return redirect("app_build_spec", app_id=app.app_id)
-    return render(request, "branches/app_build_spec.html", {"app": app, "form": form}, status=400)
+    context = {"app": app, "form": form, "theirs": theirs}
+    return render(request, "branches/app_build_spec.html", context, status=409 if theirs is not None else 400)
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from apps.branches import services
 from apps.branches.models import App, Branch
 from console.models import AuditEvent
 
@@ -183,6 +184,35 @@ def test_viewer_sees_settings_read_only(viewer_client: Client, app: App) -> None
     page = viewer_client.get(f"/apps/{app.app_id}/settings/").content.decode()
     assert "<fieldset disabled>" in page
     assert "Delete app" not in page
+
+
+def test_two_admins_editing_the_build_spec_one_wins_and_the_other_is_told(
+    admin_client: Client, app: App, admin_user: Any
+) -> None:
+    ours = "version: 1\nfrontend:\n  phases:\n    build:\n      commands: ['echo ours']\n"
+    theirs = "version: 1\nfrontend:\n  phases:\n    build:\n      commands: ['echo theirs']\n"
+    page = admin_client.get(f"/apps/{app.app_id}/build-spec/").content.decode()
+    loaded = re.search(r'name="loaded_version" value="([0-9a-f]*)"', page)
+    assert loaded is not None
+    # Another admin saves first, from another tab.
+    services.app_build_spec_update(actor=admin_user, app=app, build_spec=theirs)
+    refused = admin_client.post(f"/apps/{app.app_id}/build-spec/", {"build_spec": ours, "loaded_version": loaded.group(1)})
+    assert refused.status_code == 409
+    text = refused.content.decode()
+    assert "Someone saved the build spec after you opened it" in text
+    assert "echo theirs" in text.split("The build spec saved meanwhile", 1)[1]
+    app.refresh_from_db()
+    assert app.build_spec == theirs  # nothing of ours was written
+    assert AuditEvent.objects.filter(action="app.build_spec.update").count() == 1
+    # Saving again from the refreshed form replaces theirs, knowingly.
+    again = re.search(r'name="loaded_version" value="([0-9a-f]*)"', text)
+    assert again is not None
+    assert (
+        admin_client.post(f"/apps/{app.app_id}/build-spec/", {"build_spec": ours, "loaded_version": again.group(1)}).status_code
+        == 302
+    )
+    app.refresh_from_db()
+    assert app.build_spec == ours
 
 
 def test_build_spec_is_saved_when_valid(admin_client: Client, app: App) -> None:
