@@ -99,6 +99,8 @@ def test_operator_drops_files_moves_copies_zips_and_deletes(
     expect(page.get_by_role("heading", name="This bucket is empty")).to_be_visible()
 
     # --- Drop two files: a progress bar each, then the listing shows them (swapped in by htmx).
+    # The page's scripts are deferred: drop only once they listen (a busy machine is slow to run them).
+    page.wait_for_load_state("load")
     page.evaluate(DROP_TWO_FILES)
     uploads = page.locator("#upload-list")
     expect(uploads.locator("li.upload-summary")).to_have_text("Uploaded 2 of 2 files.")
