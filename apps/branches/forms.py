@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from apps.branches.git import InvalidRepositoryUrl, validate_repository_url
 from apps.branches.models import App, Branch
+from apps.branches.servicerole import validate_role_arn
 from apps.branches.validators import (
     validate_branch_name,
     validate_env_name,
@@ -63,8 +64,6 @@ class AppSettingsForm(AppForm):
     )
 
     def clean_service_role_arn(self) -> str:
-        from apps.branches.servicerole import validate_role_arn
-
         return validate_role_arn(str(self.cleaned_data["service_role_arn"]))
 
 

@@ -17,6 +17,7 @@ from apps.branches.git import GitError, list_remote_branches
 from apps.branches.models import App, Teardown
 from apps.branches.patterns import PatternError, parse_patterns
 from apps.branches.sweep import orphaned_preview_stacks
+from apps.branches.trust import build_trust
 from console.forms_util import add_service_errors
 from console.roles import Role, role_required
 
@@ -90,9 +91,11 @@ def rotate_webhook_secret(request: HttpRequest, app_id: str) -> HttpResponse:
 @require_GET
 def previews(request: HttpRequest, app_id: str) -> HttpResponse:
     app = selectors.app_get(app_id)
+    previews = selectors.branches_with_last_job(app).filter(pull_request_number__isnull=False)
     context = {
         "app": app,
-        "previews": selectors.branches_with_last_job(app).filter(pull_request_number__isnull=False),
+        # What each preview's builds get comes from the rule the builds use, never restated here.
+        "previews": [(preview, build_trust(preview)) for preview in previews],
         "teardowns": app.teardowns.all()[:50],
         "deliveries": Paginator(app.git_deliveries.all(), 50).get_page(request.GET.get("page")),
         "orphans": orphaned_preview_stacks(app),

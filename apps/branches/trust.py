@@ -28,5 +28,8 @@ def build_trust(branch: Branch) -> BuildTrust:
     return BuildTrust(
         secrets=False,
         service_role=False,
-        reason=f"Pull request from a fork: built without secrets or service role ({policy.label})",
+        reason=(
+            "Pull request from a fork: built without secrets or service role "
+            f"(Previews of pull requests from forks: {policy.label})"
+        ),
     )

@@ -6,7 +6,7 @@ from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -63,11 +63,14 @@ def app_overview(request: HttpRequest, app_id: str) -> HttpResponse:
     return render(request, "branches/app_overview.html", {"app": app, "branches": selectors.branches_with_last_job(app)})
 
 
+def _settings_form(app: selectors.App, data: QueryDict | None = None) -> AppSettingsForm:
+    return AppSettingsForm(data, initial={f: getattr(app, f) for f in AppSettingsForm.base_fields})
+
+
 @require_http_methods(["GET", "POST"])
 def app_settings(request: HttpRequest, app_id: str) -> HttpResponse:
     app = selectors.app_get(app_id)
-    initial = {f: getattr(app, f) for f in AppSettingsForm.base_fields}
-    form = AppSettingsForm(request.POST or None, initial=initial)
+    form = _settings_form(app, request.POST or None)
     if request.method == "POST":
         return _app_settings_post(request, app, form)
     return render(request, "branches/app_settings.html", {"app": app, "form": form, "delete_form": ConfirmNameForm()})
@@ -102,11 +105,8 @@ def app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
         else:
             messages.success(request, f"App {app.name} deleted.")
             return redirect("dashboard")
-    form = AppForm(
-        initial={
-            f: getattr(app, f) for f in ("name", "repository", "production_branch", "platform", "package_name", "description")
-        }
-    )
+    # The whole settings form: one missing a field would clear it (the service role) when saved.
+    form = _settings_form(app)
     return render(request, "branches/app_settings.html", {"app": app, "form": form, "delete_form": delete_form}, status=400)
 
 

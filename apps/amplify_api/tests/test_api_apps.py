@@ -93,7 +93,10 @@ def test_bad_input_is_refused_with_bad_request_and_nothing_written(admin_api: An
             lambda: admin_api.create_app(name="Role", repository=str(repo), iamServiceRoleArn="arn:aws:iam::1:user/x"),
             "iamServiceRoleArn: Enter an IAM role ARN",
         ),
-        (lambda: admin_api.update_app(appId=app_id, iamServiceRoleArn="not-an-arn"), "iamServiceRoleArn: Enter an IAM role ARN"),
+        (
+            lambda: admin_api.update_app(appId=app_id, name="Renamed", iamServiceRoleArn="not-an-arn"),
+            "iamServiceRoleArn: Enter an IAM role ARN such as arn:aws:iam::123456789012:role/amplify-build.",
+        ),
     ]
     for call, message in cases:
         with pytest.raises((ClientError, ParamValidationError)) as raised:
@@ -105,6 +108,7 @@ def test_bad_input_is_refused_with_bad_request_and_nothing_written(admin_api: An
     assert App.objects.count() == apps_before
     assert App.objects.get(app_id=app_id).build_spec == ""
     assert App.objects.get(app_id=app_id).service_role_arn == ""
+    assert App.objects.get(app_id=app_id).name == "Site"  # nothing of a refused UpdateApp is written
     assert not Branch.objects.filter(name="no-such-branch").exists()
 
 
@@ -116,6 +120,9 @@ def test_the_service_role_is_set_shown_and_cleared_through_the_api(admin_api: An
     assert created["app"]["iamServiceRoleArn"] == role
     assert App.objects.get(app_id=app_id).service_role_arn == role
     assert admin_api.get_app(appId=app_id)["app"]["iamServiceRoleArn"] == role
+    listed = admin_api.list_apps()
+    assert_valid_output(admin_api, "ListApps", listed)
+    assert [app["iamServiceRoleArn"] for app in listed["apps"] if app["appId"] == app_id] == [role]
     other = "arn:aws:iam::123456789012:role/other"
     assert admin_api.update_app(appId=app_id, iamServiceRoleArn=other)["app"]["iamServiceRoleArn"] == other
     event = AuditEvent.objects.filter(action="app.update", target=app_id).latest("pk")

@@ -153,6 +153,7 @@ def test_only_admins_set_the_service_role(request: pytest.FixtureRequest, app: A
     assert response.status_code == 403
     app.refresh_from_db()
     assert (app.service_role_arn, app.build_network) == ("", True)
+    assert not AuditEvent.objects.filter(action="app.update").exists()
 
 
 def test_settings_with_an_unreachable_repository_change_nothing(admin_client: Client, app: App, tmp_path: Path) -> None:
@@ -174,6 +175,23 @@ def test_delete_needs_the_exact_name(admin_client: Client, app: App) -> None:
     assert not App.objects.exists()
     assert not Branch.objects.exists()
     assert AuditEvent.objects.filter(action="app.delete", target=app.app_id).exists()
+
+
+def test_a_refused_delete_shows_the_whole_settings_form_so_saving_it_keeps_the_service_role(
+    admin_client: Client, app: App
+) -> None:
+    role = "arn:aws:iam::123456789012:role/shop-build"
+    App.objects.filter(pk=app.pk).update(service_role_arn=role, build_network=False)
+    page = admin_client.post(f"/apps/{app.app_id}/delete/", {"confirm_name": "shop"}).content.decode()
+    assert f'name="service_role_arn" value="{role}"' in page
+    assert 'name="build_network"' in page
+
+
+def test_the_settings_page_says_when_builds_get_no_aws_credentials(viewer_client: Client, app: App) -> None:
+    page = viewer_client.get(f"/apps/{app.app_id}/settings/").content.decode()
+    assert "no service role: builds get no AWS credentials" in page
+    assert "Service role" in page  # the field, read-only for a viewer
+    assert "Builds get only this role&#x27;s temporary credentials" in page
 
 
 def test_unknown_app_is_a_404(admin_client: Client, db: None) -> None:

@@ -81,8 +81,43 @@ def test_the_previews_page_shows_the_fork_policy_and_marks_previews_from_forks(v
     )  # fmt: skip
     page = viewer_client.get(f"/apps/{app.app_id}/previews/").content.decode()
     assert "Pull requests from forks:</strong> Build without secrets and without the service role." in page
-    assert "from a fork" in page
-    assert "built without secrets or service role" in page
+    assert "Admins change this in Git settings." in page
+    assert '<span class="badge status-unknown">from a fork</span>' in page
+    assert "built without secrets, without the service role" in page
+
+
+def test_the_previews_page_says_a_fork_s_preview_gets_secrets_once_an_admin_opted_in(admin_client: Client, app: App) -> None:
+    App.objects.filter(pk=app.pk).update(fork_previews="WITH_SECRETS")
+    Branch.objects.create(
+        app=app, name="pr-7", display_name="pr-7", stage="PULL_REQUEST", pull_request_number=7,
+        pr_source_branch="feature/a", pr_destination_branch="main", pr_from_fork=True,
+    )  # fmt: skip
+    page = admin_client.get(f"/apps/{app.app_id}/previews/").content.decode()
+    assert "Pull requests from forks:</strong> Build with secrets and the service role." in page
+    assert f'<a href="/apps/{app.app_id}/git/">Change in Git settings</a>' in page
+    assert "built with secrets, with the service role" in page
+
+
+def test_a_preview_from_the_app_s_own_repository_is_not_marked(viewer_client: Client, app: App) -> None:
+    Branch.objects.create(
+        app=app, name="pr-3", display_name="pr-3", stage="PULL_REQUEST", pull_request_number=3,
+        pr_source_branch="feature/a", pr_destination_branch="main",
+    )  # fmt: skip
+    page = viewer_client.get(f"/apps/{app.app_id}/previews/").content.decode()
+    assert "Off: pull requests from forks get no preview." in page
+    assert ">pr-3</a>" in page
+    assert "from a fork" not in page
+    assert "built with" not in page
+
+
+def test_the_git_settings_page_offers_the_three_fork_policies_as_labelled_radio_buttons(admin_client: Client, app: App) -> None:
+    page = admin_client.get(f"/apps/{app.app_id}/git/").content.decode()
+    assert "<legend>Previews of pull requests from forks</legend>" in page
+    for value, label in App.ForkPreviews.choices:
+        assert f'type="radio" name="fork_previews" value="{value}"' in page
+        assert label in page
+    assert 'value="OFF" required id="id_fork_previews_0" checked' in page
+    assert "untrusted" in page
 
 
 @pytest.mark.parametrize(

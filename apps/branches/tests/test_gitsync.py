@@ -184,6 +184,38 @@ def test_a_pull_request_opens_a_preview_built_at_its_head(previews_on: App, remo
     assert again == f"{sha[:12]} of pr-7 already built"
 
 
+def test_a_preview_of_a_fork_s_pull_request_is_marked_and_stays_marked_on_later_pushes(previews_on: App, remote: Remote) -> None:
+    first = remote.push_branch("feature/theirs")
+    gitsync.preview_open(
+        previews_on, number=8, head_branch="feature/theirs", head_commit=first, base_branch="main", title="t",
+        source="github", from_fork=True,
+    )  # fmt: skip
+    assert previews_on.branches.get(name="pr-8").pr_from_fork
+    second = remote.push_branch("feature/theirs", text="more")
+    outcome = gitsync.preview_open(
+        previews_on, number=8, head_branch="feature/theirs", head_commit=second, base_branch="main", title="t",
+        source="github", from_fork=True,
+    )  # fmt: skip
+    assert outcome == f"preview pr-8: build #2 at {second[:12]}"
+    preview = previews_on.branches.get(name="pr-8")
+    assert preview.pr_from_fork
+    assert preview.jobs.count() == 2
+
+
+def test_a_preview_follows_the_latest_word_on_whether_its_pull_request_is_from_a_fork(previews_on: App, remote: Remote) -> None:
+    # Created before the flag existed (or by a caller that did not pass it), then reported by the host.
+    sha = remote.push_branch("feature/theirs")
+    gitsync.preview_open(
+        previews_on, number=9, head_branch="feature/theirs", head_commit=sha, base_branch="main", title="t", source="demo"
+    )
+    assert not previews_on.branches.get(name="pr-9").pr_from_fork
+    gitsync.preview_open(
+        previews_on, number=9, head_branch="feature/theirs", head_commit=sha, base_branch="main", title="t",
+        source="github", from_fork=True,
+    )  # fmt: skip
+    assert previews_on.branches.get(name="pr-9").pr_from_fork
+
+
 def test_previews_need_to_be_enabled_on_the_base_branch(app: App, remote: Remote) -> None:
     sha = remote.push_branch("feature/x")
     outcome = gitsync.preview_open(

@@ -760,3 +760,18 @@ def test_a_pull_request_from_the_app_s_own_repository_is_not_marked_as_a_fork(he
     payload = hello.retarget("pull_request.opened.payload.json", fixture_json("pull_request.opened.payload.json"))
     post_github(client, hello.app, "pull_request", dumps(payload))
     assert not hello.app.branches.get(name="pr-2").pr_from_fork
+
+
+def test_a_gitlab_merge_request_from_a_fork_follows_the_fork_policy(hello: Hello, client: Client) -> None:
+    payload = gitlab_merge_request(hello, "open")
+    payload["object_attributes"]["source_project_id"] = 99
+    assert post_gitlab(client, hello.app, "Merge Request Hook", payload) == (
+        202,
+        "skipped: pull request #4 comes from a fork (previews of forks are off)",
+    )
+    assert not hello.app.branches.filter(name="pr-4").exists()
+    App.objects.filter(pk=hello.app.pk).update(fork_previews=App.ForkPreviews.WITHOUT_SECRETS)
+    assert post_gitlab(client, hello.app, "Merge Request Hook", payload)[0] == 202
+    preview = hello.app.branches.get(name="pr-4")
+    assert preview.pr_from_fork
+    assert preview.jobs.count() == 1
