@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -158,26 +160,39 @@ def worker_env(emulator: Emulator, **extra: str) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def queued_to_workers(emulator: Emulator, settings: Any) -> Iterator[list[subprocess.Popen[Any]]]:
+    """Tasks go to real workers (not run eagerly) on the emulator; the workers the caller
+    appends to the list are stopped at the end."""
+    from console.aws import clear_client_cache
+    from console.celery import app as celery_app
+    from console.worker_process import stop_worker
+
+    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
+    clear_client_cache()
+    started: list[subprocess.Popen[Any]] = []
+    celery_app.conf.task_always_eager = False
+    try:
+        yield started
+    finally:
+        celery_app.conf.task_always_eager = True
+        for process in started:
+            stop_worker(process)
+        clear_client_cache()
+
+
 @pytest.fixture
 def live_worker(transactional_db: None, emulator: Emulator, settings: object) -> Iterator[subprocess.Popen[str]]:
     """A real Celery worker process on the configured broker, using the test database
     and the emulator. Tasks queued by the test (not eagerly) run in it."""
 
-    from console.aws import clear_client_cache
-    from console.celery import app as celery_app
-    from console.worker_process import start_worker, stop_worker
+    from console.worker_process import start_worker
 
-    settings.AWS_ENDPOINT_URL = emulator.endpoint_url  # type: ignore[attr-defined]
-    clear_client_cache()
-    process = start_worker(worker_env(emulator), "--pool", "prefork", "--concurrency", "2", name="live-worker")
-    process.output_tail = drain_output(process)  # type: ignore[attr-defined]
-    celery_app.conf.task_always_eager = False
-    try:
+    with queued_to_workers(emulator, settings) as workers:
+        process = start_worker(worker_env(emulator), "--pool", "prefork", "--concurrency", "2", name="live-worker")
+        workers.append(process)
+        process.output_tail = drain_output(process)  # type: ignore[attr-defined]
         yield process
-    finally:
-        celery_app.conf.task_always_eager = True
-        stop_worker(process)
-        clear_client_cache()
 
 
 def drain_output(process: subprocess.Popen[str], keep: int = 400) -> deque[str]:

@@ -37,11 +37,10 @@ from apps.branches.sandbox import outer_uid_for
 from apps.branches.webhooks import webhook_create
 from apps.secrets.scopes import Scope
 from apps.secrets.services import secret_set
-from conftest import worker_env
-from console.aws import aws_credentials, clear_client_cache
-from console.celery import app as celery_app
+from conftest import queued_to_workers, worker_env
+from console.aws import aws_credentials
 from console.emulator import Emulator
-from console.worker_process import start_worker, stop_worker
+from console.worker_process import start_worker
 
 pytestmark = pytest.mark.worker
 
@@ -438,18 +437,9 @@ def _start_worker(emulator: Emulator, output: Path, *options: str) -> subprocess
 @pytest.fixture
 def reaper_workers(transactional_db: None, emulator: Emulator, settings: Any) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Workers the test starts itself (stopped at the end), with a 4 s heartbeat timeout."""
-    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
     settings.BUILD_HEARTBEAT_TIMEOUT_SECONDS = 4
-    clear_client_cache()
-    started: list[subprocess.Popen[bytes]] = []
-    celery_app.conf.task_always_eager = False
-    try:
-        yield started
-    finally:
-        celery_app.conf.task_always_eager = True
-        for process in started:
-            stop_worker(process)
-        clear_client_cache()
+    with queued_to_workers(emulator, settings) as workers:
+        yield workers
 
 
 def test_kill_9_of_the_worker_ends_every_build_process_its_job_is_reaped_and_the_next_runs(

@@ -27,11 +27,10 @@ from django.db import connection
 from apps.branches import jobs
 from apps.branches.models import App, Branch, DeployedFile, Job
 from apps.branches.sandbox import isolation_problem, outer_uid_for
-from conftest import worker_env
-from console.aws import aws_credentials, clear_client_cache
-from console.celery import app as celery_app
+from conftest import queued_to_workers, worker_env
+from console.aws import aws_credentials
 from console.emulator import Emulator
-from console.worker_process import start_worker, stop_worker
+from console.worker_process import start_worker
 from tests.test_build_worker import build_processes, build_spec, ended, log_text, new_app, pid_gone, start_job, wait_for
 
 pytestmark = [
@@ -50,8 +49,6 @@ MEMORY_LIMIT_MB = 512
 @pytest.fixture
 def hostile_worker(transactional_db: None, emulator: Emulator, settings: Any, tmp_path: Path) -> Iterator[Path]:
     """A worker with low process and disk limits; yields the file its output goes to."""
-    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
-    clear_client_cache()
     output = tmp_path / "worker.log"
     env = worker_env(
         emulator,
@@ -59,15 +56,9 @@ def hostile_worker(transactional_db: None, emulator: Emulator, settings: Any, tm
         BUILD_DISK_LIMIT_MB=str(DISK_LIMIT_MB),
         BUILD_MEMORY_LIMIT_MB=str(MEMORY_LIMIT_MB),
     )
-    with output.open("wb") as sink:
-        worker = start_worker(env, "--pool", "prefork", "--concurrency", "2", name="hostile", stdout=sink)
-    celery_app.conf.task_always_eager = False
-    try:
+    with queued_to_workers(emulator, settings) as workers, output.open("wb") as sink:
+        workers.append(start_worker(env, "--pool", "prefork", "--concurrency", "2", name="hostile", stdout=sink))
         yield output
-    finally:
-        celery_app.conf.task_always_eager = True
-        stop_worker(worker)
-        clear_client_cache()
 
 
 @pytest.fixture

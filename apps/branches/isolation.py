@@ -18,13 +18,21 @@ def check_build_isolation() -> str | None:
     if not isolation_enabled():
         return None
     problem = isolation_problem()
-    if problem is None and guard_required():
-        try:
-            ensure_guard()
-        except NetworkGuardError as error:
-            problem = f"builds with the network on cannot be guarded: {error}"
+    if problem is None and (guard := _guard_problem()):
+        problem = f"builds with the network on cannot be guarded: {guard}"
     record_isolation_problem(problem)
     return problem
+
+
+def _guard_problem() -> str | None:
+    """Why the network guard cannot be put in place, or None (also when it is not wanted)."""
+    if not guard_required():
+        return None
+    try:
+        ensure_guard()
+    except NetworkGuardError as error:
+        return str(error)
+    return None
 
 
 def sandbox_for(job: Job, layout: Layout) -> Sandbox:
@@ -41,16 +49,13 @@ def sandbox_for(job: Job, layout: Layout) -> Sandbox:
             f"Builds are refused on this worker: they cannot be isolated ({problem}). "
             "Install bubblewrap, or set BUILD_ISOLATION=off to run builds unisolated on purpose."
         )
-    if app.build_network and guard_required():
-        try:
-            ensure_guard()
-        except NetworkGuardError as error:
-            record_isolation_problem(f"the network guard is unavailable: {error}")
-            raise BuildRefused(
-                f"Builds with the network on are refused on this worker: the console's own addresses cannot be "
-                f"blocked from them ({error}). Turn the app's build network off, run the worker as root with "
-                "iptables, or set BUILD_NETWORK_GUARD=off on purpose."
-            ) from None
+    if app.build_network and (guard := _guard_problem()):
+        record_isolation_problem(f"the network guard is unavailable: {guard}")
+        raise BuildRefused(
+            f"Builds with the network on are refused on this worker: the console's own addresses cannot be "
+            f"blocked from them ({guard}). Turn the app's build network off, run the worker as root with "
+            "iptables, or set BUILD_NETWORK_GUARD=off on purpose."
+        )
     return sandbox
 
 

@@ -27,16 +27,16 @@ _DISK_CHECK_MIN_SECONDS = 2.0
 _FORK_MARKERS = ("fork: retry", "fork: Resource temporarily unavailable", "Resource temporarily unavailable (os error 11)")
 
 
-class MemoryWatcher:
+class OutputWatcher:
     """Remembers whether the build's output said it ran out of memory, or could not fork."""
 
     def __init__(self) -> None:
-        self.seen = False
+        self.out_of_memory = False
         self.fork_failed = False
 
     def feed(self, text: str) -> None:
-        if not self.seen and any(marker in text for marker in _MEMORY_MARKERS):
-            self.seen = True
+        if not self.out_of_memory and any(marker in text for marker in _MEMORY_MARKERS):
+            self.out_of_memory = True
         if not self.fork_failed and any(marker in text for marker in _FORK_MARKERS):
             self.fork_failed = True
 
@@ -45,7 +45,7 @@ class LimitGuard:
     """Checked on every tick of a running phase: the process count each time, the
     disk use every few seconds (a walk of the workspace costs more the larger it is)."""
 
-    def __init__(self, sandbox: Sandbox, output: MemoryWatcher | None = None) -> None:
+    def __init__(self, sandbox: Sandbox, output: OutputWatcher | None = None) -> None:
         self.sandbox = sandbox
         self.output = output
         self.next_disk_check = 0.0

@@ -24,7 +24,7 @@ from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
 from apps.branches.git import GitError, run_git
 from apps.branches.isolation import BuildRefused, describe, sandbox_for
 from apps.branches.joblog import JobLog, Masker
-from apps.branches.limits import LimitGuard, MemoryWatcher, limit_hint
+from apps.branches.limits import LimitGuard, OutputWatcher, limit_hint
 from apps.branches.models import Branch, BuildCache, DeployedFile, Deployment, Job, JobStep
 from apps.branches.outputs import OutputsInvalid, parse_outputs
 from apps.branches.process import CANCEL, run_script
@@ -326,7 +326,7 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
         return
 
     recorded_group: list[int] = []
-    watcher = MemoryWatcher()
+    watcher = OutputWatcher()
     guard = LimitGuard(ctx.sandbox, watcher)
 
     def output(text: str) -> None:
@@ -374,7 +374,7 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
             if command
             else f"{section} failed with exit code {result.exit_code}"
         )
-        hint = limit_hint(result.exit_code, watcher.seen, ctx.sandbox.limits)
+        hint = limit_hint(result.exit_code, watcher.out_of_memory, ctx.sandbox.limits)
         if not hint and section == "backend" and "AWS_ACCESS_KEY_ID" not in ctx.env:
             hint = "The build had no AWS credentials: set a service role in the app's settings."
         raise BuildFailed(f"{failed}. {hint}" if hint else failed, command=command, exit_code=result.exit_code)

@@ -192,9 +192,7 @@ class Sandbox:
 
         def setup() -> None:
             if outer_uid is not None and isolated:
-                os.setgroups([])
-                os.setgid(outer_uid)
-                os.setuid(outer_uid)
+                _become(outer_uid)
             if outer_uid is not None and isolated:
                 # The kernel counts processes per user: only a user of the build's own is its count.
                 _set_limit(resource.RLIMIT_NPROC, limits.processes)
@@ -234,6 +232,13 @@ def system_mounts() -> list[str]:
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
     return args
+
+
+def _become(uid: int) -> None:
+    """Drop every right of the worker's user for the build's own (between fork and exec)."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
 
 
 def _set_limit(kind: int, value: int) -> None:
@@ -305,9 +310,7 @@ def _probe_bubblewrap() -> str | None:
 
     def become_build_user() -> None:
         if uid is not None:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
+            _become(uid)
 
     argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID)]
     argv += [*system_mounts(), "--proc", "/proc", "--", "/usr/bin/true"]

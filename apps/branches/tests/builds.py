@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from apps.branches import jobs, services
-from apps.branches.models import App, Job
+from apps.branches.models import App, Branch, Job
 from apps.branches.tasks import process_branch_queue
 
 SITE_SPEC = """version: 1
@@ -30,6 +30,15 @@ def make_app(make_repo: Callable[..., Path], spec: str | None = SITE_SPEC, files
         content["amplify.yml"] = spec
     repo = make_repo(("main", "dev"), files=content)
     return services.app_create(actor=None, name="Site", repository=str(repo), production_branch="main")
+
+
+def preview_branch(app: App, number: int, source: str, *, from_fork: bool) -> Branch:
+    """A preview branch pr-<number> of a pull request from `source` into main."""
+    name = f"pr-{number}"
+    return Branch.objects.create(
+        app=app, name=name, display_name=name, stage=Branch.Stage.PULL_REQUEST, pull_request_number=number,
+        pr_source_branch=source, pr_destination_branch="main", pr_from_fork=from_fork,
+    )  # fmt: skip
 
 
 def build(app: App, branch: str = "main", **kwargs: Any) -> Job:

@@ -14,7 +14,7 @@ from django.test import Client
 
 from apps.branches import jobs, services
 from apps.branches.models import App, Branch, BuildCache, Job
-from apps.branches.tests.builds import SITE_SPEC, build, log_of, make_app
+from apps.branches.tests.builds import SITE_SPEC, build, log_of, make_app, preview_branch
 from console.aws import aws_client, aws_credentials
 
 
@@ -385,10 +385,7 @@ def test_a_fork_s_preview_gets_secrets_and_the_role_only_when_an_admin_opted_in(
     app = make_app(make_repo, spec)
     App.objects.filter(pk=app.pk).update(service_role_arn=role, fork_previews=policy)
     app.refresh_from_db()
-    preview = Branch.objects.create(
-        app=app, name="pr-9", display_name="pr-9", stage="PULL_REQUEST", pull_request_number=9,
-        pr_source_branch="dev", pr_destination_branch="main", pr_from_fork=True,
-    )  # fmt: skip
+    preview = preview_branch(app, 9, "dev", from_fork=True)
     secret_set(actor=None, scope=Scope("shared", app.app_id), name="STRIPE_KEY", value="sk-live-shared-value")
     log = log_of(build(app, "pr-9"))
     assert preview.jobs.get().status == Job.Status.SUCCEED, log

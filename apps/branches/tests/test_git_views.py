@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 
 from apps.branches import services
-from apps.branches.models import App, Branch
+from apps.branches.models import App
+from apps.branches.tests.builds import preview_branch
 from console.models import AuditEvent
 
 
@@ -75,10 +76,7 @@ def test_only_admins_change_the_fork_previews_policy(request: pytest.FixtureRequ
 
 def test_the_previews_page_shows_the_fork_policy_and_marks_previews_from_forks(viewer_client: Client, app: App) -> None:
     App.objects.filter(pk=app.pk).update(fork_previews="WITHOUT_SECRETS")
-    Branch.objects.create(
-        app=app, name="pr-7", display_name="pr-7", stage="PULL_REQUEST", pull_request_number=7,
-        pr_source_branch="feature/a", pr_destination_branch="main", pr_from_fork=True,
-    )  # fmt: skip
+    preview_branch(app, 7, "feature/a", from_fork=True)
     page = viewer_client.get(f"/apps/{app.app_id}/previews/").content.decode()
     assert "Pull requests from forks:</strong> Build without secrets and without the service role." in page
     assert "Admins change this in Git settings." in page
@@ -88,10 +86,7 @@ def test_the_previews_page_shows_the_fork_policy_and_marks_previews_from_forks(v
 
 def test_the_previews_page_says_a_fork_s_preview_gets_secrets_once_an_admin_opted_in(admin_client: Client, app: App) -> None:
     App.objects.filter(pk=app.pk).update(fork_previews="WITH_SECRETS")
-    Branch.objects.create(
-        app=app, name="pr-7", display_name="pr-7", stage="PULL_REQUEST", pull_request_number=7,
-        pr_source_branch="feature/a", pr_destination_branch="main", pr_from_fork=True,
-    )  # fmt: skip
+    preview_branch(app, 7, "feature/a", from_fork=True)
     page = admin_client.get(f"/apps/{app.app_id}/previews/").content.decode()
     assert "Pull requests from forks:</strong> Build with secrets and the service role." in page
     assert f'<a href="/apps/{app.app_id}/git/">Change in Git settings</a>' in page
@@ -99,10 +94,7 @@ def test_the_previews_page_says_a_fork_s_preview_gets_secrets_once_an_admin_opte
 
 
 def test_a_preview_from_the_app_s_own_repository_is_not_marked(viewer_client: Client, app: App) -> None:
-    Branch.objects.create(
-        app=app, name="pr-3", display_name="pr-3", stage="PULL_REQUEST", pull_request_number=3,
-        pr_source_branch="feature/a", pr_destination_branch="main",
-    )  # fmt: skip
+    preview_branch(app, 3, "feature/a", from_fork=False)
     page = viewer_client.get(f"/apps/{app.app_id}/previews/").content.decode()
     assert "Off: pull requests from forks get no preview." in page
     assert ">pr-3</a>" in page

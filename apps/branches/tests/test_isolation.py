@@ -19,7 +19,7 @@ from django.test import Client
 
 from apps.branches import sandbox as sandbox_module
 from apps.branches.isolation_status import isolation_warnings, record_isolation_problem
-from apps.branches.limits import LimitGuard, MemoryWatcher, limit_hint
+from apps.branches.limits import LimitGuard, OutputWatcher, limit_hint
 from apps.branches.netguard import CHAIN, rules
 from apps.branches.process import run_script
 from apps.branches.sandbox import DEFAULT_PATH, Layout, Limits, Sandbox, outer_uid_for
@@ -122,22 +122,22 @@ def test_the_limit_guard_counts_the_build_s_processes_and_its_disk_use(workspace
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     # Between samples a fork bomb may sit under the limit; the shell's complaint gives it away.
-    watcher = MemoryWatcher()
+    watcher = OutputWatcher()
     watcher.feed("environment: fork: retry: Resource temporarily unavailable\n")
     sandbox.layout.src.joinpath("data").unlink()
     assert LimitGuard(sandbox, watcher).check() == "The build reached its limit of 16 processes (BUILD_MAX_PROCESSES)."
-    assert LimitGuard(sandbox, MemoryWatcher()).check() is None
+    assert LimitGuard(sandbox, OutputWatcher()).check() is None
 
 
 def test_limit_hints_name_the_limit_that_ended_a_command() -> None:
     assert "CPU time limit of 60 s" in limit_hint(128 + signal.SIGXCPU, False, LIMITS)
     assert "1024 MB per process (BUILD_MEMORY_LIMIT_MB)" in limit_hint(1, True, LIMITS)
     assert limit_hint(1, False, LIMITS) == ""
-    watcher = MemoryWatcher()
+    watcher = OutputWatcher()
     watcher.feed("building...\n")
-    assert not watcher.seen
+    assert not watcher.out_of_memory
     watcher.feed("FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n")
-    assert watcher.seen
+    assert watcher.out_of_memory
 
 
 def test_the_sandbox_command_line_binds_only_the_workspace_and_system_folders(workspaces: Path, settings: Any) -> None:
