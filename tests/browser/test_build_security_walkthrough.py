@@ -64,3 +64,27 @@ def test_admin_gives_builds_a_role_no_network_and_keeps_secrets_from_forks(
     page.goto(f"{base}/")
     expect(page.get_by_role("alert")).to_contain_text("Builds are not isolated.")
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+
+def test_a_viewer_sees_what_builds_may_reach_and_cannot_change_it(
+    page: Page, live_server: Any, viewer_user: Any, make_repo: Callable[..., Path], settings: Any
+) -> None:
+    repo = make_repo(("main",))
+    app = services.app_create(actor=None, name="Shop", repository=str(repo), production_branch="main")
+    base = live_server.url
+    sign_in(page, base, viewer_user.username, PASSWORD)
+
+    page.goto(f"{base}/apps/{app.app_id}/settings/")
+    expect(page.get_by_text("no service role: builds get no AWS credentials; network on")).to_be_visible()
+    expect(page.get_by_label("Service role")).to_be_disabled()
+    expect(page.get_by_label("Builds reach the network")).to_be_disabled()
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+
+    page.goto(f"{base}/apps/{app.app_id}/previews/")
+    expect(page.locator(".fork-policy")).to_contain_text("Off: pull requests from forks get no preview.")
+    expect(page.locator(".fork-policy")).to_contain_text("Admins change this in Git settings.")
+    expect(page.get_by_text("No open previews.")).to_be_visible()
+
+    settings.BUILD_ISOLATION = "off"  # the red banner is for admins
+    page.goto(f"{base}/")
+    expect(page.get_by_text("Builds are not isolated.")).to_have_count(0)
