@@ -232,12 +232,24 @@ STORAGE_COPY_THREADS = env_int("STORAGE_COPY_THREADS", 8, minimum=1, maximum=64)
 # but never finished, are removed after this.
 STALE_UPLOAD_HOURS = env_int("STALE_UPLOAD_HOURS", 24, minimum=1)
 
+# --- Long tasks (imports, seeds, storage deletes/copies/moves, teardowns): a worker
+# stamps a running task every interval; one silent for the timeout has died and is
+# failed (with a Retry) by the reaper, which runs every reaper interval.
+TASK_HEARTBEAT_INTERVAL_SECONDS = env_float("TASK_HEARTBEAT_INTERVAL_SECONDS", 10.0, minimum=0.1)
+TASK_HEARTBEAT_TIMEOUT_SECONDS = env_int("TASK_HEARTBEAT_TIMEOUT_SECONDS", 60, minimum=1)
+TASK_REAPER_INTERVAL_SECONDS = env_float("TASK_REAPER_INTERVAL_SECONDS", 30.0, minimum=1.0)
+if TASK_HEARTBEAT_TIMEOUT_SECONDS < 2 * TASK_HEARTBEAT_INTERVAL_SECONDS:
+    raise ImproperlyConfigured("TASK_HEARTBEAT_TIMEOUT_SECONDS must be at least twice TASK_HEARTBEAT_INTERVAL_SECONDS.")
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
     "abort-stale-uploads": {"task": "apps.storage.tasks.abort_stale_uploads", "schedule": 3600.0},
     "remove-stale-drafts": {"task": "apps.datamanager.tasks.remove_stale_drafts", "schedule": 3600.0},
     "probe-build-isolation": {"task": "apps.branches.tasks.probe_build_isolation", "schedule": 60.0},
     "reap-stale-jobs": {"task": "apps.branches.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},
+    "reap-data-tasks": {"task": "apps.datamanager.tasks.reap_stalled_tasks", "schedule": TASK_REAPER_INTERVAL_SECONDS},
+    "reap-storage-tasks": {"task": "apps.storage.tasks.reap_stalled_tasks", "schedule": TASK_REAPER_INTERVAL_SECONDS},
+    "reap-teardowns": {"task": "apps.branches.tasks.reap_stalled_teardowns", "schedule": TASK_REAPER_INTERVAL_SECONDS},
     "poll-repositories": {"task": "apps.branches.tasks.poll_repositories", "schedule": GIT_POLL_INTERVAL_SECONDS},
     "sweep-preview-stacks": {"task": "apps.branches.tasks.sweep_preview_stacks", "schedule": 15 * 60.0},
     "refresh-sandboxes": {"task": "apps.sandboxes.tasks.refresh_sandboxes", "schedule": SANDBOX_REFRESH_INTERVAL_SECONDS},

@@ -45,6 +45,13 @@ def run_teardown(teardown_pk: int) -> None:
     teardown(teardown_pk)
 
 
+@shared_task(name="apps.branches.tasks.reap_stalled_teardowns", ignore_result=True)
+def reap_stalled_teardowns() -> list[int]:
+    from apps.branches.teardown import reap_stalled_teardowns as reap
+
+    return reap()
+
+
 @shared_task(name="apps.branches.tasks.poll_repositories", ignore_result=True, time_limit=1800)
 def poll_repositories() -> int:
     """Beat: one poll cycle over every app that has something to do on a change."""

@@ -367,9 +367,11 @@ def import_rows(
     batch_size: int = WRITE_BATCH,
     progress: Progress | None = None,
     sleep: Callable[[float], None] | None = None,
+    skip: int = 0,
 ) -> ImportReport:
-    """Write the valid rows: all of them (`skip` leaves the refused ones out), or
-    none when `all_or_nothing` and any row was refused."""
+    """Write the valid rows: all of them (mode `skip` leaves the refused ones out), or
+    none when `all_or_nothing` and any row was refused. The first `skip` valid rows were
+    handled by an earlier attempt and are not written again."""
     if mode not in MODES:
         raise ValueError(f"The mode must be one of {', '.join(MODES)}, not {mode!r}.")
     report = ImportReport(refused=[r for r in results if r.item is None])
@@ -379,4 +381,4 @@ def import_rows(
         if progress:
             progress(report)
         return report
-    return write_records(table, model, valid, report=report, batch_size=batch_size, progress=progress, sleep=sleep)
+    return write_records(table, model, valid[skip:], report=report, batch_size=batch_size, progress=progress, sleep=sleep)

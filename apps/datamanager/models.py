@@ -48,12 +48,23 @@ class DataTask(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Stamped while a worker runs it (console.heartbeat); the reaper fails it when it stops.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Records of the input handled in finished batches: a Retry starts after them.
+    resume_at = models.PositiveIntegerField(default=0)
+    # Failed in a way another attempt may get past (its worker died, AWS refused), with its input kept.
+    retryable = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.model_name} ({self.get_status_display()})"
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == self.Status.FAILED and self.retryable
 
     @property
     def percent(self) -> int:

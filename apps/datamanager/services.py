@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,6 +19,9 @@ from apps.datamanager.sources import BranchData, introspection_of
 from apps.datamanager.values import check_value
 from console.audit import audit_record
 from console.aws_errors import AwsError
+
+# Ids of records seeded by a task: uuid5 of the task and the record's number.
+_SEEDED_IDS = uuid.UUID("8d4c5a52-3c1e-4f0e-9a57-3b1f2f6a0c11")
 
 # Seeds up to this many rows in the request; more go to a background task.
 INLINE_SEED_LIMIT = 100
@@ -97,13 +102,30 @@ def seed_records(
     constraints: dict[str, FieldConstraint] | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
+    skip: int = 0,
+    record_ids: str = "",
 ) -> ImportReport:
     """Write `count` generated records, a batch at a time (SeedError for bad rules).
-    Used by the page, the task and the CLI; callers bound `count`."""
+    Used by the page, the task and the CLI; callers bound `count`.
+
+    With `record_ids`, record n's generated `id` is derived from it and n, so the same
+    seed gives the same records with the same keys: a task's Retry passes `skip` (the
+    records an earlier attempt handled; they are generated again, to keep the sequence,
+    but not written)."""
     seeder = Seeder(data.schema, model, constraints=constraints, parent_keys=parent_keys(data, model), seed=seed)
-    # Seeder rows are JSON-like (floats); check_value gives the stored form (Decimals).
-    rows = (_stored(data.schema, model, seeder.row()) for _ in range(count))
-    return write_records(table, model, rows, progress=progress)
+    numbered = record_ids and model.primary_key == "id"
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for n in range(count):
+            # Seeder rows are JSON-like (floats); check_value gives the stored form (Decimals).
+            row = _stored(data.schema, model, seeder.row())
+            if n < skip:
+                continue
+            if numbered and not row.get("id"):
+                row["id"] = str(uuid.uuid5(_SEEDED_IDS, f"{record_ids}/{n}"))
+            yield row
+
+    return write_records(table, model, rows(), progress=progress)
 
 
 def _stored(schema: DataSchema, model: Model, row: dict[str, Any]) -> dict[str, Any]:

@@ -4,12 +4,19 @@ The Celery tasks take the task's id and claim it (PENDING to RUNNING with one
 conditional UPDATE), so a redelivered message does nothing. Counts move as batches
 are written; the report keeps the first line errors and the keys not written.
 `model_named` is shared with `manage.py data`; seeding itself is services.seed_records.
+
+A running task beats (console.heartbeat); one whose worker died is failed by the reaper
+with how far it got. Retry starts after the records of finished batches (`resume_at`),
+and every record has the same key on every attempt (an import's rows carry or derive
+theirs; a seed fixes its random seed and numbers its records), so the batch that was in
+flight when the worker died is written again over itself, never twice.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,6 +24,7 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from apps.datamanager import csv_io, dynamo, services
@@ -27,6 +35,7 @@ from apps.datamanager.sources import BranchData, NoSchema, branch_data
 from apps.datamanager.values import FieldError
 from console.audit import audit_record
 from console.aws_errors import AwsError
+from console.heartbeat import beating, reap, stopped_worker_message
 
 logger = logging.getLogger(__name__)
 
@@ -98,28 +107,88 @@ def remove_stale_drafts() -> int:
     started_before = timezone.now() - timedelta(hours=settings.STALE_UPLOAD_HOURS)
     stale = DataTask.objects.filter(kind=DataTask.Kind.IMPORT, status=DataTask.Status.DRAFT, created_at__lt=started_before)
     removed, _ = stale.delete()
+    # A failed import keeps its file for a Retry as long as a draft would.
+    unretried = DataTask.objects.filter(status=S.FAILED, retryable=True, finished_at__lt=started_before)
+    for task in unretried.filter(kind=DataTask.Kind.IMPORT):
+        payload = {k: v for k, v in task.payload.items() if k != "csv"}
+        DataTask.objects.filter(pk=task.pk, status=S.FAILED).update(payload=payload, retryable=False)
     return int(removed)
 
 
+@shared_task(name="apps.datamanager.tasks.reap_stalled_tasks", ignore_result=True)
+def reap_stalled_tasks() -> list[int]:
+    """Fail the running tasks whose worker stopped, saying how far they got."""
+
+    def failed(task: DataTask) -> dict[str, Any]:
+        unit = "rows" if task.kind == DataTask.Kind.IMPORT else "records"
+        done = f"{task.done:,} of {task.total:,} {unit} written"
+        return {"status": S.FAILED, "retryable": True, "finished_at": timezone.now(), "error": stopped_worker_message(done)}
+
+    return reap(DataTask, running=S.RUNNING, failed_fields=failed)
+
+
+def task_retry(*, actor: Any, task: DataTask) -> bool:
+    """Queue a failed task again; it continues after what was written. False when it
+    cannot be retried (it is not failed, or its input is gone)."""
+    retried = DataTask.objects.filter(pk=task.pk, status=S.FAILED, retryable=True).update(
+        status=S.PENDING, error="", finished_at=None, retryable=False
+    )
+    if not retried:
+        return False
+    run = run_import if task.kind == DataTask.Kind.IMPORT else run_seed
+    transaction.on_commit(lambda: run.delay(task.pk))
+    audit_record(
+        actor=actor, action="data.retry", target_type="data",
+        target=f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}",
+        detail={"model": task.model_name, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at},
+    )  # fmt: skip
+    return True
+
+
 def _claim(task_pk: int, kind: str) -> DataTask | None:
-    claimed = DataTask.objects.filter(pk=task_pk, kind=kind, status=S.PENDING).update(status=S.RUNNING)
-    return DataTask.objects.select_related("branch__app").get(pk=task_pk) if claimed else None
+    claimed = DataTask.objects.filter(pk=task_pk, kind=kind, status=S.PENDING).update(
+        status=S.RUNNING, heartbeat_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    task = DataTask.objects.select_related("branch__app").get(pk=task_pk)
+    task.attempts += 1
+    DataTask.objects.filter(pk=task_pk).update(attempts=task.attempts)
+    return task
 
 
 Work = Callable[[DataTask, BranchData, Model, dynamo.Table, csv_io.Progress], tuple[csv_io.ImportReport, dict[str, Any]]]
 
 
 def _carry_out(task: DataTask, action: str, work: Work) -> None:
+    with beating(DataTask, task.pk):
+        _carry_out_beating(task, action, work)
+
+
+def _carry_out_beating(task: DataTask, action: str, work: Work) -> None:
     target = f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}"
+    # What earlier attempts wrote: this one counts on from there.
+    written_before, handled_before = task.done, task.resume_at
 
     def progress(report: csv_io.ImportReport) -> None:
-        DataTask.objects.filter(pk=task.pk).update(done=report.written, refused=len(report.refused))
+        handled = handled_before + report.written + len(report.unwritten)
+        DataTask.objects.filter(pk=task.pk).update(
+            done=written_before + report.written, refused=len(report.refused), resume_at=handled
+        )
 
     try:
         data = branch_data(task.branch)
         model = model_named(data.schema, task.model_name)
         report, detail = work(task, data, model, data.table(model), progress)
-    except (NoSchema, dynamo.TableMissing, AwsError, csv_io.CsvInvalid, csv_io.MappingInvalid, SeedError, FieldError,
+        report.written += written_before
+    except AwsError as failure:  # DynamoDB or the network may be back on a retry
+        _finish(task, status=S.FAILED, error=str(failure), retryable=True)
+        audit_record(
+            actor=task.created_by, action=action, target_type="data", target=target, outcome="failure",
+            message=str(failure)[:500], detail={"model": task.model_name, "task": task.pk},
+        )  # fmt: skip
+        return
+    except (NoSchema, dynamo.TableMissing, csv_io.CsvInvalid, csv_io.MappingInvalid, SeedError, FieldError,
             TaskInputInvalid) as failure:  # fmt: skip
         _finish(task, status=S.FAILED, error=str(failure))
         audit_record(
@@ -130,7 +199,7 @@ def _carry_out(task: DataTask, action: str, work: Work) -> None:
     except Exception:
         # Never leave the task RUNNING for ever (a soft time limit lands here too).
         logger.exception("data task %s failed", task.pk)
-        _finish(task, status=S.FAILED, error="The task stopped on an unexpected error; see the worker log.")
+        _finish(task, status=S.FAILED, error="The task stopped on an unexpected error; see the worker log.", retryable=True)
         raise
     failed = bool(report.unwritten or report.error)
     _finish(
@@ -146,12 +215,15 @@ def _carry_out(task: DataTask, action: str, work: Work) -> None:
     )  # fmt: skip
 
 
-def _finish(task: DataTask, *, status: str, error: str, report: csv_io.ImportReport | None = None) -> None:
-    """The final state; an import's CSV text is dropped (it can be megabytes) once done with."""
-    fields: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now()}
+def _finish(
+    task: DataTask, *, status: str, error: str, report: csv_io.ImportReport | None = None, retryable: bool = False
+) -> None:
+    """The final state; an import's CSV text is dropped (it can be megabytes) once done
+    with, unless a Retry may need it."""
+    fields: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now(), "retryable": retryable}
     if report is not None:
         fields |= {"done": report.written, "refused": len(report.refused), "report": report.as_json(limit=REPORT_LIMIT)}
-    if "csv" in task.payload:
+    if "csv" in task.payload and not retryable:
         fields["payload"] = {k: v for k, v in task.payload.items() if k != "csv"}
     DataTask.objects.filter(pk=task.pk).update(**fields)
 
@@ -169,7 +241,7 @@ def _import(
         mapping = csv_io.suggest_mapping(parsed.header, model)
     DataTask.objects.filter(pk=task.pk).update(total=len(parsed.rows))
     results = csv_io.validate_rows(parsed, mapping, model, data.schema)
-    report = csv_io.import_rows(table, model, results, mode=mode, progress=progress)
+    report = csv_io.import_rows(table, model, results, mode=mode, progress=progress, skip=task.resume_at)
     return report, {"mode": mode, "file": str(payload.get("file_name", ""))[:255]}
 
 
@@ -186,5 +258,12 @@ def _seed(
     DataTask.objects.filter(pk=task.pk).update(total=count)
     if not 1 <= count <= MAX_SEED_ROWS:
         raise TaskInputInvalid(f"The number of records must be between 1 and {MAX_SEED_ROWS:,}, not {count}.")
-    report = services.seed_records(data, model, table, count=count, constraints=constraints, seed=seed, progress=progress)
+    if seed is None:
+        # Fixed before the first record is written, so a Retry generates the same records.
+        seed = secrets.randbelow(2**63)
+        DataTask.objects.filter(pk=task.pk).update(payload={**payload, "seed": seed})
+    report = services.seed_records(
+        data, model, table, count=count, constraints=constraints, seed=seed, progress=progress,
+        skip=task.resume_at, record_ids=f"data-task-{task.pk}",
+    )  # fmt: skip
     return report, {"count": count}

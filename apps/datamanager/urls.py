@@ -11,6 +11,7 @@ urlpatterns = [
     path(BRANCH, views.data_home, name="data_home"),
     path(BRANCH + "outputs/", views.outputs_upload, name="data_outputs_upload"),
     path(BRANCH + "tasks/<int:pk>/", views.task_status, name="data_task"),
+    path(BRANCH + "tasks/<int:pk>/retry/", views.task_retry, name="data_task_retry"),
     path(MODEL, views.model_records, name="data_model"),
     path(MODEL + "new/", views.record_new, name="data_record_new"),
     path(MODEL + "edit/", views.record_edit, name="data_record_edit"),

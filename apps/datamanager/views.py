@@ -413,3 +413,19 @@ def task_status(request: HttpRequest, app_id: str, branch: str, pk: int) -> Http
     branch_obj = _branch(app_id, branch)
     task = get_object_or_404(DataTask, pk=pk, branch=branch_obj)
     return render(request, "datamanager/task.html", {"app": branch_obj.app, "branch": branch_obj, "task": task})
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def task_retry(request: HttpRequest, app_id: str, branch: str, pk: int) -> HttpResponse:
+    """Continue a failed import or seed after what it wrote (its worker died, or AWS refused)."""
+    from apps.datamanager.tasks import task_retry as retry
+
+    branch_obj = _branch(app_id, branch)
+    task = get_object_or_404(DataTask.objects.select_related("branch__app"), pk=pk, branch=branch_obj)
+    if retry(actor=request.user, task=task):
+        messages.success(request, f"{task.get_kind_display()} of {task.model_name} queued again; it continues after the "
+                                  f"{task.resume_at:,} records already handled.")  # fmt: skip
+    else:
+        messages.error(request, "This task cannot be retried: it is not failed, or its input is no longer kept.")
+    return redirect("data_task", app_id, branch_obj.display_name, task.pk)

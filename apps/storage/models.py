@@ -50,12 +50,23 @@ class StorageTask(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Stamped while a worker runs it (console.heartbeat); the reaper fails it when it stops.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Objects handled in finished batches (a copy's Retry skips them; deleted and moved
+    # objects are gone from the source anyway).
+    resume_at = models.PositiveIntegerField(default=0)
+    retryable = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in {self.bucket} ({self.get_status_display()})"
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == self.Status.FAILED and self.retryable
 
     @property
     def percent(self) -> int:

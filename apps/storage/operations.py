@@ -163,8 +163,10 @@ def transfers(bucket: Bucket, selection: Selection, destination: str) -> Iterato
             yield Transfer(source=item.key, target=root + item.key[len(folder) :], size=item.size)
 
 
-def copy(bucket: Bucket, selection: Selection, destination: str, progress: Progress = _no_progress) -> Outcome:
-    return _transfer(bucket, selection, destination, move=False, progress=progress)
+def copy(bucket: Bucket, selection: Selection, destination: str, progress: Progress = _no_progress, *, skip: int = 0) -> Outcome:
+    """Copy; the first `skip` objects (in the order copies go: files, then each folder's
+    objects by key) were copied by an earlier attempt and are left alone."""
+    return _transfer(bucket, selection, destination, move=False, progress=progress, skip=skip)
 
 
 def move(bucket: Bucket, selection: Selection, destination: str, progress: Progress = _no_progress) -> Outcome:
@@ -191,10 +193,12 @@ def _copy_one(bucket: Bucket, transfer: Transfer) -> str:
     return ""
 
 
-def _transfer(bucket: Bucket, selection: Selection, destination: str, *, move: bool, progress: Progress) -> Outcome:
+def _transfer(
+    bucket: Bucket, selection: Selection, destination: str, *, move: bool, progress: Progress, skip: int = 0
+) -> Outcome:
     check_transfer(selection, destination)
     outcome = Outcome()
-    iterator = transfers(bucket, selection, destination)
+    iterator = islice(transfers(bucket, selection, destination), skip, None)
     with ThreadPoolExecutor(max_workers=settings.STORAGE_COPY_THREADS, thread_name_prefix="s3-copy") as pool:
         while batch := list(islice(iterator, BATCH)):
             copied = []

@@ -2,6 +2,12 @@
 
 The task takes the row's id and claims it (PENDING to RUNNING in one conditional
 UPDATE), so a redelivered message does nothing; counts move as batches finish.
+
+A running task beats (console.heartbeat); one whose worker died is failed by the reaper
+with how far it got, and Retry continues: a delete or a move finds what is left (what
+it did is gone from the source; selected files already handled are skipped), a copy
+skips the objects of finished batches. The batch in flight when the worker died is
+done again over itself (same keys, same content), never twice.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from apps.storage import keys, operations
@@ -17,6 +24,7 @@ from apps.storage.buckets import Bucket
 from apps.storage.models import StorageTask
 from console.audit import audit_record
 from console.aws_errors import AwsError
+from console.heartbeat import beating, reap, stopped_worker_message
 
 logger = logging.getLogger(__name__)
 S = StorageTask.Status
@@ -26,9 +34,40 @@ S = StorageTask.Status
     name="apps.storage.tasks.run_storage_task", acks_late=True, ignore_result=True, soft_time_limit=3500, time_limit=3600
 )
 def run_storage_task(task_pk: int) -> None:
-    claimed = StorageTask.objects.filter(pk=task_pk, status=S.PENDING).update(status=S.RUNNING)
+    claimed = StorageTask.objects.filter(pk=task_pk, status=S.PENDING).update(status=S.RUNNING, heartbeat_at=timezone.now())
     if claimed:
-        carry_out(StorageTask.objects.select_related("branch__app").get(pk=task_pk))
+        task = StorageTask.objects.select_related("branch__app").get(pk=task_pk)
+        task.attempts += 1
+        StorageTask.objects.filter(pk=task_pk).update(attempts=task.attempts)
+        with beating(StorageTask, task_pk):
+            carry_out(task)
+
+
+@shared_task(name="apps.storage.tasks.reap_stalled_tasks", ignore_result=True)
+def reap_stalled_tasks() -> list[int]:
+    """Fail the running tasks whose worker stopped, saying how far they got."""
+
+    def failed(task: StorageTask) -> dict[str, Any]:
+        done = f"{task.done:,} of {task.total:,} objects {_PAST[task.kind]}"
+        return {"status": S.FAILED, "retryable": True, "finished_at": timezone.now(), "error": stopped_worker_message(done)}
+
+    return reap(StorageTask, running=S.RUNNING, failed_fields=failed)
+
+
+_PAST: dict[str, str] = {StorageTask.Kind.DELETE: "deleted", StorageTask.Kind.COPY: "copied", StorageTask.Kind.MOVE: "moved"}
+
+
+def task_retry(*, actor: Any, task: StorageTask) -> bool:
+    """Queue a failed task again; it continues after what was done. False when it cannot be retried."""
+    retried = StorageTask.objects.filter(pk=task.pk, status=S.FAILED, retryable=True).update(
+        status=S.PENDING, error="", finished_at=None, retryable=False
+    )
+    if not retried:
+        return False
+    transaction.on_commit(lambda: run_storage_task.delay(task.pk))
+    audit_record(actor=actor, action="storage.retry", target_type="storage", target=task.bucket,
+                 detail={"bucket": task.bucket, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at})  # fmt: skip
+    return True
 
 
 def _selection(payload: dict[str, Any]) -> operations.Selection:
@@ -39,28 +78,46 @@ def _selection(payload: dict[str, Any]) -> operations.Selection:
 def carry_out(task: StorageTask) -> None:
     bucket = Bucket(name=task.bucket, region=task.region, label=task.bucket, source="task")
     selection, destination = _selection(task.payload), str(task.payload.get("dest") or "")
+    # What earlier attempts did: this one counts on from there.
+    done_before, failed_before, handled_before = task.done, task.failed, task.resume_at
+    failures_before = [tuple(f) for f in (task.report or {}).get("failures", [])]
+    if task.kind != StorageTask.Kind.COPY and handled_before:
+        # Deleted and moved objects are gone from the source; selected files come first.
+        handled_files = min(handled_before, len(selection.files))
+        selection = operations.Selection(files=selection.files[handled_files:], folders=selection.folders)
+
+    def so_far(outcome: operations.Outcome) -> dict[str, Any]:
+        failures = (failures_before + outcome.failures)[: operations.KEPT_FAILURES]
+        return {"done": done_before + outcome.done, "failed": failed_before + outcome.failed,
+                "report": {"failures": [list(f) for f in failures]}}  # fmt: skip
 
     def progress(outcome: operations.Outcome) -> None:
-        StorageTask.objects.filter(pk=task.pk).update(done=outcome.done, failed=outcome.failed)
+        handled = handled_before + outcome.done + outcome.failed
+        StorageTask.objects.filter(pk=task.pk).update(resume_at=handled, **so_far(outcome))
 
     action = f"storage.{task.kind.lower()}"
     target = f"{task.bucket}/{selection.folders[0] if selection.folders else ''}"
     try:
         if task.kind == StorageTask.Kind.DELETE:
             outcome = operations.delete(bucket, selection, progress)
+        elif task.kind == StorageTask.Kind.MOVE:
+            outcome = operations.move(bucket, selection, destination, progress)
         else:
-            move = task.kind == StorageTask.Kind.MOVE
-            outcome = (operations.move if move else operations.copy)(bucket, selection, destination, progress)
+            outcome = operations.copy(bucket, selection, destination, progress, skip=handled_before)
     except (AwsError, operations.SelectionInvalid, operations.TransferInvalid) as failure:
-        _finish(task, status=S.FAILED, error=str(failure))
+        _finish(task, status=S.FAILED, error=str(failure), retryable=isinstance(failure, AwsError))
         audit_record(actor=task.created_by, action=action, target_type="storage", target=target, outcome="failure",
                      message=str(failure)[:500], detail={"bucket": task.bucket, "task": task.pk})  # fmt: skip
         return
     except Exception:
         # Never leave the task RUNNING for ever (a soft time limit lands here too).
         logger.exception("storage task %s failed", task.pk)
-        _finish(task, status=S.FAILED, error="The task stopped on an unexpected error; see the worker log.")
+        _finish(task, status=S.FAILED, error="The task stopped on an unexpected error; see the worker log.", retryable=True)
         raise
+    totals = so_far(outcome)
+    outcome = operations.Outcome(
+        done=totals["done"], failed=totals["failed"], failures=[tuple(f) for f in totals["report"]["failures"]]
+    )
     failed = bool(outcome.failed)
     _finish(task, status=S.FAILED if failed else S.SUCCEEDED, outcome=outcome,
             error=f"{outcome.failed:,} objects failed; they are listed below." if failed else "")  # fmt: skip
@@ -72,8 +129,10 @@ def carry_out(task: StorageTask) -> None:
     )  # fmt: skip
 
 
-def _finish(task: StorageTask, *, status: str, error: str, outcome: operations.Outcome | None = None) -> None:
-    fields: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now()}
+def _finish(
+    task: StorageTask, *, status: str, error: str, outcome: operations.Outcome | None = None, retryable: bool = False
+) -> None:
+    fields: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now(), "retryable": retryable}
     if outcome is not None:
         fields |= {"done": outcome.done, "failed": outcome.failed, "report": outcome.as_json()}
     StorageTask.objects.filter(pk=task.pk).update(**fields)

@@ -12,6 +12,7 @@ urlpatterns = [
     path(BRANCH + "add-bucket/", views.bucket_add, name="storage_bucket_add"),
     path(BRANCH + "added/<int:pk>/remove/", views.bucket_remove, name="storage_bucket_remove"),
     path(BRANCH + "tasks/<int:pk>/", views.task_status, name="storage_task"),
+    path(BRANCH + "tasks/<int:pk>/retry/", views.task_retry, name="storage_task_retry"),
     path(BUCKET, views.browse, name="storage_browse"),
     path(BUCKET + "object/", views.object_detail, name="storage_object"),
     path(BUCKET + "download/", views.download, name="storage_download"),

@@ -268,3 +268,20 @@ def task_status(request: HttpRequest, app_id: str, branch: str, pk: int) -> Http
     bucket_url = browse_url(branch_obj, known[task.bucket]) if task.bucket in known else ""
     context = {"app": branch_obj.app, "branch": branch_obj, "task": task, "bucket_url": bucket_url}
     return render(request, "storage/task.html", context)
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def task_retry(request: HttpRequest, app_id: str, branch: str, pk: int) -> HttpResponse:
+    """Continue a failed delete, copy or move after what it did (its worker died, or S3 refused)."""
+    from apps.storage.tasks import task_retry as retry
+
+    branch_obj = branch_of(app_id, branch)
+    task = get_object_or_404(StorageTask, pk=pk, branch=branch_obj)
+    if retry(actor=request.user, task=task):
+        messages.success(
+            request, f"{task.get_kind_display()} queued again; it continues after the {task.resume_at:,} objects already handled."
+        )
+    else:
+        messages.error(request, "This task cannot be retried: it is not failed, or it failed on its own input.")
+    return redirect("storage_task", app_id, branch_obj.display_name, task.pk)

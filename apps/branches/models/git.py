@@ -55,6 +55,10 @@ class Teardown(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     reason = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Stamped while a worker runs it (console.heartbeat); the reaper fails it when it stops.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The steps finished so far, in order (each is safe to repeat on a retry).
+    steps_done = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
