@@ -73,6 +73,7 @@ OPERATOR_ALLOWED = {
     "data_seed",
     "data_import",
     "data_import_map",
+    "data_task_retry",
 }
 
 
@@ -142,6 +143,7 @@ MUTATING: dict[str, tuple[str, dict[str, str | Upload]]] = {
     "data_seed": (DATA + "models/Todo/seed/", {"count": "1"}),
     "data_import": (DATA + "models/Todo/import/", {"file": Upload("todos.csv", "id,title\ntodo-3,Imported\n")}),
     "data_import_map": (DATA + "models/Todo/import/{draft}/", {"map-0": "id", "map-1": "title", "mode": "skip"}),
+    "data_task_retry": (DATA + "tasks/{failed_seed}/retry/", {}),
 }
 # Views that answer 200 (a fragment) rather than redirecting after success.
 RENDERS = {"secret_reveal", "secret_import_preview"}
@@ -213,7 +215,13 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
         kind=DataTask.Kind.IMPORT, branch=main, model_name="Todo", status=DataTask.Status.DRAFT, total=1,
         payload={"csv": "id,title\ntodo-4,Mapped\n", "file_name": "todos.csv"},
     )  # fmt: skip
+    # A seed whose worker died after none of its one record: Retry writes it.
+    failed_seed = DataTask.objects.create(
+        kind=DataTask.Kind.SEED, branch=main, model_name="Todo", status=DataTask.Status.FAILED, retryable=True, total=1,
+        payload={"count": 1, "seed": 7},
+    )  # fmt: skip
     return {
+        "failed_seed": failed_seed.pk,
         "app": app,
         "var": variable,
         "repo": repo,

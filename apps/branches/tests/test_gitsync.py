@@ -345,3 +345,45 @@ def test_previews_page_lists_open_previews(previews_on: App, remote: Remote, vie
     page = viewer_client.get(f"/apps/{previews_on.app_id}/previews/").content.decode()
     assert "#9: feature/list → main" in page
     assert "Not checked yet" in page
+
+
+def test_a_teardown_records_each_step_it_finished(
+    preview_stack: tuple[App, str], django_capture_on_commit_callbacks: Any
+) -> None:
+    app, _ = preview_stack
+    with django_capture_on_commit_callbacks(execute=True):
+        gitsync.preview_close(app, number=3, source="github")
+    assert app.teardowns.get().steps_done == ["jobs", "hosting", "stack", "secrets", "branch"]
+
+
+def test_a_teardown_whose_worker_died_is_failed_with_its_steps_and_can_be_retried(
+    preview_stack: tuple[App, str], django_capture_on_commit_callbacks: Any, admin_client: Any, settings: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.branches.tasks import reap_stalled_teardowns
+
+    app, _ = preview_stack
+    settings.TASK_HEARTBEAT_TIMEOUT_SECONDS = 60
+    silent = timezone.now() - timedelta(seconds=61)
+    dead = Teardown.objects.create(app=app, kind=Teardown.Kind.PREVIEW, branch_name="pr-3", stack_name="x",
+                                   status="RUNNING", steps_done=["jobs", "hosting"], heartbeat_at=silent, attempts=1)  # fmt: skip
+    alive = Teardown.objects.create(app=app, kind=Teardown.Kind.PREVIEW, branch_name="pr-4", stack_name="y",
+                                    status="RUNNING", heartbeat_at=timezone.now())  # fmt: skip
+
+    assert reap_stalled_teardowns() == [dead.pk]
+
+    dead.refresh_from_db()
+    assert dead.status == Teardown.Status.FAILED
+    assert dead.reason == (
+        "The worker running this task stopped (no heartbeat for 60 s) after builds stopped, hosted files removed. "
+        "Retry runs every step again (each is safe to repeat)."
+    )
+    assert Teardown.objects.get(pk=alive.pk).status == Teardown.Status.RUNNING
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/apps/{app.app_id}/teardowns/{dead.pk}/retry/")
+    dead.refresh_from_db()
+    assert (dead.status, dead.attempts) == ("SUCCEEDED", 2)
+    assert not app.branches.filter(name="pr-3").exists()

@@ -34,6 +34,7 @@ MUTATING: dict[str, tuple[dict[str, Any], str, bool, bool]] = {
     "storage_upload_part": ({}, "operator", True, False),
     "storage_upload_complete": ({"ticket": "{ticket}"}, "operator", True, True),
     "storage_upload_abort": ({"ticket": "{ticket}"}, "operator", True, True),
+    "storage_task_retry": ({}, "operator", False, True),
 }  # fmt: skip
 READ_ONLY = {
     "storage_home", "storage_browse", "storage_object", "storage_download", "storage_preview", "storage_zip", "storage_task",
@@ -65,6 +66,10 @@ def world(branch: Branch, bucket: str, put: Callable[..., None], operator_user: 
 
     aws_client("s3", region=REGION).create_bucket(Bucket=EXTRA_BUCKET)
     extra = ExtraBucket.objects.create(branch=branch, name="another-added-bucket", region=REGION)
+    # A delete whose worker died, for Retry (it deletes docs/old.txt when run).
+    put("docs/old.txt", body=b"old")
+    failed = StorageTask.objects.create(branch=branch, bucket=BUCKET, region=REGION, kind="DELETE", status="FAILED",
+                                        retryable=True, total=1, payload={"files": ["docs/old.txt"]})  # fmt: skip
     aws_client("s3", region=REGION).create_bucket(Bucket="another-added-bucket")
     # An upload in progress with one part sent, started by each of the people who may finish it.
     tickets = {}
@@ -74,7 +79,7 @@ def world(branch: Branch, bucket: str, put: Callable[..., None], operator_user: 
         aws_client("s3", region=REGION).upload_part(Bucket=BUCKET, Key=key, UploadId=upload_id, PartNumber=1, Body=b"p" * 10)
         tickets[user.username] = Ticket(bucket=BUCKET, key=key, upload_id=upload_id, size=10, part_bytes=8 * 1024 * 1024,
                                         user_pk=user.pk, overwrote=False).sign()  # fmt: skip
-    return {"branch": branch, "extra": extra, "tickets": tickets}
+    return {"branch": branch, "extra": extra, "tickets": tickets, "failed_task": failed}
 
 
 def target(name: str, world: dict[str, Any], username: str = "otto") -> tuple[str, dict[str, Any]]:
@@ -86,6 +91,8 @@ def target(name: str, world: dict[str, Any], username: str = "otto") -> tuple[st
         return url(name, branch, key="uploaded.txt"), data
     if name == "storage_upload_part":
         return url(name, branch, ticket=world["tickets"].get(username, "x"), number="1"), data
+    if name == "storage_task_retry":
+        return f"/apps/{branch.app.app_id}/branches/main/storage/tasks/{world['failed_task'].pk}/retry/", data
     return url(name, branch), data
 
 
