@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
+from django.db.models import Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,23 @@ def reap(
             reaped.append(row.pk)
             logger.warning("%s %s failed: its worker stopped beating", model.__name__, row.pk)
     return reaped
+
+
+def requeue_lost(
+    model: type[models.Model], *, waiting: str, send: Callable[[int], object], now: datetime | None = None
+) -> list[int]:
+    """Queue again the rows waiting since before the timeout: their message was lost (a
+    broker restarted without persistence, or it was down when they were queued). Each is
+    stamped so it is queued again at most once per timeout; a duplicate message finds
+    nothing to claim. Returns the pks."""
+    cutoff = stalled_before(now)
+    quiet = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    requeued = []
+    for pk in model._default_manager.filter(quiet, status=waiting).values_list("pk", flat=True):
+        if model._default_manager.filter(quiet, pk=pk, status=waiting).update(heartbeat_at=now or timezone.now()):
+            send(pk)
+            requeued.append(pk)
+    return requeued
 
 
 def stopped_worker_message(done: str, retry: str = "Retry continues from there without writing anything twice.") -> str:

@@ -17,3 +17,5 @@ urlpatterns = [
     path("", include("apps.secrets.urls")),
     path("", include("apps.branches.urls")),
 ]
+
+handler500 = "console.errors.server_error"

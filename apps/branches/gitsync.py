@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.branches import jobs
 from apps.branches.models import App, Branch, Job, Teardown
@@ -18,6 +19,7 @@ from apps.branches.patterns import PatternError, parse_patterns
 from apps.branches.services import display_name_for
 from console.amplify_names import branch_stack_name
 from console.audit import audit_record
+from console.queue import send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +217,9 @@ def teardown_start(*, app: App, branch: Branch, kind: str, delete_stack: bool, s
 
 def teardown_retry(*, teardown: Teardown, actor: object) -> Teardown:
     with transaction.atomic():
-        if not Teardown.objects.filter(pk=teardown.pk, status=Teardown.Status.FAILED).update(status=Teardown.Status.PENDING):
+        if not Teardown.objects.filter(pk=teardown.pk, status=Teardown.Status.FAILED).update(
+            status=Teardown.Status.PENDING, heartbeat_at=timezone.now()
+        ):
             from django.core.exceptions import ValidationError
 
             raise ValidationError("Only a failed teardown can be retried.")
@@ -230,4 +234,4 @@ def teardown_retry(*, teardown: Teardown, actor: object) -> Teardown:
 def _queue_teardown(teardown_pk: int) -> None:
     from apps.branches.tasks import run_teardown
 
-    transaction.on_commit(lambda: run_teardown.delay(teardown_pk))
+    send_on_commit(run_teardown, teardown_pk)

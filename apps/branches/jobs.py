@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.branches.models import Branch, Job, JobStep, LogChunk
 from console.audit import audit_record
+from console.queue import send_on_commit
 
 S = Job.Status
 
@@ -33,7 +34,7 @@ def worker_name() -> str:
 def _queue_branch(branch_pk: int) -> None:
     from apps.branches.tasks import process_branch_queue
 
-    transaction.on_commit(lambda: process_branch_queue.delay(branch_pk))
+    send_on_commit(process_branch_queue, branch_pk)
 
 
 def job_start(

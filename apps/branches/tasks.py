@@ -8,6 +8,7 @@ from apps.branches import jobs
 from apps.branches.isolation import check_build_isolation
 from apps.branches.runner import run_job
 from apps.branches.teardown import run_teardown as teardown
+from console.queue import send
 
 # Long enough for the longest allowed build (8 h) plus cloning and deploying.
 _BUILD_TASK_LIMIT = 8 * 3600 + 900
@@ -26,7 +27,7 @@ def process_branch_queue(branch_pk: int) -> None:
     try:
         run_job(job.pk)
     finally:
-        process_branch_queue.delay(branch_pk)
+        send(process_branch_queue, branch_pk)
 
 
 @shared_task(name="apps.branches.tasks.reap_stale_jobs", ignore_result=True)

@@ -21,7 +21,8 @@ from apps.branches.stacks import delete_stack, describe_stack, stack_failure_rea
 from apps.secrets.services import secrets_remove_branch
 from console.audit import audit_record
 from console.aws_errors import AwsError
-from console.heartbeat import beating, reap, stopped_worker_message
+from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
+from console.queue import send
 
 T = Teardown.Status
 
@@ -88,14 +89,18 @@ def _carry_out(teardown: Teardown) -> None:
 
 
 def reap_stalled_teardowns() -> list[int]:
-    """Fail the running teardowns whose worker stopped (their Retry runs every step again)."""
+    """Fail the running teardowns whose worker stopped (their Retry runs every step again;
+    the pks), and queue again the waiting ones whose message was lost."""
+    from apps.branches.tasks import run_teardown as task
 
     def failed(teardown: Teardown) -> dict[str, object]:
         steps = ", ".join(STEP_NAMES.get(step, step) for step in teardown.steps_done) or "no step finished"
         retry = "Retry runs every step again (each is safe to repeat)."
         return {"status": T.FAILED, "reason": stopped_worker_message(steps, retry)}
 
-    return reap(Teardown, running=T.RUNNING, failed_fields=failed)
+    reaped = reap(Teardown, running=T.RUNNING, failed_fields=failed)
+    requeue_lost(Teardown, waiting=T.PENDING, send=lambda pk: send(task, pk))
+    return reaped
 
 
 def _stop_jobs(branch: Branch) -> None:

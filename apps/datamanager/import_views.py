@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from apps.datamanager import csv_io
 from apps.datamanager.models import DataTask
 from apps.datamanager.views import Context, model_page
 from console.audit import audit_record
+from console.queue import send_on_commit
 from console.roles import Role, role_required
 
 # Files up to this many rows are written during the request; larger ones by a worker.
@@ -127,8 +127,8 @@ def _queue(request: HttpRequest, ctx: Context, task: DataTask, mapping: dict[str
     from apps.datamanager.tasks import run_import
 
     DataTask.objects.filter(pk=task.pk).update(
-        status=DataTask.Status.PENDING, payload={**task.payload, "mapping": mapping, "mode": mode}
+        status=DataTask.Status.PENDING, payload={**task.payload, "mapping": mapping, "mode": mode}, heartbeat_at=timezone.now()
     )
-    transaction.on_commit(lambda: run_import.delay(task.pk))
+    send_on_commit(run_import, task.pk)
     messages.info(request, f"Importing {task.total:,} rows in the background; this page shows the progress.")
     return redirect("data_task", app_id=ctx.branch.app.app_id, branch=ctx.branch.display_name, pk=task.pk)

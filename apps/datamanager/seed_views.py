@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -20,6 +19,7 @@ from apps.datamanager.schema import Model
 from apps.datamanager.seed import FieldConstraint, Seeder, SeedError
 from apps.datamanager.views import Context, model_page
 from console.aws_errors import AwsError
+from console.queue import send_on_commit
 from console.roles import Role, role_required
 
 MAX_SEED = 10_000
@@ -124,7 +124,7 @@ def records_seed(request: HttpRequest, ctx: Context) -> HttpResponse:
             payload={"count": count, "constraints": _as_payload(constraints)},
             created_by=request.user if request.user.is_authenticated else None,
         )  # fmt: skip
-        transaction.on_commit(lambda: run_seed.delay(task.pk))
+        send_on_commit(run_seed, task.pk)
         messages.info(request, f"Seeding {count:,} {ctx.model.name} records in the background.")
         return redirect("data_task", app_id=app_id, branch=branch, pk=task.pk)
     try:

@@ -24,7 +24,6 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from apps.datamanager import csv_io, dynamo, services
@@ -35,7 +34,8 @@ from apps.datamanager.sources import BranchData, NoSchema, branch_data
 from apps.datamanager.values import FieldError
 from console.audit import audit_record
 from console.aws_errors import AwsError
-from console.heartbeat import beating, reap, stopped_worker_message
+from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
+from console.queue import send, send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -117,26 +117,34 @@ def remove_stale_drafts() -> int:
 
 @shared_task(name="apps.datamanager.tasks.reap_stalled_tasks", ignore_result=True)
 def reap_stalled_tasks() -> list[int]:
-    """Fail the running tasks whose worker stopped, saying how far they got."""
+    """Fail the running tasks whose worker stopped, saying how far they got (the pks), and
+    queue again the waiting ones whose message was lost."""
 
     def failed(task: DataTask) -> dict[str, Any]:
         unit = "rows" if task.kind == DataTask.Kind.IMPORT else "records"
         done = f"{task.done:,} of {task.total:,} {unit} written"
         return {"status": S.FAILED, "retryable": True, "finished_at": timezone.now(), "error": stopped_worker_message(done)}
 
-    return reap(DataTask, running=S.RUNNING, failed_fields=failed)
+    reaped = reap(DataTask, running=S.RUNNING, failed_fields=failed)
+    requeue_lost(DataTask, waiting=S.PENDING, send=_send_again)
+    return reaped
+
+
+def _send_again(pk: int) -> None:
+    kind = DataTask.objects.values_list("kind", flat=True).get(pk=pk)
+    send(run_import if kind == DataTask.Kind.IMPORT else run_seed, pk)
 
 
 def task_retry(*, actor: Any, task: DataTask) -> bool:
     """Queue a failed task again; it continues after what was written. False when it
     cannot be retried (it is not failed, or its input is gone)."""
     retried = DataTask.objects.filter(pk=task.pk, status=S.FAILED, retryable=True).update(
-        status=S.PENDING, error="", finished_at=None, retryable=False
+        status=S.PENDING, error="", finished_at=None, retryable=False, heartbeat_at=timezone.now()
     )
     if not retried:
         return False
     run = run_import if task.kind == DataTask.Kind.IMPORT else run_seed
-    transaction.on_commit(lambda: run.delay(task.pk))
+    send_on_commit(run, task.pk)
     audit_record(
         actor=actor, action="data.retry", target_type="data",
         target=f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}",

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -21,6 +20,7 @@ from apps.sandboxes.inventory import secret_prefix
 from apps.sandboxes.models import Sandbox
 from console.audit import audit_record
 from console.aws_errors import AwsError, AwsNotFound
+from console.queue import send_on_commit
 
 D = Sandbox.Deletion
 
@@ -65,8 +65,7 @@ def request_deletion(
         )  # fmt: skip
         queued.append(sandbox)
         if queue:
-            pk = sandbox.pk
-            transaction.on_commit(lambda pk=pk: delete_sandbox.delay(pk))  # type: ignore[misc]
+            send_on_commit(delete_sandbox, sandbox.pk)
     return queued
 
 

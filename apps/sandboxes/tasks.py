@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.sandboxes.models import Sandbox
+from console.queue import send
 
 
 @shared_task(name="apps.sandboxes.tasks.refresh_sandboxes", ignore_result=True, time_limit=1800)
@@ -48,5 +49,5 @@ def requeue_stalled_deletions() -> list[int]:
         if Sandbox.objects.filter(pk=pk, deletion__in=(D.RUNNING, D.REQUESTED)).update(
             deletion=D.REQUESTED, deletion_requested_at=timezone.now()
         ):
-            delete_sandbox.delay(pk)
+            send(delete_sandbox, pk)
     return stalled

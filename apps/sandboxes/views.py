@@ -23,6 +23,7 @@ from apps.sandboxes.tasks import refresh_sandboxes
 from console.audit import audit_record
 from console.aws_errors import AwsError
 from console.csv_stream import csv_response
+from console.queue import send
 from console.roles import Role, role_required
 
 RETENTION_PREVIEW_LIMIT = 10
@@ -114,7 +115,10 @@ def _iso(value: object) -> str:
 @require_POST
 @role_required(Role.OPERATOR)
 def refresh(request: HttpRequest) -> HttpResponse:
-    refresh_sandboxes.delay()
+    if not send(refresh_sandboxes):
+        messages.error(request, "The task queue cannot be reached right now, so the refresh did not start. Try again in a "
+                                "moment; the inventory also refreshes on its own schedule once the queue is back.")  # fmt: skip
+        return redirect("sandboxes")
     audit_record(actor=request.user, action="sandbox.refresh", target_type="sandbox", target="all regions", request=request)
     messages.info(request, "Refreshing the inventory from CloudFormation in every region; this page updates when it is done.")
     return redirect("sandboxes")

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -17,6 +16,7 @@ from apps.storage.buckets import Bucket, branch_buckets, bucket_name_problem, re
 from apps.storage.models import ExtraBucket, PendingUpload, StorageTask
 from console.audit import audit_record
 from console.aws_errors import AwsAccessDenied, AwsError, AwsNotFound
+from console.queue import send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -203,5 +203,5 @@ def task_queue(
     where = selection.folders[0] if selection.folders else ""
     _audit(actor=actor, action=f"storage.{kind.lower()}_queued", bucket=bucket, where=where, request=request,
            detail={**_selection_detail(selection), "task": task.pk, "objects": total})  # fmt: skip
-    transaction.on_commit(lambda: run_storage_task.delay(task.pk))
+    send_on_commit(run_storage_task, task.pk)
     return task

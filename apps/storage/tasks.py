@@ -16,7 +16,6 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
 from apps.storage import keys, operations
@@ -24,7 +23,8 @@ from apps.storage.buckets import Bucket
 from apps.storage.models import StorageTask
 from console.audit import audit_record
 from console.aws_errors import AwsError
-from console.heartbeat import beating, reap, stopped_worker_message
+from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
+from console.queue import send, send_on_commit
 
 logger = logging.getLogger(__name__)
 S = StorageTask.Status
@@ -45,13 +45,16 @@ def run_storage_task(task_pk: int) -> None:
 
 @shared_task(name="apps.storage.tasks.reap_stalled_tasks", ignore_result=True)
 def reap_stalled_tasks() -> list[int]:
-    """Fail the running tasks whose worker stopped, saying how far they got."""
+    """Fail the running tasks whose worker stopped, saying how far they got (the pks), and
+    queue again the waiting ones whose message was lost."""
 
     def failed(task: StorageTask) -> dict[str, Any]:
         done = f"{task.done:,} of {task.total:,} objects {_PAST[task.kind]}"
         return {"status": S.FAILED, "retryable": True, "finished_at": timezone.now(), "error": stopped_worker_message(done)}
 
-    return reap(StorageTask, running=S.RUNNING, failed_fields=failed)
+    reaped = reap(StorageTask, running=S.RUNNING, failed_fields=failed)
+    requeue_lost(StorageTask, waiting=S.PENDING, send=lambda pk: send(run_storage_task, pk))
+    return reaped
 
 
 _PAST: dict[str, str] = {StorageTask.Kind.DELETE: "deleted", StorageTask.Kind.COPY: "copied", StorageTask.Kind.MOVE: "moved"}
@@ -60,11 +63,11 @@ _PAST: dict[str, str] = {StorageTask.Kind.DELETE: "deleted", StorageTask.Kind.CO
 def task_retry(*, actor: Any, task: StorageTask) -> bool:
     """Queue a failed task again; it continues after what was done. False when it cannot be retried."""
     retried = StorageTask.objects.filter(pk=task.pk, status=S.FAILED, retryable=True).update(
-        status=S.PENDING, error="", finished_at=None, retryable=False
+        status=S.PENDING, error="", finished_at=None, retryable=False, heartbeat_at=timezone.now()
     )
     if not retried:
         return False
-    transaction.on_commit(lambda: run_storage_task.delay(task.pk))
+    send_on_commit(run_storage_task, task.pk)
     audit_record(actor=actor, action="storage.retry", target_type="storage", target=task.bucket,
                  detail={"bucket": task.bucket, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at})  # fmt: skip
     return True

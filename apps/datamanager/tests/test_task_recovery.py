@@ -175,3 +175,19 @@ def test_a_running_task_beats_until_it_ends(data_branch: Branch) -> None:
     stopped = DataTask.objects.get(pk=task.pk).heartbeat_at
     time.sleep(0.2)
     assert DataTask.objects.get(pk=task.pk).heartbeat_at == stopped, "the heartbeat stops with the task"
+
+
+def test_a_waiting_task_whose_message_was_lost_is_queued_again_once(
+    data_branch: Branch, data_schema: DataSchema, settings: Any
+) -> None:
+    table = make_table(model_of(data_schema, "Item"))
+    settings.TASK_HEARTBEAT_TIMEOUT_SECONDS = 60
+    lost = import_task(data_branch, "id,title\na,A\n")  # PENDING, and its message never reached a worker
+    DataTask.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(seconds=61))
+    just_queued = import_task(data_branch, "id,title\nb,B\n")
+
+    reap_stalled_tasks()  # eager in tests: the queued task runs now
+
+    assert DataTask.objects.get(pk=lost.pk).status == S.SUCCEEDED
+    assert [i["id"] for i in scan(table)] == ["a"]
+    assert DataTask.objects.get(pk=just_queued.pk).status == S.PENDING, "a task queued a moment ago is left to its message"
