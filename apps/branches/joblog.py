@@ -10,9 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+from django.db import transaction
 from django.db.models import F
 
 from apps.branches.models import Job, LogChunk
+from console.db_outage import DATABASE_AWAY, forget_connection
 
 MASK = "********"
 # Stored logs stop growing past this; the build itself goes on.
@@ -85,14 +87,21 @@ class JobLog:
         if not self._pending or self._truncated:
             self._pending.clear()
             return
-        text = self.mask("".join(self._pending))
-        self._pending.clear()
-        size = len(text.encode("utf-8"))
+        masked = self.mask("".join(self._pending))
+        text, size, truncated = masked, len(masked.encode("utf-8")), False
         if self._size + size > MAX_LOG_BYTES:
             text = f"[log truncated: stored logs stop at {MAX_LOG_BYTES // (1024 * 1024)} MB; the build goes on]\n"
-            size = len(text)
-            self._truncated = True
-        LogChunk.objects.create(job_id=self.job_pk, seq=self._seq, text=text)
-        Job.objects.filter(pk=self.job_pk).update(log_size=F("log_size") + size)
+            size, truncated = len(text), True
+        try:
+            with transaction.atomic():  # the chunk and the size together, or neither
+                LogChunk.objects.create(job_id=self.job_pk, seq=self._seq, text=text)
+                Job.objects.filter(pk=self.job_pk).update(log_size=F("log_size") + size)
+        except DATABASE_AWAY as error:
+            # The database is restarting: keep the lines (masked already) for the next flush.
+            forget_connection(error)
+            self._pending = [masked]
+            return
+        self._pending.clear()
+        self._truncated = truncated
         self._seq += 1
         self._size += size

@@ -30,6 +30,7 @@ from apps.branches.outputs import OutputsInvalid, parse_outputs
 from apps.branches.process import CANCEL, run_script
 from apps.branches.sandbox import Layout, Sandbox
 from apps.branches.workspace_files import read_small_file, read_workspace_file, write_workspace_file
+from console.db_outage import DATABASE_AWAY, forget_connection
 
 logger = logging.getLogger(__name__)
 S = Job.Status
@@ -335,12 +336,19 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
 
     def tick(pgid: int) -> str | None:
         # Every half second: the page sees new lines soon, the reaper sees a live worker.
-        status = jobs.job_heartbeat(ctx.job.pk)
+        try:
+            status = jobs.job_heartbeat(ctx.job.pk)
+            if status and not recorded_group:
+                Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid)
+                recorded_group.append(pgid)
+        except DATABASE_AWAY as error:
+            # The database is restarting: the build goes on, its lines wait in the log's
+            # buffer, and the reaper fails the job only if the database stays away longer
+            # than BUILD_HEARTBEAT_TIMEOUT_SECONDS.
+            forget_connection(error)
+            return guard.check()
         if not status:
             return JOB_GONE  # before any write: the job's rows are gone
-        if not recorded_group:
-            Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid)
-            recorded_group.append(pgid)
         ctx.log.flush()
         if status == S.CANCELLING:
             return CANCEL
