@@ -83,11 +83,13 @@ def private_redis(settings: Any) -> Iterator[PrivateRedis]:
 
 
 def _switch_broker(url: str) -> None:
-    celery_app.conf.broker_url = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    """Publish to `url` from now on: Celery caches its connection and producer pools."""
+    app: Any = celery_app
+    app.conf.broker_url = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -229,11 +231,12 @@ def database_away(seconds: float) -> Iterator[None]:
     are refused for `seconds`."""
     import psycopg
 
-    name = connection.settings_dict["NAME"]
-    admin = {k: v for k, v in {"host": connection.settings_dict.get("HOST") or "127.0.0.1",
-             "port": connection.settings_dict.get("PORT") or 5432, "user": connection.settings_dict.get("USER") or "postgres",
-             "password": connection.settings_dict.get("PASSWORD") or None}.items() if v}  # fmt: skip
-    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as control:
+    given = connection.settings_dict
+    name = given["NAME"]
+    address = f"host={given.get('HOST') or '127.0.0.1'} port={given.get('PORT') or 5432} user={given.get('USER') or 'postgres'}"
+    if given.get("PASSWORD"):
+        address += f" password={given['PASSWORD']}"
+    with psycopg.connect(f"{address} dbname=postgres", autocommit=True) as control:
         control.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
         try:
             control.execute(
