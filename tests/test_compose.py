@@ -51,6 +51,12 @@ def test_every_service_but_beat_has_a_healthcheck_and_data_lives_in_volumes(comp
     assert set(compose["volumes"]) == {"postgres-data", "redis-data", "beat-data"}
 
 
+def test_every_service_comes_back_after_a_crash(compose: dict[str, Any]) -> None:
+    assert {name: service.get("restart") for name, service in compose["services"].items()} == {
+        name: "unless-stopped" for name in ("web", "worker", "beat", "postgres", "redis", "emulator")
+    }
+
+
 def test_settings_accept_the_compose_environment(compose: dict[str, Any]) -> None:
     """The console's settings load with exactly the environment compose gives it."""
     import subprocess
