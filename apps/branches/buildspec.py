@@ -17,6 +17,9 @@ from jsonschema.exceptions import ValidationError
 from console.schemas import dotted_path, schema_validator
 
 MAX_BUILD_SPEC_BYTES = 100_000
+# Values the spec may hold once YAML aliases are expanded: a few hundred bytes of nested
+# aliases ("billion laughs") expand to millions, which validating would walk for minutes.
+MAX_BUILD_SPEC_VALUES = 50_000
 _SCHEMA_PATH = Path(__file__).with_name("buildspec_schema.json")
 
 
@@ -99,12 +102,42 @@ def _message(error: ValidationError) -> tuple[list[str | int], str]:
     return path, error.message
 
 
+def _check_expansion(root: yaml.Node | None) -> None:
+    """Refuse a spec whose aliases expand past MAX_BUILD_SPEC_VALUES values, or refer to
+    themselves. Counted on the composed graph, where an alias is the same node object
+    again: each node is sized once, so the count costs what the file is long."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise BuildSpecInvalid([SpecError(node.start_mark.line + 1, "", "an alias refers to the value that contains it")])
+        open_nodes.add(key)
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(item) for item in node.value)
+        else:
+            total = 1
+        open_nodes.discard(key)
+        sizes[key] = min(total, MAX_BUILD_SPEC_VALUES + 1)
+        return sizes[key]
+
+    if root is not None and size(root) > MAX_BUILD_SPEC_VALUES:
+        raise BuildSpecInvalid([SpecError(None, "", f"the build spec expands to more than {MAX_BUILD_SPEC_VALUES:,} values "
+                                                    "through YAML aliases; write the repeated parts out")])  # fmt: skip
+
+
 def parse_build_spec(text: str) -> dict[str, Any]:
     """Parse and validate; raise BuildSpecInvalid with every problem found."""
     if len(text.encode("utf-8")) > MAX_BUILD_SPEC_BYTES:
         raise BuildSpecInvalid([SpecError(None, "", f"the build spec is larger than {MAX_BUILD_SPEC_BYTES // 1000} kB")])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_expansion(node)
         document = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -112,6 +145,8 @@ def parse_build_spec(text: str) -> dict[str, Any]:
         raise BuildSpecInvalid([SpecError(line, "", f"not valid YAML: {error.problem or error}")]) from None
     except yaml.YAMLError as error:
         raise BuildSpecInvalid([SpecError(None, "", f"not valid YAML: {error}")]) from None
+    except RecursionError:
+        raise BuildSpecInvalid([SpecError(None, "", "the build spec is nested too deeply")]) from None
     if not isinstance(document, dict):
         raise BuildSpecInvalid(
             [SpecError(1, "", "the build spec must be a mapping of keys such as version, backend and frontend")]

@@ -269,3 +269,14 @@ def test_errors_and_help_are_tied_to_their_fields_for_screen_readers(admin_clien
     assert targets == ["id_repository_helptext", "id_repository_error"]
     for target in targets:
         assert f'id="{target}"' in page
+
+
+def test_a_build_spec_of_nested_aliases_is_refused_and_nothing_is_saved(admin_client: Client, app: App) -> None:
+    from apps.branches.tests.test_buildspec import billion_laughs
+
+    before = app.build_spec
+    response = admin_client.post(f"/apps/{app.app_id}/build-spec/", {"build_spec": billion_laughs()})
+    assert response.status_code == 400
+    assert "expands to more than 50,000 values through YAML aliases" in response.content.decode()
+    app.refresh_from_db()
+    assert app.build_spec == before

@@ -96,3 +96,32 @@ def test_a_spec_that_is_not_a_mapping_is_refused() -> None:
 
 def test_oversized_specs_are_refused() -> None:
     assert "larger than 100 kB" in errors_of("version: 1\n#" + "x" * 100_001)[0]
+
+
+def billion_laughs(levels: int = 8) -> str:
+    """A few hundred bytes whose nested aliases expand to 9 ** 9 values."""
+    lines = ["version: 1", "a: &a [x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, levels + 1):
+        previous = "a" if level == 1 else f"b{level - 1}"
+        lines.append(f"b{level}: &b{level} [{', '.join([f'*{previous}'] * 9)}]")
+    lines.append(f"frontend: {{phases: {{build: {{commands: *b{levels}}}}}}}")
+    return "\n".join(lines)
+
+
+def test_aliases_that_expand_past_the_limit_are_refused_before_validation() -> None:
+    assert len(billion_laughs()) < 1000
+    assert errors_of(billion_laughs()) == [
+        "spec, (top level): the build spec expands to more than 50,000 values through YAML aliases; write the repeated parts out"
+    ]
+
+
+def test_an_alias_inside_itself_and_deep_nesting_are_refused_with_their_reason() -> None:
+    assert errors_of("version: 1\nx: &x [1, *x]\n") == ["line 2, (top level): an alias refers to the value that contains it"]
+    assert errors_of("version: 1\nx: " + "[" * 5000 + "]" * 5000) == ["spec, (top level): the build spec is nested too deeply"]
+
+
+def test_ordinary_aliases_still_work() -> None:
+    spec = parse_build_spec(
+        "version: 1\nfrontend:\n  phases:\n    preBuild: &install\n      commands: [npm ci]\n    build: *install\n"
+    )
+    assert spec["frontend"]["phases"]["build"] == {"commands": ["npm ci"]}
