@@ -133,6 +133,8 @@ def parse_input(match: Match, query: str, body: bytes) -> dict[str, Any]:
             document = json.loads(body)
         except ValueError:
             raise bad_request("The request body is not valid JSON.") from None
+        except RecursionError:
+            raise bad_request("The request body is nested too deeply.") from None
         if not isinstance(document, dict):
             raise bad_request("The request body must be a JSON object.")
         params.update(_from_json(shape, document))

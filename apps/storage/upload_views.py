@@ -70,6 +70,8 @@ def _json(request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise UploadRefused("The request body is not JSON.") from None
+    except RecursionError:
+        raise UploadRefused("The request body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise UploadRefused("The request body is not a JSON object.")
     return data

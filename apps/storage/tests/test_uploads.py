@@ -204,3 +204,10 @@ def test_an_upload_left_unfinished_is_aborted_after_a_day_and_others_tools_uploa
     assert not PendingUpload.objects.exists()
     assert all_keys(s3) == ["videos/done.bin"]
     assert AuditEvent.objects.filter(action="storage.upload_abort", message__contains="aborted 1 upload").exists()
+
+
+def test_a_json_body_nested_too_deeply_is_refused_clearly(operator_client: Client, branch: Branch) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    response = operator_client.post(url("storage_upload_start", branch), deep, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"error": "The request body is nested too deeply."}
