@@ -186,3 +186,15 @@ def test_hostile_cells_are_escaped_in_the_preview(operator_client: Client, data_
 
 def test_viewers_cannot_open_the_import(viewer_client: Client, data_branch: Branch, item_table: Any) -> None:
     assert viewer_client.get(data_url(data_branch, "data_import", "Item")).status_code == 403
+
+
+def test_a_file_over_the_size_limit_is_refused_at_upload_and_nothing_is_kept(
+    operator_client: Client, data_branch: Branch, item_table: dynamo.Table
+) -> None:
+    from apps.datamanager import csv_io
+
+    over = b"id,title\n" + b"x,y\n" * (csv_io.MAX_CSV_BYTES // 4)
+    assert len(over) > csv_io.MAX_CSV_BYTES
+    [message] = messages_of(operator_client.get(upload(operator_client, data_branch, over).url))
+    assert message == f"The file cannot be imported: The file is {len(over):,} bytes; the limit is 10 MB."
+    assert not DataTask.objects.exists()
