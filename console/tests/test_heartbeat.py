@@ -27,3 +27,18 @@ def test_an_old_heartbeat_warns_that_work_will_wait(viewer_client: Client) -> No
     assert not workers_healthy()
     assert "Workers silent" in viewer_client.get("/").content.decode()
     cache.delete(HEARTBEAT_KEY)
+
+
+def test_every_beat_entry_names_a_registered_task(db: None) -> None:
+    from django.conf import settings
+
+    from console.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "apps.datamanager.tasks.reap_stalled_tasks",
+        "apps.storage.tasks.reap_stalled_tasks",
+        "apps.branches.tasks.reap_stalled_teardowns",
+    } <= scheduled
+    assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
