@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -212,3 +213,19 @@ def drain_output(process: subprocess.Popen[str], keep: int = 400) -> deque[str]:
 def worker_output(live_worker: subprocess.Popen[str]) -> deque[str]:
     """The last lines the live worker printed, for failure messages."""
     return live_worker.output_tail  # type: ignore[attr-defined,no-any-return]
+
+
+def wait_for[T](
+    predicate: Callable[[], T], timeout: float, interval: float = 0.2, message: str = "",
+    on_timeout: Callable[[], str] | None = None,
+) -> T:  # fmt: skip
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds,
+    saying `message` (or what `on_timeout` says then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout} s: {on_timeout() if on_timeout else message or predicate}")
+        time.sleep(interval)

@@ -37,7 +37,7 @@ from apps.branches.sandbox import outer_uid_for
 from apps.branches.webhooks import webhook_create
 from apps.secrets.scopes import Scope
 from apps.secrets.services import secret_set
-from conftest import queued_to_workers, worker_env
+from conftest import queued_to_workers, wait_for, worker_env
 from console.aws import aws_credentials
 from console.emulator import Emulator
 from console.worker_process import start_worker
@@ -53,18 +53,6 @@ SHA = re.compile(r"[0-9a-f]{40}")
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def wait_for[T](predicate: Callable[[], T], timeout: float, interval: float = 0.2, message: str = "") -> T:
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {timeout} s: {message or predicate}")
-        time.sleep(interval)
 
 
 def build_spec(**sections: Any) -> str:

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,22 +20,6 @@ from console.worker_process import start_worker
 
 # Workers of these tests beat fast so a dead one is noticed in seconds, not a minute.
 HEARTBEAT = {"TASK_HEARTBEAT_INTERVAL_SECONDS": "0.2", "TASK_HEARTBEAT_TIMEOUT_SECONDS": "2"}
-
-
-def wait_for[T](
-    predicate: Callable[[], T], timeout: float, interval: float = 0.05, message: str = "",
-    on_timeout: Callable[[], str] | None = None,
-) -> T:  # fmt: skip
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds,
-    saying `message` (or what `on_timeout` says then)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {timeout} s: {on_timeout() if on_timeout else message or predicate}")
-        time.sleep(interval)
 
 
 class Workers:

@@ -31,9 +31,10 @@ from apps.storage import s3
 from apps.storage.models import StorageTask
 from apps.storage.tasks import reap_stalled_tasks as reap_storage_tasks
 from apps.storage.tasks import run_storage_task
+from conftest import wait_for
 from console.amplify_names import branch_stack_name
 from console.aws import aws_client
-from tests.faults.conftest import Workers, past_heartbeat_timeout, wait_for
+from tests.faults.conftest import Workers, past_heartbeat_timeout
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -23,11 +23,10 @@ from django.urls import reverse
 from apps.branches import jobs, services
 from apps.branches.models import App, Branch, Job, JobStep, LogChunk
 from apps.branches.webhooks import webhook_create
-from conftest import drain_output, queued_to_workers, worker_env
+from conftest import drain_output, queued_to_workers, wait_for, worker_env
 from console.celery import app as celery_app
 from console.emulator import Emulator, free_port, start_emulator
 from console.worker_process import start_worker
-from tests.faults.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
