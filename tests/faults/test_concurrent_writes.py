@@ -1,0 +1,91 @@
+"""Many writers at once: webhook calls racing over many branches, admins saving the same
+thing at the same moment. Exactly what the rules allow happens; nothing is lost,
+duplicated or half-written, and whoever loses a race is told."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from apps.branches import services
+from apps.branches.models import Job
+from apps.branches.webhooks import webhook_create
+from conftest import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+BRANCHES = [f"feature-{n}" for n in range(10)]
+CALLS_PER_BRANCH = 5
+LIMIT = 4  # WEBHOOK_RATE_LIMIT_PER_MINUTE for this test
+
+
+def _post(url: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_fifty_concurrent_webhook_calls_over_ten_branches_make_exactly_the_allowed_jobs_none_lost_none_duplicated(
+    live_worker: Any, live_server: Any, settings: Any, make_repo: Callable[..., Path]
+) -> None:
+    settings.WEBHOOK_RATE_LIMIT_PER_MINUTE = LIMIT
+    live_server.thread.httpd.socket.listen(128)  # a real server's backlog (see test_build_worker)
+    spec = yaml.safe_dump({"version": 1, "frontend": {
+        "phases": {"build": {"commands": ["mkdir -p out && echo concurrent > out/index.html"]}},
+        "artifacts": {"baseDirectory": "out", "files": ["**/*"]},
+    }})  # fmt: skip
+    repo = make_repo(("main", *BRANCHES), {"amplify.yml": spec})
+    app = services.app_create(actor=None, name="Busy", repository=str(repo), production_branch="main")
+    hooks = {}
+    for name in BRANCHES:
+        branch = services.branch_connect(actor=None, app=app, name=name, enable_auto_build=False)
+        hooks[name] = webhook_create(actor=None, branch=branch, name="ci")
+    urls = [
+        (name, f"{live_server.url}/webhooks?id={hook.webhook_id}&token={hook.token}&operation=startbuild")
+        for name, hook in hooks.items()
+        for _ in range(CALLS_PER_BRANCH)
+    ]
+    barrier = threading.Barrier(len(urls))
+
+    def call(target: tuple[str, str]) -> tuple[str, int, dict[str, Any]]:
+        barrier.wait(timeout=30)
+        return (target[0], *_post(target[1]))
+
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        answers = list(pool.map(call, urls))
+
+    by_status = Counter((name, status) for name, status, _ in answers)
+    for name in BRANCHES:
+        assert by_status[(name, 202)] == LIMIT, answers
+        assert by_status[(name, 429)] == CALLS_PER_BRANCH - LIMIT, answers
+    refusals = {body["message"] for _, status, body in answers if status == 429}
+    assert refusals == {"Too many requests for this webhook; try again in a minute."}
+    accepted = sorted((name, int(body["jobSummary"]["jobId"])) for name, status, body in answers if status == 202)
+    assert accepted == sorted((name, n) for name in BRANCHES for n in range(1, LIMIT + 1)), "one job per accepted call"
+
+    wait_for(lambda: not Job.objects.filter(branch__app=app).exclude(status__in=Job.ENDED).exists(), 300, interval=1,
+             message="the builds to end")  # fmt: skip
+    built = list(Job.objects.filter(branch__app=app).select_related("branch").order_by("branch__name", "job_id"))
+    assert len(built) == len(BRANCHES) * LIMIT, "no job lost, none made twice"
+    assert {j.status for j in built} == {Job.Status.SUCCEED}, [(j.branch.name, j.job_id, j.status_reason) for j in built]
+    for _, jobs in itertools.groupby(built, key=lambda j: j.branch.name):
+        runs = list(jobs)
+        assert [j.job_id for j in runs] == list(range(1, LIMIT + 1))
+        for previous, current in itertools.pairwise(runs):
+            assert previous.ended_at is not None
+            assert current.started_at is not None
+            assert current.started_at >= previous.ended_at, "one build at a time per branch"
