@@ -107,6 +107,9 @@ class EnvVarForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 1}),
     )
     branch = forms.ModelChoiceField(queryset=Branch.objects.none(), required=False, empty_label="All branches")
+    # The variable as the editor saw it (services.env_var_version): a save over someone
+    # else's newer one, or over one the editor did not know existed, asks first.
+    replaces = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, app: App, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

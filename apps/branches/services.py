@@ -234,9 +234,34 @@ def branch_disconnect(*, actor: Any, branch: Branch, confirm_name: str, request:
         audit_record(actor=actor, action="branch.disconnect", target_type="branch", target=target, request=request)
 
 
+def env_var_version(variable: EnvironmentVariable | None) -> str:
+    """What an editor saw: "" for no variable, else one that changes with every save."""
+    return "" if variable is None else f"{variable.pk}.{int(variable.updated_at.timestamp() * 1_000_000)}"
+
+
+class EnvVarChanged(ValidationError):
+    """The variable is not what the editor saw: someone else saved it (or it existed)."""
+
+    def __init__(self, current: EnvironmentVariable) -> None:
+        scope = f"branch {current.branch.name}" if current.branch else "all branches"
+        super().__init__({"value": f"{current.name} already has a value for {scope}, saved {current.updated_at:%H:%M:%S} "
+                                   f"UTC: {current.value[:200]!r}. Save again to replace it with yours."})  # fmt: skip
+        self.current = current
+
+
 def env_var_set(
-    *, actor: Any, app: App, name: str, value: str, branch: Branch | None = None, request: HttpRequest | None = None
+    *,
+    actor: Any,
+    app: App,
+    name: str,
+    value: str,
+    branch: Branch | None = None,
+    replaces: str | None = None,
+    request: HttpRequest | None = None,
 ) -> EnvironmentVariable:
+    """Create or update a variable. With `replaces` (what the editor saw, see env_var_version),
+    a variable saved by someone else since, or created meanwhile, is not overwritten:
+    EnvVarChanged carries it. Without it (the API), the last save wins."""
     try:
         validate_env_name(name)
     except ValidationError as error:
@@ -248,9 +273,7 @@ def env_var_set(
     if branch is not None and branch.app_id != app.pk:
         raise ValidationError({"branch": "That branch belongs to another app."})
     with transaction.atomic():
-        variable, created = EnvironmentVariable.objects.update_or_create(
-            app=app, branch=branch, name=name, defaults={"value": value}
-        )
+        variable, created = _env_var_write(app, branch, name, value, replaces)
         scope = f"branch {branch.name}" if branch else "all branches"
         audit_record(
             actor=actor,
@@ -261,6 +284,28 @@ def env_var_set(
             request=request,
         )
     return variable
+
+
+def _env_var_write(
+    app: App, branch: Branch | None, name: str, value: str, replaces: str | None
+) -> tuple[EnvironmentVariable, bool]:
+    def current() -> EnvironmentVariable | None:
+        return EnvironmentVariable.objects.select_for_update().filter(app=app, branch=branch, name=name).first()
+
+    existing = current()
+    if existing is None:
+        try:
+            with transaction.atomic():  # two first saves at once: the unique constraint picks one
+                return EnvironmentVariable.objects.create(app=app, branch=branch, name=name, value=value), True
+        except IntegrityError:
+            existing = current()
+            if existing is None:
+                raise
+    if replaces is not None and env_var_version(existing) != replaces:
+        raise EnvVarChanged(existing)
+    existing.value = value
+    existing.save(update_fields=["value", "updated_at"])
+    return existing, False
 
 
 def env_var_delete(*, actor: Any, variable: EnvironmentVariable, request: HttpRequest | None = None) -> None:

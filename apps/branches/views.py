@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -271,7 +273,12 @@ def app_environment(request: HttpRequest, app_id: str) -> HttpResponse:
     app = selectors.app_get(app_id)
     if request.method == "POST":
         return _app_environment_post(request, app)
-    return _render_environment(request, app, EnvVarForm(app=app, initial={"branch": request.GET.get("branch")}))
+    initial: dict[str, Any] = {"branch": request.GET.get("branch")}
+    editing = app.environment_variables.filter(pk=request.GET["edit"]).first() if request.GET.get("edit", "").isdigit() else None
+    if editing is not None:
+        initial = {"name": editing.name, "value": editing.value, "branch": editing.branch_id,
+                   "replaces": services.env_var_version(editing)}  # fmt: skip
+    return _render_environment(request, app, EnvVarForm(app=app, initial=initial))
 
 
 def _render_environment(request: HttpRequest, app: selectors.App, form: EnvVarForm, status: int = 200) -> HttpResponse:
@@ -288,8 +295,19 @@ def _render_environment(request: HttpRequest, app: selectors.App, form: EnvVarFo
 def _app_environment_post(request: HttpRequest, app: selectors.App) -> HttpResponse:
     form = EnvVarForm(request.POST, app=app)
     if form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "replaces"}
+        # A form posted without the field (an old page, a script) saves blindly, as the API does.
+        replaces = form.cleaned_data["replaces"] if "replaces" in request.POST else None
         try:
-            variable = services.env_var_set(actor=request.user, app=app, request=request, **form.cleaned_data)
+            variable = services.env_var_set(actor=request.user, app=app, request=request, replaces=replaces, **fields)
+        except services.EnvVarChanged as changed:
+            # The form keeps the admin's value; saving again now replaces theirs, knowingly.
+            data = request.POST.copy()
+            data["replaces"] = services.env_var_version(changed.current)
+            form = EnvVarForm(data, app=app)
+            form.is_valid()
+            add_service_errors(form, changed)
+            return _render_environment(request, app, form, status=409)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -89,3 +89,77 @@ def test_fifty_concurrent_webhook_calls_over_ten_branches_make_exactly_the_allow
             assert previous.ended_at is not None
             assert current.started_at is not None
             assert current.started_at >= previous.ended_at, "one build at a time per branch"
+
+
+# --- two admins saving the same thing at the same moment --------------------------------
+
+
+def _at_once(*posts: Callable[[], Any]) -> list[Any]:
+    """Run the posts from threads released together; each thread has its own database connection."""
+    from django.db import connection
+
+    barrier = threading.Barrier(len(posts))
+
+    def run(post: Callable[[], Any]) -> Any:
+        try:
+            barrier.wait(timeout=30)
+            return post()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(posts)) as pool:
+        return list(pool.map(run, posts))
+
+
+def _admin(user: Any) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_two_admins_adding_the_same_variable_at_once_one_wins_the_other_is_told(
+    admin_user: Any, make_repo: Callable[..., Path]
+) -> None:
+    from apps.branches.models import EnvironmentVariable
+    from console.models import AuditEvent
+
+    app = services.app_create(actor=None, name="Shop", repository=str(make_repo(("main",))), production_branch="main")
+    url = f"/apps/{app.app_id}/environment/"
+    first, second = _admin(admin_user), _admin(admin_user)
+    answers = _at_once(
+        lambda: first.post(url, {"name": "API_URL", "value": "https://one.example", "branch": "", "replaces": ""}),
+        lambda: second.post(url, {"name": "API_URL", "value": "https://two.example", "branch": "", "replaces": ""}),
+    )
+    assert sorted(a.status_code for a in answers) == [302, 409]
+    won = "https://one.example" if answers[0].status_code == 302 else "https://two.example"
+    told = next(a for a in answers if a.status_code == 409).content.decode()
+    assert "API_URL already has a value for all branches" in told
+    assert won in told, "the one who lost sees the value that won"
+    assert list(EnvironmentVariable.objects.filter(app=app).values_list("name", "value")) == [("API_URL", won)]
+    assert AuditEvent.objects.filter(action__startswith="envvar.").count() == 1
+
+
+def test_two_admins_saving_the_build_spec_they_both_opened_one_wins_the_other_is_told(
+    admin_user: Any, make_repo: Callable[..., Path]
+) -> None:
+    import re
+
+    from apps.branches.models import App
+
+    app = services.app_create(actor=None, name="Shop", repository=str(make_repo(("main",))), production_branch="main")
+    url = f"/apps/{app.app_id}/build-spec/"
+    first, second = _admin(admin_user), _admin(admin_user)
+    loaded = re.search(r'name="loaded_version" value="([^"]*)"', first.get(url).content.decode())
+    assert loaded is not None
+    specs = ["version: 1\nfrontend:\n  phases:\n    build:\n      commands: [echo one]\n",
+             "version: 1\nfrontend:\n  phases:\n    build:\n      commands: [echo two]\n"]  # fmt: skip
+    answers = _at_once(
+        lambda: first.post(url, {"build_spec": specs[0], "loaded_version": loaded.group(1)}),
+        lambda: second.post(url, {"build_spec": specs[1], "loaded_version": loaded.group(1)}),
+    )
+    assert sorted(a.status_code for a in answers) == [302, 409]
+    won = specs[0] if answers[0].status_code == 302 else specs[1]
+    assert App.objects.get(pk=app.pk).build_spec == won
+    assert "Someone saved the build spec after you opened it" in next(a for a in answers if a.status_code == 409).content.decode()

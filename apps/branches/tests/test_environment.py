@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -91,3 +92,46 @@ def test_variables_of_another_app_cannot_be_removed_through_this_app(admin_clien
 def test_environment_values_are_not_logged_in_the_audit_trail(admin_client: Client, app: App) -> None:
     post(admin_client, app, "TOKENISH", "very-private-value")
     assert "very-private-value" not in str(list(AuditEvent.objects.values()))
+
+
+def page_form(client: Client, app: App, query: str = "") -> dict[str, str]:
+    """The variable form's fields as the page renders them (the hidden `replaces` included)."""
+    return page_form_from(client.get(f"/apps/{app.app_id}/environment/{query}").content.decode())
+
+
+def test_editing_a_variable_over_a_newer_save_is_refused_with_theirs_and_saving_again_replaces_it(
+    admin_client: Client, app: App
+) -> None:
+    post(admin_client, app, "MODE", "a")
+    variable = EnvironmentVariable.objects.get(name="MODE")
+    mine = page_form(admin_client, app, f"?edit={variable.pk}")
+    assert (mine["name"], mine["value"]) == ("MODE", "a")
+    theirs = page_form(admin_client, app, f"?edit={variable.pk}")
+    assert admin_client.post(f"/apps/{app.app_id}/environment/", {**theirs, "value": "theirs", "branch": ""}).status_code == 302
+
+    refused = admin_client.post(f"/apps/{app.app_id}/environment/", {**mine, "value": "mine", "branch": ""})
+    assert refused.status_code == 409
+    assert "MODE already has a value for all branches" in refused.content.decode()
+    assert "&#x27;theirs&#x27;" in refused.content.decode()
+    assert EnvironmentVariable.objects.get(name="MODE").value == "theirs"
+    again = page_form_from(refused.content.decode())
+    assert again["value"] == "mine", "the admin's value is kept in the form"
+    assert admin_client.post(f"/apps/{app.app_id}/environment/", {**again, "branch": ""}).status_code == 302
+    assert EnvironmentVariable.objects.get(name="MODE").value == "mine"
+
+
+def page_form_from(page: str) -> dict[str, str]:
+    form = page[page.index('id="variable-form"') :]
+    replaces = re.search(r'name="replaces" value="([^"]*)"', form)
+    name = re.search(r'name="name" value="([^"]*)"', form)
+    value = re.search(r'<textarea name="value"[^>]*>\n?([^<]*)</textarea>', form)
+    return {"replaces": replaces.group(1) if replaces else "", "name": name.group(1) if name else "",
+            "value": value.group(1) if value else ""}  # fmt: skip
+
+
+def test_adding_a_name_that_exists_asks_before_replacing_it(admin_client: Client, app: App) -> None:
+    post(admin_client, app, "MODE", "a")
+    new = page_form(admin_client, app)
+    refused = admin_client.post(f"/apps/{app.app_id}/environment/", {**new, "name": "MODE", "value": "b", "branch": ""})
+    assert refused.status_code == 409
+    assert EnvironmentVariable.objects.get(name="MODE").value == "a"
