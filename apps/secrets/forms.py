@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -23,10 +24,22 @@ class SecretSetForm(forms.Form):
     name = forms.CharField(max_length=512, help_text="Letters, digits, _ . and - ; e.g. STRIPE_SECRET_KEY")
     value = forms.CharField(widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}), strip=False)
     scopes = ScopesField(label="Where", help_text="One parameter is written per choice.")
+    # The versions the admin knowingly replaces, as JSON {path: version}; empty: none. A
+    # save over a secret saved since, or one the admin did not know was there, asks first.
+    replaces = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20_000)
 
     def __init__(self, *args: Any, app: App, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = scope_choices(app)  # type: ignore[attr-defined]
+
+    def clean_replaces(self) -> dict[str, int]:
+        try:
+            seen = json.loads(self.cleaned_data["replaces"] or "{}")
+        except ValueError:
+            seen = {}
+        if not isinstance(seen, dict):
+            return {}
+        return {str(path): version for path, version in seen.items() if isinstance(version, int)}
 
 
 class SecretImportForm(forms.Form):

@@ -24,13 +24,20 @@ def _name(name: str) -> str:
 
 
 def secret_set(
-    *, actor: Any, scope: Scope, name: str, value: str, kms_key_id: str = "", request: HttpRequest | None = None
+    *,
+    actor: Any,
+    scope: Scope,
+    name: str,
+    value: str,
+    kms_key_id: str = "",
+    create_only: bool = False,
+    request: HttpRequest | None = None,
 ) -> int:
-    """Create or update one secret; returns its new version."""
+    """Create or update one secret (only create, with `create_only`); returns its new version."""
     path = scope.path(_name(name))
     if value == "":
         raise ValidationError({"value": "Enter a value."})
-    version = ssm.put_value(path, value, kms_key_id=kms_key_id)
+    version = ssm.put_value(path, value, kms_key_id=kms_key_id, overwrite=not create_only)
     audit_record(
         actor=actor, action="secret.set", target_type="secret", target=path, message=f"version {version}", request=request
     )
@@ -90,13 +97,14 @@ def secret_copy(
     return copied
 
 
-def _write_all(writes: list[tuple[str, str]]) -> None:
-    """Write every (path, value), or none: a failure puts back what was already changed."""
+def _write_all(writes: list[tuple[str, str]], *, create_only: frozenset[str] = frozenset()) -> None:
+    """Write every (path, value), or none: a failure puts back what was already changed.
+    Paths in `create_only` must not exist yet (ssm.ParameterExists otherwise)."""
     done: list[tuple[str, str | None]] = []  # (path, previous value or None)
     try:
         for path, value in writes:
             previous = ssm.get_value(path)
-            ssm.put_value(path, value)
+            ssm.put_value(path, value, overwrite=path not in create_only)
             done.append((path, previous))
     except AwsError:
         # Undo every step even if one undo fails; the first error is the one reported.
@@ -109,15 +117,70 @@ def _write_all(writes: list[tuple[str, str]]) -> None:
         raise
 
 
-def secret_set_scopes(*, actor: Any, scopes: list[Scope], name: str, value: str, request: HttpRequest | None = None) -> None:
-    """One secret in several scopes (one parameter each), all or none."""
+class SecretChanged(ValidationError):
+    """The secret is not what the admin saw in some scope: saved by someone else since, or
+    there already. `current` maps each chosen scope's path to its version now (0: none).
+    Values are never shown: only versions and times."""
+
+    def __init__(self, name: str, changed: list[tuple[Scope, ssm.ParameterInfo]], current: dict[str, int]) -> None:
+        where = "; ".join(
+            f"{scope.label} (version {info.version}"
+            + (f", saved {info.last_modified:%Y-%m-%d %H:%M:%S %Z}".rstrip() if info.last_modified else "")
+            + ")"
+            for scope, info in changed
+        )
+        super().__init__({"value": f"{name} already has a value in {where}: someone saved it since you opened this "
+                                   "form, or it was there before. Enter your value again and save to replace it."})  # fmt: skip
+        self.current = current
+
+
+def secret_versions(scopes: list[Scope], name: str) -> dict[str, int]:
+    """Each scope's version of the secret (0: none), by path: what an editor sees."""
+    return {scope.path(name): (info.version if (info := ssm.version_of(scope.path(name))) else 0) for scope in scopes}
+
+
+def _check_unchanged(scopes: list[Scope], name: str, replaces: dict[str, int]) -> frozenset[str]:
+    """Raise SecretChanged unless every scope holds the version the editor saw (a secret
+    removed since may be written again); the paths to create rather than overwrite."""
+    changed, current = [], {}
+    for scope in scopes:
+        path = scope.path(name)
+        info = ssm.version_of(path)
+        current[path] = info.version if info else 0
+        if info is not None and info.version != replaces.get(path, 0):
+            changed.append((scope, info))
+    if changed:
+        raise SecretChanged(name, changed, current)
+    return frozenset(path for path, version in current.items() if version == 0)
+
+
+def secret_set_scopes(
+    *,
+    actor: Any,
+    scopes: list[Scope],
+    name: str,
+    value: str,
+    replaces: dict[str, int] | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """One secret in several scopes (one parameter each), all or none. With `replaces` (the
+    version the editor saw in each scope, by path; missing: none), nothing is written when
+    any scope has changed since (SecretChanged), and one created meanwhile is not
+    overwritten. Without it (imports, copies, scripts), the last save wins."""
     _name(name)
     if value == "":
         raise ValidationError({"value": "Enter a value."})
-    if len(scopes) == 1:
-        secret_set(actor=actor, scope=scopes[0], name=name, value=value, request=request)
-        return
-    _write_all([(scope.path(name), value) for scope in scopes])
+    create_only = _check_unchanged(scopes, name, replaces) if replaces is not None else frozenset()
+    try:
+        if len(scopes) == 1:
+            path = scopes[0].path(name)
+            secret_set(actor=actor, scope=scopes[0], name=name, value=value, create_only=path in create_only, request=request)
+            return
+        _write_all([(scope.path(name), value) for scope in scopes], create_only=create_only)
+    except ssm.ParameterExists:
+        # Someone created it between the check and the write: nothing of ours is left written.
+        _check_unchanged(scopes, name, replaces or {})
+        raise
     for scope in scopes:
         audit_record(actor=actor, action="secret.set", target_type="secret", target=scope.path(name), request=request)
 

@@ -54,8 +54,22 @@ def list_parameters(prefix: str, *, recursive: bool = False, region: str | None 
                 yield _info(parameter)
 
 
-def put_value(path: str, value: str, *, kms_key_id: str = "") -> int:
-    """Create or overwrite a SecureString; returns the new version."""
+class ParameterExists(AwsError):
+    """A create (overwrite off) found the parameter there already."""
+
+
+def version_of(path: str) -> ParameterInfo | None:
+    """The parameter's version and when it was saved (its value stays encrypted), or None."""
+    try:
+        with aws_errors("ssm:GetParameter"):
+            return _info(aws_client("ssm").get_parameter(Name=path, WithDecryption=False)["Parameter"])
+    except AwsNotFound:
+        return None
+
+
+def put_value(path: str, value: str, *, kms_key_id: str = "", overwrite: bool = True) -> int:
+    """Create or overwrite a SecureString; returns the new version. With `overwrite` off,
+    ParameterExists when it is there already (someone created it first)."""
     size = len(value.encode("utf-8"))
     if size > ADVANCED_TIER_MAX_BYTES:
         raise ValueTooLarge(
@@ -66,15 +80,20 @@ def put_value(path: str, value: str, *, kms_key_id: str = "") -> int:
         "Value": value,
         "Type": "SecureString",
         "Description": DESCRIPTION,
-        "Overwrite": True,
+        "Overwrite": overwrite,
         # AWS picks Standard or Advanced by size; unlike an explicit "Standard", this
         # never fails on a secret that once was Advanced (there is no way back).
         "Tier": "Intelligent-Tiering",
     }
     if kms_key_id:
         request["KeyId"] = kms_key_id
-    with aws_errors("ssm:PutParameter"):
-        return int(aws_client("ssm").put_parameter(**request)["Version"])
+    try:
+        with aws_errors("ssm:PutParameter"):
+            return int(aws_client("ssm").put_parameter(**request)["Version"])
+    except AwsError as error:
+        if error.code == "ParameterAlreadyExists":
+            raise ParameterExists(f"{path} exists already.", action="ssm:PutParameter", code=error.code) from error
+        raise
 
 
 def get_value(path: str) -> str | None:

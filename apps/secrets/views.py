@@ -3,6 +3,7 @@ unless an admin reveals one (audited, shown once, not cached)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -60,6 +61,8 @@ def secret_set(request: HttpRequest, app_id: str) -> HttpResponse:
     app = app_get(app_id)
     form = SecretSetForm(request.POST, app=app)
     if form.is_valid():
+        # A form posted without the field (an old page, a script) saves blindly.
+        replaces = form.cleaned_data["replaces"] if "replaces" in request.POST else None
         try:
             scopes = [_scope(app, s) for s in form.cleaned_data["scopes"]]
             services.secret_set_scopes(
@@ -67,8 +70,18 @@ def secret_set(request: HttpRequest, app_id: str) -> HttpResponse:
                 scopes=scopes,
                 name=form.cleaned_data["name"],
                 value=form.cleaned_data["value"],
+                replaces=replaces,
                 request=request,
             )
+        except services.SecretChanged as changed:
+            # Saving again replaces what is there now, knowingly; the value is typed again
+            # (a secret never goes back into a page).
+            data = request.POST.copy()
+            data["replaces"] = json.dumps(changed.current)
+            form = SecretSetForm(data, app=app)
+            form.is_valid()
+            add_service_errors(form, changed)
+            return _render(request, app, status=409, set_form=form)
         except ValidationError as error:
             add_service_errors(form, error)
         except AwsError as error:

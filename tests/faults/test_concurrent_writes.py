@@ -163,3 +163,36 @@ def test_two_admins_saving_the_build_spec_they_both_opened_one_wins_the_other_is
     won = specs[0] if answers[0].status_code == 302 else specs[1]
     assert App.objects.get(pk=app.pk).build_spec == won
     assert "Someone saved the build spec after you opened it" in next(a for a in answers if a.status_code == 409).content.decode()
+
+
+def test_two_admins_creating_the_same_secret_at_once_one_wins_the_other_is_told(
+    admin_user: Any, make_repo: Callable[..., Path], emulator: Any, settings: Any
+) -> None:
+    from apps.secrets import ssm
+    from apps.secrets.paths import branch_path
+    from console.aws import clear_client_cache
+    from console.models import AuditEvent
+
+    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
+    clear_client_cache()
+    try:
+        app = services.app_create(actor=None, name="Shop", repository=str(make_repo(("main",))), production_branch="main")
+        url = f"/apps/{app.app_id}/secrets/set/"
+        first, second = _admin(admin_user), _admin(admin_user)
+        answers = _at_once(
+            lambda: first.post(url, {"name": "RACE_KEY", "value": "value-one-111", "scopes": ["main"], "replaces": ""}),
+            lambda: second.post(url, {"name": "RACE_KEY", "value": "value-two-222", "scopes": ["main"], "replaces": ""}),
+        )
+        assert sorted(a.status_code for a in answers) == [302, 409]
+        won = "value-one-111" if answers[0].status_code == 302 else "value-two-222"
+        path = branch_path(app.app_id, "main", "RACE_KEY")
+        assert ssm.get_value(path) == won
+        assert ssm.version_of(path) is not None
+        assert ssm.version_of(path).version == 1, "written once"  # type: ignore[union-attr]
+        told = next(a for a in answers if a.status_code == 409).content.decode()
+        assert "RACE_KEY already has a value in branch main (version 1" in told
+        assert "value-one-111" not in told
+        assert "value-two-222" not in told
+        assert AuditEvent.objects.filter(action="secret.set", target=path).count() == 1
+    finally:
+        clear_client_cache()

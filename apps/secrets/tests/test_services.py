@@ -303,11 +303,11 @@ def fail_on_calls(monkeypatch: pytest.MonkeyPatch, *failing: int) -> list[str]:
     real: Callable[..., int] = ssm.put_value
     calls: list[str] = []
 
-    def put_value(path: str, value: str, *, kms_key_id: str = "") -> int:
+    def put_value(path: str, value: str, *, kms_key_id: str = "", overwrite: bool = True) -> int:
         calls.append(path)
         if len(calls) in failing:
             raise AwsError("boom", action="ssm:PutParameter")
-        return real(path, value, kms_key_id=kms_key_id)
+        return real(path, value, kms_key_id=kms_key_id, overwrite=overwrite)
 
     monkeypatch.setattr(ssm, "put_value", put_value)
     return calls
