@@ -196,3 +196,47 @@ def test_two_admins_creating_the_same_secret_at_once_one_wins_the_other_is_told(
         assert AuditEvent.objects.filter(action="secret.set", target=path).count() == 1
     finally:
         clear_client_cache()
+
+
+def test_two_operators_saving_the_same_record_at_once_one_wins_the_other_is_told(
+    admin_user: Any, make_repo: Callable[..., Path], emulator: Any, settings: Any
+) -> None:
+    from apps.datamanager import dynamo
+    from apps.datamanager.schema import schema_from_introspection
+    from apps.datamanager.tests.factories import field, model, outputs_document
+    from apps.datamanager.views import key_token
+    from console.aws import aws_client, clear_client_cache
+
+    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
+    clear_client_cache()
+    try:
+        introspection = {"version": 1, "enums": {}, "nonModels": {}, "models": {
+            "Todo": model("Todo", [field("id", "ID", required=True), field("title", "String", required=True)])}}  # fmt: skip
+        app = services.app_create(actor=None, name="Shop", repository=str(make_repo(("main",))), production_branch="main")
+        main = app.branches.get(name="main")
+        main.backend_outputs = outputs_document(introspection, region=settings.AWS_REGION)
+        main.save(update_fields=["backend_outputs"])
+        table_name = "Todo-race123-NONE"
+        aws_client("dynamodb").create_table(TableName=table_name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                                            BillingMode="PAY_PER_REQUEST")  # fmt: skip
+        loaded_at = "2026-01-01T00:00:00.000Z"
+        todo = {"id": "todo-1", "title": "Original", "createdAt": loaded_at, "updatedAt": loaded_at, "__typename": "Todo"}
+        aws_client("dynamodb").put_item(TableName=table_name, Item=dynamo.to_dynamo(todo))
+        todo_model = schema_from_introspection(introspection).model("Todo")
+        assert todo_model is not None
+        url = f"/apps/{app.app_id}/branches/main/data/models/Todo/edit/"
+        key = key_token(todo_model, todo)
+        first, second = _admin(admin_user), _admin(admin_user)
+        answers = _at_once(
+            lambda: first.post(url, {"key": key, "title": "From one", "loaded_updated_at": loaded_at}),
+            lambda: second.post(url, {"key": key, "title": "From two", "loaded_updated_at": loaded_at}),
+        )
+        assert sorted(a.status_code for a in answers) == [302, 400]
+        won = "From one" if answers[0].status_code == 302 else "From two"
+        stored = aws_client("dynamodb").get_item(TableName=table_name, Key={"id": {"S": "todo-1"}})["Item"]
+        assert stored["title"] == {"S": won}
+        told = next(a for a in answers if a.status_code == 400).content.decode()
+        assert "Someone changed or deleted this record since you opened it" in told
+    finally:
+        clear_client_cache()
