@@ -126,6 +126,7 @@ def test_a_seed_task_fixes_its_seed_and_numbers_its_records_so_a_retry_writes_th
 
     # The same seed and numbering, resumed after 20: only the last 10 are written, identical.
     other = make_table(model_of(data_schema, "Item"), name="Item-other-NONE")
+    data_branch.refresh_from_db()  # the schema as the task read it (PostgreSQL orders a JSON object's keys its own way)
     data = branch_data(data_branch)
     model = model_of(data_schema, "Item")
     services.seed_records(data, model, other, count=30, seed=seed, record_ids=f"data-task-{task.pk}", skip=20)
