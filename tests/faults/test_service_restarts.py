@@ -82,12 +82,12 @@ def private_redis(settings: Any) -> Iterator[PrivateRedis]:
 
 
 def _switch_broker(url: str) -> None:
-    """Publish to `url` from now on: Celery caches its connection and producer pools."""
+    """Publish to `url` from now on: Celery caches its connection and producer pools. They
+    are forgotten, not closed: kombu keeps one pool per broker for the whole process, and
+    the next test publishes through the first one again."""
     app: Any = celery_app
     app.conf.broker_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    app._pool = None
     app.amqp._producer_pool = None
 
 
