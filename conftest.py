@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -229,3 +232,14 @@ def wait_for[T](
         if time.monotonic() >= deadline:
             raise AssertionError(f"not within {timeout} s: {on_timeout() if on_timeout else message or predicate}")
         time.sleep(interval)
+
+
+def post_to(url: str) -> tuple[int, dict[str, Any]]:
+    """POST an empty JSON object to a URL of a live server (a webhook); the status and the JSON answer."""
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=b"{}", method="POST", headers=headers)  # noqa: S310 - a test server's http URL
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")

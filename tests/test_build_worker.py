@@ -16,9 +16,6 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +34,7 @@ from apps.branches.sandbox import outer_uid_for
 from apps.branches.webhooks import webhook_create
 from apps.secrets.scopes import Scope
 from apps.secrets.services import secret_set
-from conftest import queued_to_workers, wait_for, worker_env
+from conftest import post_to, queued_to_workers, wait_for, worker_env
 from console.aws import aws_credentials
 from console.emulator import Emulator
 from console.worker_process import start_worker
@@ -496,15 +493,6 @@ def test_kill_9_of_the_worker_ends_every_build_process_its_job_is_reaped_and_the
 # --- 5. many webhook calls at once: every one becomes a job, run one at a time in order --
 
 
-def _post(url: str) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
 def test_fifty_concurrent_webhook_calls_make_fifty_jobs_run_in_order(
     live_worker: subprocess.Popen[str],
     worker_output: deque[str],
@@ -529,18 +517,18 @@ def test_fifty_concurrent_webhook_calls_make_fifty_jobs_run_in_order(
     base = f"{live_server.url}/webhooks"
     url = f"{base}?id={webhook.webhook_id}&token={webhook.token}&operation=startbuild"
 
-    assert _post(f"{base}?id={webhook.webhook_id}&token=wrong-{webhook.token}&operation=startbuild")[0] == 403
-    assert _post(f"{base}?id={webhook.webhook_id}&operation=startbuild")[0] == 403
-    assert _post(f"{base}?id=no-such-webhook&token={webhook.token}&operation=startbuild")[0] == 403
-    assert _post(f"{base}?id={webhook.webhook_id}&token={webhook.token}&operation=deletebranch")[0] == 400
-    assert _post(f"{base}?id={webhook.webhook_id}&token={webhook.token}")[0] == 400
+    assert post_to(f"{base}?id={webhook.webhook_id}&token=wrong-{webhook.token}&operation=startbuild")[0] == 403
+    assert post_to(f"{base}?id={webhook.webhook_id}&operation=startbuild")[0] == 403
+    assert post_to(f"{base}?id=no-such-webhook&token={webhook.token}&operation=startbuild")[0] == 403
+    assert post_to(f"{base}?id={webhook.webhook_id}&token={webhook.token}&operation=deletebranch")[0] == 400
+    assert post_to(f"{base}?id={webhook.webhook_id}&token={webhook.token}")[0] == 400
     assert not Job.objects.filter(branch=branch).exists()
 
     barrier = threading.Barrier(50)
 
     def call(_: int) -> tuple[int, dict[str, Any]]:
         barrier.wait(timeout=30)
-        return _post(url)
+        return post_to(url)
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         answers = list(pool.map(call, range(50)))

@@ -28,7 +28,7 @@ from apps.branches.isolation_status import isolation_warnings
 from apps.branches.stacks import describe_stack
 from apps.branches.webhooks import trigger_url
 from console.aws_errors import AwsError
-from console.forms_util import add_service_errors
+from console.forms_util import add_service_errors, refused_again
 from console.roles import Role, role_required
 from console.tasks import worker_last_seen, workers_healthy
 
@@ -133,12 +133,7 @@ def _app_build_spec_post(request: HttpRequest, app: selectors.App) -> HttpRespon
             )  # fmt: skip
         except services.SpecChanged as changed:
             theirs = changed.current
-            # The editor keeps the text; saving again now replaces theirs, knowingly.
-            data = request.POST.copy()
-            data["loaded_version"] = services.spec_version(theirs)
-            form = BuildSpecForm(data)
-            form.is_valid()
-            add_service_errors(form, changed)
+            form = refused_again(BuildSpecForm, request.POST, changed, loaded_version=services.spec_version(theirs))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -301,12 +296,8 @@ def _app_environment_post(request: HttpRequest, app: selectors.App) -> HttpRespo
         try:
             variable = services.env_var_set(actor=request.user, app=app, request=request, replaces=replaces, **fields)
         except services.EnvVarChanged as changed:
-            # The form keeps the admin's value; saving again now replaces theirs, knowingly.
-            data = request.POST.copy()
-            data["replaces"] = services.env_var_version(changed.current)
-            form = EnvVarForm(data, app=app)
-            form.is_valid()
-            add_service_errors(form, changed)
+            replaces = services.env_var_version(changed.current)
+            form = refused_again(lambda data: EnvVarForm(data, app=app), request.POST, changed, replaces=replaces)
             return _render_environment(request, app, form, status=409)
         except ValidationError as error:
             add_service_errors(form, error)

@@ -22,7 +22,7 @@ from apps.secrets.scopes import Scope
 from apps.secrets.selectors import secret_matrix
 from console.aws_errors import AwsError
 from console.csv_stream import csv_response
-from console.forms_util import add_service_errors
+from console.forms_util import add_service_errors, refused_again
 from console.roles import Role, role_required
 
 
@@ -74,13 +74,9 @@ def secret_set(request: HttpRequest, app_id: str) -> HttpResponse:
                 request=request,
             )
         except services.SecretChanged as changed:
-            # Saving again replaces what is there now, knowingly; the value is typed again
-            # (a secret never goes back into a page).
-            data = request.POST.copy()
-            data["replaces"] = json.dumps(changed.current)
-            form = SecretSetForm(data, app=app)
-            form.is_valid()
-            add_service_errors(form, changed)
+            # The value is typed again: a secret never goes back into a page.
+            replaces = json.dumps(changed.current)
+            form = refused_again(lambda data: SecretSetForm(data, app=app), request.POST, changed, replaces=replaces)
             return _render(request, app, status=409, set_form=form)
         except ValidationError as error:
             add_service_errors(form, error)

@@ -5,12 +5,9 @@ duplicated or half-written, and whoever loses a race is told."""
 from __future__ import annotations
 
 import itertools
-import json
 import threading
-import urllib.error
-import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,22 +18,13 @@ import yaml
 from apps.branches import services
 from apps.branches.models import Job
 from apps.branches.webhooks import webhook_create
-from conftest import wait_for
+from conftest import post_to, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 BRANCHES = [f"feature-{n}" for n in range(10)]
 CALLS_PER_BRANCH = 5
 LIMIT = 4  # WEBHOOK_RATE_LIMIT_PER_MINUTE for this test
-
-
-def _post(url: str) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def test_fifty_concurrent_webhook_calls_over_ten_branches_make_exactly_the_allowed_jobs_none_lost_none_duplicated(
@@ -63,7 +51,7 @@ def test_fifty_concurrent_webhook_calls_over_ten_branches_make_exactly_the_allow
 
     def call(target: tuple[str, str]) -> tuple[str, int, dict[str, Any]]:
         barrier.wait(timeout=30)
-        return (target[0], *_post(target[1]))
+        return (target[0], *post_to(target[1]))
 
     with ThreadPoolExecutor(max_workers=len(urls)) as pool:
         answers = list(pool.map(call, urls))
@@ -119,6 +107,17 @@ def _admin(user: Any) -> Any:
     return client
 
 
+@pytest.fixture
+def on_emulator(emulator: Any, settings: Any) -> Iterator[None]:
+    """The console's AWS calls go to the real moto server of the module."""
+    from console.aws import clear_client_cache
+
+    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
+    clear_client_cache()
+    yield
+    clear_client_cache()
+
+
 def test_two_admins_adding_the_same_variable_at_once_one_wins_the_other_is_told(
     admin_user: Any, make_repo: Callable[..., Path]
 ) -> None:
@@ -166,77 +165,66 @@ def test_two_admins_saving_the_build_spec_they_both_opened_one_wins_the_other_is
 
 
 def test_two_admins_creating_the_same_secret_at_once_one_wins_the_other_is_told(
-    admin_user: Any, make_repo: Callable[..., Path], emulator: Any, settings: Any
+    admin_user: Any, make_repo: Callable[..., Path], on_emulator: None
 ) -> None:
     from apps.secrets import ssm
     from apps.secrets.paths import branch_path
-    from console.aws import clear_client_cache
     from console.models import AuditEvent
 
-    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
-    clear_client_cache()
-    try:
-        app = services.app_create(actor=None, name="Shop", repository=str(make_repo(("main",))), production_branch="main")
-        url = f"/apps/{app.app_id}/secrets/set/"
-        first, second = _admin(admin_user), _admin(admin_user)
-        answers = _at_once(
-            lambda: first.post(url, {"name": "RACE_KEY", "value": "value-one-111", "scopes": ["main"], "replaces": ""}),
-            lambda: second.post(url, {"name": "RACE_KEY", "value": "value-two-222", "scopes": ["main"], "replaces": ""}),
-        )
-        assert sorted(a.status_code for a in answers) == [302, 409]
-        won = "value-one-111" if answers[0].status_code == 302 else "value-two-222"
-        path = branch_path(app.app_id, "main", "RACE_KEY")
-        assert ssm.get_value(path) == won
-        assert ssm.version_of(path) is not None
-        assert ssm.version_of(path).version == 1, "written once"  # type: ignore[union-attr]
-        told = next(a for a in answers if a.status_code == 409).content.decode()
-        assert "RACE_KEY already has a value in branch main (version 1" in told
-        assert "value-one-111" not in told
-        assert "value-two-222" not in told
-        assert AuditEvent.objects.filter(action="secret.set", target=path).count() == 1
-    finally:
-        clear_client_cache()
+    app = services.app_create(actor=None, name="Shop", repository=str(make_repo(("main",))), production_branch="main")
+    url = f"/apps/{app.app_id}/secrets/set/"
+    first, second = _admin(admin_user), _admin(admin_user)
+    answers = _at_once(
+        lambda: first.post(url, {"name": "RACE_KEY", "value": "value-one-111", "scopes": ["main"], "replaces": ""}),
+        lambda: second.post(url, {"name": "RACE_KEY", "value": "value-two-222", "scopes": ["main"], "replaces": ""}),
+    )
+    assert sorted(a.status_code for a in answers) == [302, 409]
+    won = "value-one-111" if answers[0].status_code == 302 else "value-two-222"
+    path = branch_path(app.app_id, "main", "RACE_KEY")
+    assert ssm.get_value(path) == won
+    assert ssm.version_of(path) is not None
+    assert ssm.version_of(path).version == 1, "written once"  # type: ignore[union-attr]
+    told = next(a for a in answers if a.status_code == 409).content.decode()
+    assert "RACE_KEY already has a value in branch main (version 1" in told
+    assert "value-one-111" not in told
+    assert "value-two-222" not in told
+    assert AuditEvent.objects.filter(action="secret.set", target=path).count() == 1
 
 
 def test_two_operators_saving_the_same_record_at_once_one_wins_the_other_is_told(
-    admin_user: Any, make_repo: Callable[..., Path], emulator: Any, settings: Any
+    admin_user: Any, make_repo: Callable[..., Path], on_emulator: None, settings: Any
 ) -> None:
     from apps.datamanager import dynamo
     from apps.datamanager.schema import schema_from_introspection
     from apps.datamanager.tests.factories import field, model, outputs_document
     from apps.datamanager.views import key_token
-    from console.aws import aws_client, clear_client_cache
+    from console.aws import aws_client
 
-    settings.AWS_ENDPOINT_URL = emulator.endpoint_url
-    clear_client_cache()
-    try:
-        introspection = {"version": 1, "enums": {}, "nonModels": {}, "models": {
-            "Todo": model("Todo", [field("id", "ID", required=True), field("title", "String", required=True)])}}  # fmt: skip
-        app = services.app_create(actor=None, name="Shop", repository=str(make_repo(("main",))), production_branch="main")
-        main = app.branches.get(name="main")
-        main.backend_outputs = outputs_document(introspection, region=settings.AWS_REGION)
-        main.save(update_fields=["backend_outputs"])
-        table_name = "Todo-race123-NONE"
-        aws_client("dynamodb").create_table(TableName=table_name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                                            BillingMode="PAY_PER_REQUEST")  # fmt: skip
-        loaded_at = "2026-01-01T00:00:00.000Z"
-        todo = {"id": "todo-1", "title": "Original", "createdAt": loaded_at, "updatedAt": loaded_at, "__typename": "Todo"}
-        aws_client("dynamodb").put_item(TableName=table_name, Item=dynamo.to_dynamo(todo))
-        todo_model = schema_from_introspection(introspection).model("Todo")
-        assert todo_model is not None
-        url = f"/apps/{app.app_id}/branches/main/data/models/Todo/edit/"
-        key = key_token(todo_model, todo)
-        first, second = _admin(admin_user), _admin(admin_user)
-        answers = _at_once(
-            lambda: first.post(url, {"key": key, "title": "From one", "loaded_updated_at": loaded_at}),
-            lambda: second.post(url, {"key": key, "title": "From two", "loaded_updated_at": loaded_at}),
-        )
-        assert sorted(a.status_code for a in answers) == [302, 400]
-        won = "From one" if answers[0].status_code == 302 else "From two"
-        stored = aws_client("dynamodb").get_item(TableName=table_name, Key={"id": {"S": "todo-1"}})["Item"]
-        assert stored["title"] == {"S": won}
-        told = next(a for a in answers if a.status_code == 400).content.decode()
-        assert "Someone changed or deleted this record since you opened it" in told
-    finally:
-        clear_client_cache()
+    introspection = {"version": 1, "enums": {}, "nonModels": {}, "models": {
+        "Todo": model("Todo", [field("id", "ID", required=True), field("title", "String", required=True)])}}  # fmt: skip
+    app = services.app_create(actor=None, name="Shop", repository=str(make_repo(("main",))), production_branch="main")
+    main = app.branches.get(name="main")
+    main.backend_outputs = outputs_document(introspection, region=settings.AWS_REGION)
+    main.save(update_fields=["backend_outputs"])
+    table_name = "Todo-race123-NONE"
+    aws_client("dynamodb").create_table(TableName=table_name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                                        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                                        BillingMode="PAY_PER_REQUEST")  # fmt: skip
+    loaded_at = "2026-01-01T00:00:00.000Z"
+    todo = {"id": "todo-1", "title": "Original", "createdAt": loaded_at, "updatedAt": loaded_at, "__typename": "Todo"}
+    aws_client("dynamodb").put_item(TableName=table_name, Item=dynamo.to_dynamo(todo))
+    todo_model = schema_from_introspection(introspection).model("Todo")
+    assert todo_model is not None
+    url = f"/apps/{app.app_id}/branches/main/data/models/Todo/edit/"
+    key = key_token(todo_model, todo)
+    first, second = _admin(admin_user), _admin(admin_user)
+    answers = _at_once(
+        lambda: first.post(url, {"key": key, "title": "From one", "loaded_updated_at": loaded_at}),
+        lambda: second.post(url, {"key": key, "title": "From two", "loaded_updated_at": loaded_at}),
+    )
+    assert sorted(a.status_code for a in answers) == [302, 400]
+    won = "From one" if answers[0].status_code == 302 else "From two"
+    stored = aws_client("dynamodb").get_item(TableName=table_name, Key={"id": {"S": "todo-1"}})["Item"]
+    assert stored["title"] == {"S": won}
+    told = next(a for a in answers if a.status_code == 400).content.decode()
+    assert "Someone changed or deleted this record since you opened it" in told
