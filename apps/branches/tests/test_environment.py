@@ -135,3 +135,29 @@ def test_adding_a_name_that_exists_asks_before_replacing_it(admin_client: Client
     refused = admin_client.post(f"/apps/{app.app_id}/environment/", {**new, "name": "MODE", "value": "b", "branch": ""})
     assert refused.status_code == 409
     assert EnvironmentVariable.objects.get(name="MODE").value == "a"
+
+
+def test_viewers_see_the_variables_without_edit_links_or_the_form(admin_client: Client, viewer_client: Client, app: App) -> None:
+    post(admin_client, app, "MODE", "a")
+    variable = EnvironmentVariable.objects.get(name="MODE")
+    page = viewer_client.get(f"/apps/{app.app_id}/environment/?edit={variable.pk}").content.decode()
+    assert "MODE" in page
+    assert f"?edit={variable.pk}" not in page
+    assert 'id="variable-form"' not in page
+    refused = viewer_client.post(f"/apps/{app.app_id}/environment/", {"name": "MODE", "value": "b", "replaces": ""})
+    assert refused.status_code == 403
+    assert EnvironmentVariable.objects.get(name="MODE").value == "a"
+
+
+def test_an_edit_link_to_a_variable_of_another_app_opens_an_empty_form(admin_client: Client, app: App, make_repo: Any) -> None:
+    other = branch_services_app(make_repo)
+    post(admin_client, other, "THEIRS", "x")
+    foreign = EnvironmentVariable.objects.get(name="THEIRS")
+    form = page_form(admin_client, app, f"?edit={foreign.pk}")
+    assert form == {"replaces": "", "name": "", "value": ""}
+
+
+def branch_services_app(make_repo: Any) -> App:
+    from apps.branches.services import app_create
+
+    return app_create(actor=None, name="Other", repository=str(make_repo(("main",))), production_branch="main")
