@@ -126,13 +126,13 @@ def reap_stalled_tasks() -> list[int]:
         return {"status": S.FAILED, "retryable": True, "finished_at": timezone.now(), "error": stopped_worker_message(done)}
 
     reaped = reap(DataTask, running=S.RUNNING, failed_fields=failed)
-    requeue_lost(DataTask, waiting=S.PENDING, send=_send_again)
+    requeue_lost(DataTask, waiting=S.PENDING, send=lambda pk: send(_runner(DataTask.objects.get(pk=pk).kind), pk))
     return reaped
 
 
-def _send_again(pk: int) -> None:
-    kind = DataTask.objects.values_list("kind", flat=True).get(pk=pk)
-    send(run_import if kind == DataTask.Kind.IMPORT else run_seed, pk)
+def _runner(kind: str) -> Any:
+    """The Celery task that carries out a DataTask of this kind."""
+    return run_import if kind == DataTask.Kind.IMPORT else run_seed
 
 
 def task_retry(*, actor: Any, task: DataTask) -> bool:
@@ -143,8 +143,7 @@ def task_retry(*, actor: Any, task: DataTask) -> bool:
     )
     if not retried:
         return False
-    run = run_import if task.kind == DataTask.Kind.IMPORT else run_seed
-    send_on_commit(run, task.pk)
+    send_on_commit(_runner(task.kind), task.pk)
     audit_record(
         actor=actor, action="data.retry", target_type="data",
         target=f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}",
@@ -189,16 +188,10 @@ def _carry_out_beating(task: DataTask, action: str, work: Work) -> None:
         model = model_named(data.schema, task.model_name)
         report, detail = work(task, data, model, data.table(model), progress)
         report.written += written_before
-    except AwsError as failure:  # DynamoDB or the network may be back on a retry
-        _finish(task, status=S.FAILED, error=str(failure), retryable=True)
-        audit_record(
-            actor=task.created_by, action=action, target_type="data", target=target, outcome="failure",
-            message=str(failure)[:500], detail={"model": task.model_name, "task": task.pk},
-        )  # fmt: skip
-        return
-    except (NoSchema, dynamo.TableMissing, csv_io.CsvInvalid, csv_io.MappingInvalid, SeedError, FieldError,
+    except (NoSchema, dynamo.TableMissing, AwsError, csv_io.CsvInvalid, csv_io.MappingInvalid, SeedError, FieldError,
             TaskInputInvalid) as failure:  # fmt: skip
-        _finish(task, status=S.FAILED, error=str(failure))
+        # DynamoDB or the network may be back on a retry; bad input fails the same way again.
+        _finish(task, status=S.FAILED, error=str(failure), retryable=isinstance(failure, AwsError))
         audit_record(
             actor=task.created_by, action=action, target_type="data", target=target, outcome="failure",
             message=str(failure)[:500], detail={"model": task.model_name, "task": task.pk},
