@@ -100,7 +100,7 @@ def build_environment(job: Job, spec_variables: dict[str, Any], *, home: str, tm
         env["AWS_PULL_REQUEST_ID"] = str(branch.pull_request_number)
         env["AWS_PULL_REQUEST_SOURCE_BRANCH"] = branch.pr_source_branch
         env["AWS_PULL_REQUEST_DESTINATION_BRANCH"] = branch.pr_destination_branch
-    credentials = _service_role(job, trust, build_timeout_seconds(env), notes)
+    credentials = _service_role(job, trust, build_timeout(env, branch.app.build_timeout_cap_minutes).seconds, notes)
     env.update(credentials)
     mask = [value for key, value in credentials.items() if key in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
     # The branch's secrets (its own over the shared ones), as Amplify hands them to builds.
@@ -118,11 +118,25 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def build_timeout_seconds(env: dict[str, str]) -> int:
-    """`_BUILD_TIMEOUT` (minutes) from the app's variables, else the console default."""
-    raw = env.get("_BUILD_TIMEOUT", "")
+@dataclass(frozen=True)
+class BuildTimeout:
+    seconds: int
+    note: str = ""  # for the job log, when the build asked for more than it got
+
+
+def build_timeout(env: dict[str, str], cap_minutes: int) -> BuildTimeout:
+    """`_BUILD_TIMEOUT` (minutes) from the spec or the variables, else the console default,
+    held to the app's cap: a pull request controls its spec, not how long it may run."""
+    raw = env.get("_BUILD_TIMEOUT", "").strip()
     try:
         minutes = int(raw) if raw else settings.BUILD_TIMEOUT_MINUTES
     except ValueError:
         minutes = settings.BUILD_TIMEOUT_MINUTES
-    return max(1, min(minutes, 480)) * 60
+    minutes = max(1, minutes)
+    if minutes > cap_minutes:
+        asked = f"_BUILD_TIMEOUT asks for {minutes} minutes" if raw else f"The default timeout is {minutes} minutes"
+        return BuildTimeout(
+            cap_minutes * 60,
+            f"## {asked}; this app's builds run at most {cap_minutes} minutes (App settings): the build gets {cap_minutes}.",
+        )
+    return BuildTimeout(minutes * 60)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from apps.branches.git import InvalidRepositoryUrl, validate_repository_url
 from apps.branches.models import App, Branch
+from apps.branches.models.apps import BUILD_TIMEOUT_LIMIT_MINUTES
 from apps.branches.servicerole import validate_role_arn
 from apps.branches.validators import (
     validate_branch_name,
@@ -62,6 +63,22 @@ class AppSettingsForm(AppForm):
             "the console's own addresses or the metadata service."
         ),
     )
+
+    build_timeout_cap_minutes = forms.IntegerField(
+        min_value=1,
+        max_value=BUILD_TIMEOUT_LIMIT_MINUTES,
+        required=False,
+        label="Longest build (minutes)",
+        help_text=(
+            "Builds end after _BUILD_TIMEOUT minutes, but never after more than this: a build spec, which a pull "
+            "request can change, cannot raise it."
+        ),
+    )
+
+    def clean_build_timeout_cap_minutes(self) -> int:
+        # Left empty (or not sent by a script): the app keeps its cap.
+        value = self.cleaned_data["build_timeout_cap_minutes"]
+        return int(value if value is not None else self.initial.get("build_timeout_cap_minutes") or 120)
 
     def clean_service_role_arn(self) -> str:
         return validate_role_arn(str(self.cleaned_data["service_role_arn"]))

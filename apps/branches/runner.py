@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.branches import jobs
 from apps.branches.artifacts import ArtifactError, collect_artifacts, content_type_for, pack_cache, unpack_cache
-from apps.branches.buildenv import NoCredentials, build_environment, build_timeout_seconds
+from apps.branches.buildenv import NoCredentials, build_environment, build_timeout
 from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
 from apps.branches.git import GitError, run_git
 from apps.branches.isolation import BuildRefused, describe, sandbox_for
@@ -166,7 +166,10 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     for note in environment.notes:
         log.line(note)
     env = environment.variables
-    timeout = build_timeout_seconds(env)
+    limit = build_timeout(env, branch.app.build_timeout_cap_minutes)
+    if limit.note:
+        log.line(limit.note)
+    timeout = limit.seconds
     deadline = time.monotonic() + timeout
     _restore_cache(branch, workspace, log)
     sandbox.hand_over()

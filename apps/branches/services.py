@@ -101,7 +101,7 @@ def app_create(
     return app
 
 
-_BUILD_ACCESS_FIELDS = ("service_role_arn", "build_network")
+_BUILD_ACCESS_FIELDS = ("service_role_arn", "build_network", "build_timeout_cap_minutes")
 
 
 def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fields: Any) -> App:

@@ -3,11 +3,15 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from apps.branches.fields import OutputsDocumentField
 from console.amplify_names import branch_stack_name
+
+# No build runs longer than 8 hours, whatever an admin sets.
+BUILD_TIMEOUT_LIMIT_MINUTES = 480
 
 
 class App(models.Model):
@@ -48,6 +52,11 @@ class App(models.Model):
     # Builds reach the network (package registries) unless this is off; the console's
     # own addresses and the metadata service are never reachable either way.
     build_network = models.BooleanField(default=True)
+    # The longest a build may run, whatever `_BUILD_TIMEOUT` a build spec (a pull request's
+    # code) asks for: only an admin raises it.
+    build_timeout_cap_minutes = models.PositiveSmallIntegerField(
+        default=120, validators=[MinValueValidator(1), MaxValueValidator(BUILD_TIMEOUT_LIMIT_MINUTES)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

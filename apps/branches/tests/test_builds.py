@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from apps.branches import jobs, services
+from apps.branches.buildenv import BuildTimeout
 from apps.branches.models import App, Branch, BuildCache, Job
 from apps.branches.tests.builds import SITE_SPEC, build, log_of, make_app, preview_branch
 from console.aws import aws_client, aws_credentials
@@ -354,7 +355,7 @@ def test_a_build_past_its_timeout_fails_and_says_so(
     db: None, make_repo: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # _BUILD_TIMEOUT counts in minutes; the runner's deadline is shortened to keep the test fast.
-    monkeypatch.setattr("apps.branches.runner.build_timeout_seconds", lambda env: 1)
+    monkeypatch.setattr("apps.branches.runner.build_timeout", lambda env, cap: BuildTimeout(1))
     job = build(make_app(make_repo, one_command("sleep 30 & sleep 30; echo never")))
     assert job.status == Job.Status.FAILED
     assert job.status_reason == "Timed out after 1 s (_BUILD_TIMEOUT): every process of the build was stopped."
@@ -362,12 +363,12 @@ def test_a_build_past_its_timeout_fails_and_says_so(
 
 
 def test_build_timeout_comes_from_the_apps_build_timeout_variable(settings: Any) -> None:
-    from apps.branches.buildenv import build_timeout_seconds
+    from apps.branches.buildenv import build_timeout
 
-    assert build_timeout_seconds({}) == settings.BUILD_TIMEOUT_MINUTES * 60
-    assert build_timeout_seconds({"_BUILD_TIMEOUT": "45"}) == 45 * 60
-    assert build_timeout_seconds({"_BUILD_TIMEOUT": "soon"}) == settings.BUILD_TIMEOUT_MINUTES * 60
-    assert build_timeout_seconds({"_BUILD_TIMEOUT": "9999"}) == 480 * 60
+    assert build_timeout({}, 480).seconds == settings.BUILD_TIMEOUT_MINUTES * 60
+    assert build_timeout({"_BUILD_TIMEOUT": "45"}, 480) == BuildTimeout(45 * 60)
+    assert build_timeout({"_BUILD_TIMEOUT": "soon"}, 480).seconds == settings.BUILD_TIMEOUT_MINUTES * 60
+    assert build_timeout({"_BUILD_TIMEOUT": "0"}, 480).seconds == 60
 
 
 @pytest.mark.parametrize(
