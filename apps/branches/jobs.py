@@ -7,6 +7,7 @@ cancel racing a finish, or a redelivered task, cannot corrupt a job.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -21,8 +22,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.branches.models import Branch, Job, JobStep, LogChunk
+from apps.branches.process import process_identity
 from console.audit import audit_record
 from console.queue import send_on_commit
+
+logger = logging.getLogger(__name__)
 
 S = Job.Status
 
@@ -146,14 +150,22 @@ def claim_next_job(branch_pk: int) -> Job | None:
     return job
 
 
-def _kill_orphaned_build(worker: str, process_group: int | None) -> None:
+def _kill_orphaned_build(worker: str, process_group: int | None, started: str) -> bool:
     """A worker killed mid-build can leave the build's processes running. The reaper
     can end them only on the same machine; elsewhere they die when they next write
-    to their output pipe, whose reader (the dead worker) is gone."""
+    to their output pipe, whose reader (the dead worker) is gone.
+
+    The stored id is only a number: after a restart another process may hold it. The
+    group is killed only while its leader is the very process the build started."""
     if not process_group or worker.rsplit(":", 1)[0] != socket.gethostname():
-        return
+        return False
+    if not started or process_identity(process_group) != started:
+        logger.warning("not killing process group %s: it is no longer the build's (stale id)", process_group)
+        return False
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process_group, signal.SIGKILL)
+        return True
+    return False
 
 
 def job_heartbeat(job_pk: int) -> str:
@@ -210,7 +222,7 @@ def reap_stale_jobs(now: Any = None) -> list[int]:
     cutoff = now - timedelta(seconds=settings.BUILD_HEARTBEAT_TIMEOUT_SECONDS)
     stale = list(
         Job.objects.filter(status__in=Job.ACTIVE, heartbeat_at__lt=cutoff).values_list(
-            "pk", "branch_id", "worker", "process_group"
+            "pk", "branch_id", "worker", "process_group", "process_started"
         )
     )
     reaped = []
@@ -222,8 +234,8 @@ def reap_stale_jobs(now: Any = None) -> list[int]:
     )
     for branch_pk in idle:
         _queue_branch(branch_pk)
-    for pk, branch_pk, worker, process_group in stale:
-        _kill_orphaned_build(worker, process_group)
+    for pk, branch_pk, worker, process_group, started in stale:
+        _kill_orphaned_build(worker, process_group, started)
         reason = f"The worker running this job ({worker}) stopped: no heartbeat for {settings.BUILD_HEARTBEAT_TIMEOUT_SECONDS} s."
         with transaction.atomic():
             if Job.objects.filter(pk=pk, status__in=Job.ACTIVE, heartbeat_at__lt=cutoff).update(

@@ -1,5 +1,10 @@
 """Running one phase script in its own process group, with live output,
-cancel, timeout and a heartbeat. Killing the group ends every child."""
+cancel, timeout and a heartbeat.
+
+Killing the group ends every process of a sandboxed build: the group's leader is
+bubblewrap, and the build's PID namespace dies with it, taking along the processes
+that left the group with setsid. A build run unisolated (BUILD_ISOLATION=off) has no
+such namespace: a child that called setsid outlives the group (tested)."""
 
 from __future__ import annotations
 
@@ -23,6 +28,19 @@ def _die_with_parent() -> None:
     # If the worker is SIGKILLed, the kernel kills the build shell too.
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def process_identity(pid: int) -> str:
+    """What tells this process apart from a later one given the same id: the machine's boot
+    and the process's start time (clock ticks since boot). "" when no such process runs."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+    # The command name (field 2) may hold spaces and parentheses: count from its last ")".
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return f"{boot}:{fields[19]}"
 
 
 @dataclass

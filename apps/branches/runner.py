@@ -27,7 +27,7 @@ from apps.branches.joblog import JobLog, Masker
 from apps.branches.limits import LimitGuard, OutputWatcher, limit_hint
 from apps.branches.models import Branch, BuildCache, DeployedFile, Deployment, Job, JobStep
 from apps.branches.outputs import OutputsInvalid, parse_outputs
-from apps.branches.process import CANCEL, run_script
+from apps.branches.process import CANCEL, process_identity, run_script
 from apps.branches.sandbox import Layout, Sandbox
 from apps.branches.workspace_files import read_small_file, read_workspace_file, write_workspace_file
 from console.db_outage import DATABASE_AWAY, forget_connection
@@ -342,7 +342,7 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
         try:
             status = jobs.job_heartbeat(ctx.job.pk)
             if status and not recorded_group:
-                Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid)
+                Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid, process_started=process_identity(pgid))
                 recorded_group.append(pgid)
         except DATABASE_AWAY as error:
             # The database is restarting: the build goes on, its lines wait in the log's

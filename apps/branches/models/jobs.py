@@ -47,6 +47,9 @@ class Job(models.Model):
     # Set by the worker that claimed it; the reaper fails jobs whose heartbeat stops.
     worker = models.CharField(max_length=255, blank=True)
     process_group = models.IntegerField(null=True, blank=True)
+    # process_identity() of the group's leader: the reaper kills the group only while the
+    # same process still holds that id, never one that took it over after a restart.
+    process_started = models.CharField(max_length=64, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     status_reason = models.TextField(blank=True)
     failed_command = models.TextField(blank=True)
