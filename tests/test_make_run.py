@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -154,6 +155,16 @@ def assert_api(var_dir: Path, port: int, app_id: str) -> None:
     assert client.list_jobs(appId=app_id, branchName="main")["jobSummaries"][0]["status"] == "SUCCEED"
 
 
+WEBHOOK_TOKEN = "webhook-token-that-must-not-be-logged"
+
+
+def webhook_call(port: int) -> None:
+    url = f"http://127.0.0.1:{port}/webhooks?id=0f3c&token={WEBHOOK_TOKEN}&operation=startbuild"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(url, data=b"{}", method="POST"), timeout=10)
+    assert refused.value.code in (401, 403, 404)
+
+
 def stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
@@ -202,9 +213,13 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert b"<h1>Todo app</h1>" in site.read()
         assert_demo_data(opener, port, app_id)
         assert_api(tmp_path, port, app_id)
+        webhook_call(port)
     finally:
         output = stop(process)
     assert process.returncode == 0, output
+    # gunicorn logged the webhook call, not its token.
+    assert f"token={WEBHOOK_TOKEN}" not in output
+    assert "POST /webhooks?id=0f3c&token=[redacted]&operation=startbuild HTTP/1.1" in output
     assert "Stopped the console, its worker, beat and emulator." in output
     assert not descendants_alive(tmp_path)
 

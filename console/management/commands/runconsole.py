@@ -63,6 +63,8 @@ class Command(BaseCommand):
             beat_schedule = str(settings.VAR_DIR / "celerybeat-schedule")
             web_command = [sys.executable, "-m", "gunicorn", "console.wsgi", "--bind", f"127.0.0.1:{port}"]
             web_command += ["--workers", "2", "--threads", "4", "--access-logfile", "-"]
+            # Webhook URLs carry their token: the access log shows it as [redacted].
+            web_command += ["--logger-class", "console.access_log.RedactingLogger"]
             for name, command in (
                 ("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "worker@%h"]),
                 ("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
