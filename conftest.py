@@ -13,13 +13,16 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from console.emulator import Emulator, start_emulator
+
+if TYPE_CHECKING:
+    from apps.branches.tests.https_git import PrivateRepo
 from console.roles import Role, set_role
 
 SHARED_DIR = Path(__file__).resolve().parent.parent / "shared"
@@ -113,6 +116,26 @@ def make_repo(tmp_path: Path) -> Callable[..., Path]:
         return bare
 
     return make
+
+
+@pytest.fixture
+def private_repo(make_repo: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateRepo]:
+    """A repository (branches main and dev) that git reads only over HTTPS with a token."""
+    from apps.branches.tests.https_git import serve_private_repo
+
+    bare = make_repo(("main", "dev"), files={"README.md": "private\n", "amplify.yml": PRIVATE_SPEC})
+    folder = tmp_path / "tls"
+    folder.mkdir()
+    with serve_private_repo(bare, folder, "ci-bot", "glpat-Secr3tTok3n-do-not-log") as repo:
+        monkeypatch.setenv("GIT_SSL_CAINFO", str(repo.ca_file))  # trust its throwaway certificate
+        yield repo
+
+
+# What a build of the private repository shows: its clone URL, its git remote, its whole environment.
+PRIVATE_SPEC = (
+    "version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n"
+    '        - echo "clone=$AWS_CLONE_URL"\n        - git remote -v\n        - cat .git/config\n        - env\n'
+)
 
 
 # Tests that talk to a real moto server process (or start real workers) must not

@@ -7,14 +7,10 @@ every existing key unusable: create new ones after a rotation."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,6 +20,7 @@ from django.utils import timezone
 from apps.amplify_api.models import AccessKey
 from console.audit import audit_record
 from console.roles import user_role
+from console.sealed import seal, unseal
 
 # AWS key ids are 20 upper-case letters and digits; ours start with AKCN so they are
 # easy to tell from real AWS keys (AKIA...) in a script's configuration.
@@ -38,17 +35,12 @@ class NewKey:
     secret_access_key: str  # shown once, never stored in the clear
 
 
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(f"amplify-api-access-keys:{settings.SECRET_KEY}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+_SEALED_AS = "amplify-api-access-keys"
 
 
 def secret_of(key: AccessKey) -> str | None:
     """The key's secret, or None if it cannot be decrypted (SECRET_KEY changed)."""
-    try:
-        return _fernet().decrypt(key.secret_encrypted.encode()).decode()
-    except InvalidToken:
-        return None
+    return unseal(_SEALED_AS, key.secret_encrypted)
 
 
 def _new_key_id() -> str:
@@ -76,7 +68,7 @@ def key_create(*, actor: Any, username: str, description: str = "", request: Htt
             )
         key = AccessKey.objects.create(
             access_key_id=_new_key_id(),
-            secret_encrypted=_fernet().encrypt(secret.encode()).decode(),
+            secret_encrypted=seal(_SEALED_AS, secret),
             user=user,
             description=description.strip()[:200],
             created_by=actor if getattr(actor, "is_authenticated", False) else None,

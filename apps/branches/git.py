@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -26,6 +26,37 @@ class GitError(Exception):
 
 class InvalidRepositoryUrl(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class GitCredentials:
+    """A repository's user name and password (or token), kept apart from its URL."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+def split_credentials(url: str) -> tuple[str, GitCredentials | None]:
+    """An https URL without its `user:token@` part, and that part. Other URLs come back as
+    they are: an ssh user name (git@) is no secret, and ssh keys never sit in a URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or "@" not in parts.netloc:
+        return url.strip(), None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    username, password = (unquote(part) for part in userinfo.partition(":")[::2])
+    if _CONTROL.search(username + password.replace(" ", "")):
+        raise InvalidRepositoryUrl("The credentials in the repository URL may not contain control characters.")
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return bare, GitCredentials(username, password)
+
+
+def redact_url(url: str) -> str:
+    """The URL as it may be shown: credentials, if any, replaced by ***."""
+    bare, credentials = split_credentials(url)
+    if credentials is None:
+        return bare
+    parts = urlsplit(bare)
+    return urlunsplit((parts.scheme, f"***@{parts.netloc}", parts.path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -66,36 +97,57 @@ _GIT_SETTINGS = {
 }
 
 
-def _git_env() -> dict[str, str]:
-    return {**os.environ, **_GIT_SETTINGS}
+# git asks this helper for the credentials; it reads them from git's environment, so they
+# are on no command line (ps shows those to every user) and in no file.
+_CREDENTIAL_HELPER = '!f() { echo "username=$CONSOLE_GIT_USERNAME"; echo "password=$CONSOLE_GIT_PASSWORD"; }; f'
 
 
-def run_git(args: list[str], *, cwd: str | Path | None = None, timeout: int | None = None) -> str:
+def _git_env(credentials: GitCredentials | None) -> dict[str, str]:
+    env = {**os.environ, **_GIT_SETTINGS}
+    if credentials is not None:
+        env["CONSOLE_GIT_USERNAME"], env["CONSOLE_GIT_PASSWORD"] = credentials.username, credentials.password
+    return env
+
+
+def run_git(
+    args: list[str],
+    *,
+    cwd: str | Path | None = None,
+    timeout: int | None = None,
+    credentials: GitCredentials | None = None,
+) -> str:
+    # The empty helper first: git then asks ours alone, not a helper of the host's config.
+    helper = ["-c", "credential.helper=", "-c", f"credential.helper={_CREDENTIAL_HELPER}"] if credentials else []
+    command = args[0]
     try:
         result = subprocess.run(
-            ["git", *args],
+            ["git", *helper, *args],
             cwd=cwd,
-            env=_git_env(),
+            env=_git_env(credentials),
             capture_output=True,
             text=True,
             timeout=timeout or settings.GIT_TIMEOUT_SECONDS,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} timed out after {timeout or settings.GIT_TIMEOUT_SECONDS} s.") from None
+        raise GitError(f"git {command} timed out after {timeout or settings.GIT_TIMEOUT_SECONDS} s.") from None
     if result.returncode != 0:
         lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
         # git's own reason is on its "fatal:" line; hints follow it.
         detail = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[0] if lines else "")
         detail = detail.removeprefix("fatal: ").removeprefix("error: ") or f"exit code {result.returncode}"
-        raise GitError(f"git {args[0]} failed: {detail}")
+        if credentials is not None and credentials.password:
+            detail = detail.replace(credentials.password, "***")
+        raise GitError(f"git {command} failed: {detail}")
     return result.stdout
 
 
-def list_remote_branches(url: str, *, timeout: int | None = None) -> list[RemoteBranch]:
+def list_remote_branches(
+    url: str, *, timeout: int | None = None, credentials: GitCredentials | None = None
+) -> list[RemoteBranch]:
     """The repository's branches (name, head commit), sorted by name."""
     validate_repository_url(url)
-    output = run_git(["ls-remote", "--heads", "--", url], timeout=timeout)
+    output = run_git(["ls-remote", "--heads", "--", url], timeout=timeout, credentials=credentials)
     branches = []
     for line in output.splitlines():
         commit, _, ref = line.partition("\t")
@@ -104,10 +156,10 @@ def list_remote_branches(url: str, *, timeout: int | None = None) -> list[Remote
     return sorted(branches, key=lambda branch: branch.name)
 
 
-def remote_heads(url: str, *, timeout: int | None = None) -> dict[str, str]:
+def remote_heads(url: str, *, timeout: int | None = None, credentials: GitCredentials | None = None) -> dict[str, str]:
     """{branch: commit} of the repository: the poll's lean listing (no sorting, no objects)."""
     validate_repository_url(url)
-    output = run_git(["ls-remote", "--heads", "--", url], timeout=timeout)
+    output = run_git(["ls-remote", "--heads", "--", url], timeout=timeout, credentials=credentials)
     heads = {}
     for line in output.splitlines():
         commit, _, ref = line.partition("\t")

@@ -71,7 +71,7 @@ def pattern_preview(request: HttpRequest, app_id: str) -> HttpResponse:
     error, branches, matched = "", [], set()
     try:
         patterns = parse_patterns(text)
-        branches = [b.name for b in list_remote_branches(app.repository)]
+        branches = [b.name for b in list_remote_branches(app.repository, credentials=app.git_credentials)]
         matched = set(patterns.filter(branches))
     except (PatternError, GitError) as failure:
         error = str(failure)

@@ -50,7 +50,7 @@ def _dispatch(app: App, event: object, source: str) -> str:
         return gitsync.branch_pushed(app, event.branch, event.commit, event.message, source=source)
     if isinstance(event, BranchCreated):
         try:
-            heads = {b.name: b.commit for b in list_remote_branches(app.repository, timeout=5)}
+            heads = {b.name: b.commit for b in list_remote_branches(app.repository, timeout=5, credentials=app.git_credentials)}
         except GitError as error:
             return f"branch {event.branch} created; its head could not be read ({error}); the poll will pick it up"
         if event.branch not in heads:

@@ -66,7 +66,7 @@ def poll_cycle(app_pks: list[int]) -> dict[int, str]:
 
     def listing(app: App) -> dict[str, str] | GitError:
         try:
-            return remote_heads(app.repository)
+            return remote_heads(app.repository, credentials=app.git_credentials)
         except GitError as error:
             return error
 

@@ -21,7 +21,7 @@ from apps.branches import jobs
 from apps.branches.artifacts import ArtifactError, collect_artifacts, content_type_for, pack_cache, unpack_cache
 from apps.branches.buildenv import NoCredentials, build_environment, build_timeout
 from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
-from apps.branches.git import GitError, run_git
+from apps.branches.git import GitCredentials, GitError, run_git
 from apps.branches.isolation import BuildRefused, describe, sandbox_for
 from apps.branches.joblog import JobLog, Masker
 from apps.branches.limits import LimitGuard, OutputWatcher, limit_hint
@@ -197,6 +197,8 @@ def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
     branch = job.branch
     # A preview branch (pr-N) does not exist in git: clone the pull request's source branch.
     ref = branch.pr_source_branch if branch.pull_request_number else branch.name
+    # Given to git through its environment: the clone's .git/config keeps the bare URL.
+    credentials = branch.app.git_credentials
     try:
         clone = [
             "clone",
@@ -210,7 +212,7 @@ def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
             str(workspace.source),
         ]
         try:
-            run_git(clone, timeout=600)
+            run_git(clone, timeout=600, credentials=credentials)
         except GitError:
             if not branch.pull_request_number:
                 raise
@@ -218,13 +220,14 @@ def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
             run_git(
                 ["clone", "--quiet", "--no-tags", "--no-checkout", "--", branch.app.repository, str(workspace.source)],
                 timeout=600,
+                credentials=credentials,
             )
-            _fetch_pull_request(workspace, branch.pull_request_number)
+            _fetch_pull_request(workspace, branch.pull_request_number, credentials)
         if job.commit_id:
             try:
                 run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
             except GitError:
-                run_git(["fetch", "--quiet", "origin", job.commit_id], cwd=workspace.source, timeout=600)
+                run_git(["fetch", "--quiet", "origin", job.commit_id], cwd=workspace.source, timeout=600, credentials=credentials)
                 run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
         out = run_git(["log", "-1", "--format=%H%x00%cI%x00%B"], cwd=workspace.source)
     except GitError as error:
@@ -233,10 +236,15 @@ def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
     return {"id": commit_id.strip(), "time": parse_datetime(commit_time.strip()), "message": message.strip()}
 
 
-def _fetch_pull_request(workspace: Workspace, number: int) -> None:
+def _fetch_pull_request(workspace: Workspace, number: int, credentials: GitCredentials | None) -> None:
     for pattern in _PR_REFS:
         try:
-            run_git(["fetch", "--quiet", "origin", pattern.format(n=number)], cwd=workspace.source, timeout=600)
+            run_git(
+                ["fetch", "--quiet", "origin", pattern.format(n=number)],
+                cwd=workspace.source,
+                timeout=600,
+                credentials=credentials,
+            )
             run_git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], cwd=workspace.source)
             return
         except GitError:

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
-from apps.branches.git import GitError, list_remote_branches
+from apps.branches.git import GitCredentials, GitError, InvalidRepositoryUrl, list_remote_branches, split_credentials
 from apps.branches.models import App, Branch, EnvironmentVariable
 from apps.branches.validators import validate_branch_name, validate_env_name, validate_env_value
 from console.audit import audit_record
@@ -33,9 +33,9 @@ def new_app_id() -> str:
             return app_id
 
 
-def _remote_branch_names(repository: str) -> list[str]:
+def _remote_branch_names(repository: str, credentials: GitCredentials | None) -> list[str]:
     try:
-        return [branch.name for branch in list_remote_branches(repository)]
+        return [branch.name for branch in list_remote_branches(repository, credentials=credentials)]
     except GitError as error:
         raise ValidationError({"repository": f"Cannot read the repository: {error}"}) from error
 
@@ -63,9 +63,11 @@ def app_create(
     request: HttpRequest | None = None,
 ) -> App:
     """A new app. The production branch is connected too when the repository has it,
-    unless `connect_production_branch` is off (the API's CreateApp connects no branch)."""
+    unless `connect_production_branch` is off (the API's CreateApp connects no branch).
+    Credentials in an https URL are kept sealed apart; the app's URL is stored without them."""
     validate_branch_name(production_branch)
-    remote = _remote_branch_names(repository)
+    repository, credentials = _split_repository(repository)
+    remote = _remote_branch_names(repository, credentials)
     if remote and production_branch not in remote:
         raise ValidationError(
             {"production_branch": f"The repository has no branch {production_branch!r}. It has: {', '.join(remote[:10])}."}
@@ -82,6 +84,9 @@ def app_create(
             enable_branch_auto_build=enable_branch_auto_build,
             git_webhook_secret=secrets.token_hex(32),
         )
+        if credentials:
+            app.keep_git_credentials(credentials)
+            app.save(update_fields=["repository_credentials_sealed"])
         if connect_production_branch and production_branch in remote:
             Branch.objects.create(
                 app=app,
@@ -95,7 +100,7 @@ def app_create(
             target_type="app",
             target=app.app_id,
             message=f"created app {name!r} from {repository}",
-            detail={"repository": repository, "production_branch": production_branch},
+            detail={"repository": repository, "production_branch": production_branch, "credentials": bool(credentials)},
             request=request,
         )
     return app
@@ -104,12 +109,30 @@ def app_create(
 _BUILD_ACCESS_FIELDS = ("service_role_arn", "build_network", "build_timeout_cap_minutes")
 
 
+def _split_repository(url: str) -> tuple[str, GitCredentials | None]:
+    try:
+        return split_credentials(url)
+    except InvalidRepositoryUrl as error:
+        raise ValidationError({"repository": str(error)}) from None
+
+
 def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fields: Any) -> App:
-    if "repository" in fields and fields["repository"] != app.repository:
-        _remote_branch_names(fields["repository"])
+    """Change the app's fields. A repository URL with credentials replaces the stored ones;
+    the same URL without them keeps them; another repository's URL without them drops them."""
+    credentials_changed = False
+    if "repository" in fields:
+        fields["repository"], credentials = _split_repository(fields["repository"])
+        if credentials is None and fields["repository"] == app.repository:
+            credentials = app.git_credentials
+        if fields["repository"] != app.repository or credentials != app.git_credentials:
+            _remote_branch_names(fields["repository"], credentials)
+            app.keep_git_credentials(credentials)
+            credentials_changed = True
     changed = {key: value for key, value in fields.items() if getattr(app, key) != value}
     for key, value in changed.items():
         setattr(app, key, value)
+    if credentials_changed:
+        changed["repository_credentials"] = "(sealed)"
     with transaction.atomic():
         app.save()
         audit_record(
@@ -117,7 +140,7 @@ def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fi
             action="app.update",
             target_type="app",
             target=app.app_id,
-            message=f"changed {', '.join(sorted(changed)) or 'nothing'}",
+            message=f"changed {', '.join(sorted(changed)) or 'nothing'}",  # names only: never a value
             # What builds may reach is worth seeing in full (an ARN is no secret).
             detail={"changed": sorted(changed), **{k: v for k, v in changed.items() if k in _BUILD_ACCESS_FIELDS}},
             request=request,
@@ -187,7 +210,7 @@ def branch_connect(
     validate_branch_name(name)
     if app.branches.filter(name=name).exists():
         raise ValidationError({"name": f"Branch {name!r} is already connected."})
-    if name not in _remote_branch_names(app.repository):
+    if name not in _remote_branch_names(app.repository, app.git_credentials):
         raise ValidationError({"name": f"The repository has no branch {name!r}."})
     try:
         with transaction.atomic():

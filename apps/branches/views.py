@@ -23,7 +23,7 @@ from apps.branches.forms import (
     EnvVarForm,
     PreviewSettingsForm,
 )
-from apps.branches.git import GitError, list_remote_branches
+from apps.branches.git import GitError, list_remote_branches, redact_url
 from apps.branches.isolation_status import isolation_warnings
 from apps.branches.stacks import describe_stack
 from apps.branches.webhooks import trigger_url
@@ -56,7 +56,20 @@ def app_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"App {app.name} created with id {app.app_id}.")
             return redirect("app_overview", app_id=app.app_id)
-    return render(request, "branches/app_create.html", {"form": form})
+    if request.method != "POST":
+        return render(request, "branches/app_create.html", {"form": form})
+    return render(request, "branches/app_create.html", {"form": _without_credentials(form)}, status=400)
+
+
+def _without_credentials(form: AppForm) -> AppForm:
+    """A refused form shown again: the repository URL's token, if any, is not sent back."""
+    url = form.data.get("repository", "")
+    if redact_url(url) != url:
+        data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict: the POST
+        data["repository"] = redact_url(url)
+        form.data = data
+        form.add_error("repository", "Enter the repository's credentials again: they are never shown.")
+    return form
 
 
 @require_GET
@@ -89,7 +102,8 @@ def _app_settings_post(request: HttpRequest, app: selectors.App, form: AppSettin
             messages.success(request, "App settings saved.")
             return redirect("app_settings", app_id=app.app_id)
     app.refresh_from_db()
-    return render(request, "branches/app_settings.html", {"app": app, "form": form, "delete_form": ConfirmNameForm()}, status=400)
+    context = {"app": app, "form": _without_credentials(form), "delete_form": ConfirmNameForm()}
+    return render(request, "branches/app_settings.html", context, status=400)
 
 
 @require_POST
@@ -167,7 +181,7 @@ def remote_branches(request: HttpRequest, app_id: str) -> HttpResponse:
     app = selectors.app_get(app_id)
     connected = set(app.branches.values_list("name", flat=True))
     try:
-        remote = list_remote_branches(app.repository)
+        remote = list_remote_branches(app.repository, credentials=app.git_credentials)
         error = ""
     except GitError as failure:
         remote, error = [], str(failure)

@@ -126,7 +126,9 @@ def webhook_start_build(webhook: Webhook) -> Job:
     commit_id = ""
     # If git cannot answer now, the runner resolves the commit when it clones.
     with contextlib.suppress(GitError):
-        heads = list_remote_branches(branch.app.repository, timeout=WEBHOOK_GIT_TIMEOUT_SECONDS)
+        heads = list_remote_branches(
+            branch.app.repository, timeout=WEBHOOK_GIT_TIMEOUT_SECONDS, credentials=branch.app.git_credentials
+        )
         commit_id = next((b.commit for b in heads if b.name == branch.name), "")
     Webhook.objects.filter(pk=webhook.pk).update(last_triggered_at=timezone.now())
     return jobs.job_start(branch=branch, job_type=Job.Type.WEB_HOOK, triggered_by=f"webhook {webhook.name}", commit_id=commit_id)

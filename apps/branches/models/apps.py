@@ -8,8 +8,11 @@ from django.db import models
 from django.db.models import Q
 
 from apps.branches.fields import OutputsDocumentField
+from apps.branches.git import GitCredentials
 from console.amplify_names import branch_stack_name
+from console.sealed import seal, unseal
 
+_CREDENTIALS_SEALED_AS = "repository-credentials"
 # No build runs longer than 8 hours, whatever an admin sets.
 BUILD_TIMEOUT_LIMIT_MINUTES = 480
 
@@ -29,7 +32,9 @@ class App(models.Model):
     app_id = models.CharField(max_length=14, unique=True)
     name = models.CharField(max_length=255)
     description = models.CharField(max_length=1000, blank=True)
+    # Never with credentials: those of an https URL (user:token@) are kept sealed apart.
     repository = models.CharField(max_length=1000)
+    repository_credentials_sealed = models.TextField(blank=True)
     production_branch = models.CharField(max_length=255)
     platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.WEB)
     build_spec = models.TextField(blank=True, help_text="amplify.yml; the repository's own file wins over it.")
@@ -69,6 +74,23 @@ class App(models.Model):
     @property
     def default_domain(self) -> str:
         return f"{self.app_id}.{settings.HOSTING_DOMAIN}"
+
+    @property
+    def git_credentials(self) -> GitCredentials | None:
+        """What git must present to read the repository (None: nothing, or unreadable after
+        a SECRET_KEY rotation: enter the URL with its credentials again)."""
+        if not self.repository_credentials_sealed:
+            return None
+        opened = unseal(_CREDENTIALS_SEALED_AS, self.repository_credentials_sealed)
+        if opened is None:
+            return None
+        username, _, password = opened.partition("\n")
+        return GitCredentials(username, password)
+
+    def keep_git_credentials(self, credentials: GitCredentials | None) -> None:
+        self.repository_credentials_sealed = (
+            seal(_CREDENTIALS_SEALED_AS, f"{credentials.username}\n{credentials.password}") if credentials else ""
+        )
 
 
 _NOT_HOSTNAME = re.compile(r"[^a-z0-9]+")

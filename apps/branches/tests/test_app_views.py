@@ -56,7 +56,7 @@ def test_app_ids_are_unique(admin_client: Client, repo: Path) -> None:
 )
 def test_invalid_repository_urls_are_refused_and_nothing_is_written(admin_client: Client, repository: str, message: str) -> None:
     response = create(admin_client, repository=repository)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not App.objects.exists()
     assert not AuditEvent.objects.filter(action="app.create").exists()
