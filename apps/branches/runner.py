@@ -27,6 +27,7 @@ from apps.branches.joblog import JobLog, Masker
 from apps.branches.limits import LimitGuard, OutputWatcher, limit_hint
 from apps.branches.models import Branch, BuildCache, DeployedFile, Deployment, Job, JobStep
 from apps.branches.outputs import OutputsInvalid, parse_outputs
+from apps.branches.ownership import unowned_resources
 from apps.branches.process import CANCEL, process_identity, run_script
 from apps.branches.sandbox import Layout, Sandbox
 from apps.branches.workspace_files import read_small_file, read_workspace_file, write_workspace_file
@@ -413,8 +414,19 @@ def _capture_outputs(job: Job, workspace: Workspace, log: JobLog) -> None:
         outputs = parse_outputs(data)
     except OutputsInvalid as invalid:
         raise BuildFailed(f"amplify_outputs.json is invalid: {'; '.join(invalid.errors[:5])}") from None
-    Branch.objects.filter(pk=job.branch_id).update(backend_outputs=outputs, backend_outputs_job=job)
+    # The build wrote these: what they name is the branch's only if the branch's stack owns it.
+    unowned, stack_name = unowned_resources(job.branch, outputs)
+    Branch.objects.filter(pk=job.branch_id).update(
+        backend_outputs=outputs, backend_outputs_job=job, backend_outputs_unowned=unowned
+    )
     log.line(f"## Captured amplify_outputs.json (version {outputs['version']}) as the branch's backend outputs")
+    if stack_name and not unowned:
+        log.line(f"## Every bucket and user pool it names belongs to the branch's stack {stack_name}")
+    for entry in unowned:
+        log.line(
+            f"## Warning: it names the {entry['kind']} {entry['name']}, but {entry['reason']}: "
+            "the console will not act on it (an admin may add a bucket by hand under Storage)"
+        )
 
 
 def _use_shared_backend(shared: Branch, workspace: Workspace, log: JobLog) -> None:

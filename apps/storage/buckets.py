@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from apps.branches.models import Branch
+from apps.branches.ownership import BUCKET, refusal
 from apps.storage.models import ExtraBucket
 from console.env import AWS_REGION_PATTERN
 
@@ -41,6 +43,8 @@ class Bucket:
     default: bool = False
     paths: tuple[AccessPath, ...] = ()
     extra_pk: int | None = field(default=None, compare=False)
+    # Why the console will not open it: the outputs name it but the branch's stack does not own it.
+    refused: str = field(default="", compare=False)
 
 
 def bucket_name_problem(name: str) -> str:
@@ -106,17 +110,30 @@ def outputs_buckets(outputs: dict[str, Any] | None) -> list[Bucket]:
 
 
 def branch_buckets(branch: Branch) -> list[Bucket]:
-    buckets = outputs_buckets(branch.backend_outputs)
+    """The outputs' buckets (those the branch's stack does not own marked refused), then
+    the ones an admin added; an added bucket stands in for a refused one of the same name."""
+    added = {extra.name: extra for extra in ExtraBucket.objects.filter(branch=branch)}
+    buckets = []
+    for bucket in outputs_buckets(branch.backend_outputs):
+        reason = refusal(branch, BUCKET, bucket.name)
+        if reason and bucket.name not in added:
+            bucket = replace(bucket, refused=reason)
+        elif reason:
+            continue
+        buckets.append(bucket)
     known = {b.name for b in buckets}
-    for extra in ExtraBucket.objects.filter(branch=branch):
+    for extra in added.values():
         if extra.name not in known:
             buckets.append(Bucket(name=extra.name, region=extra.region, label=extra.name, source="added", extra_pk=extra.pk))
     return buckets
 
 
 def bucket_get(branch: Branch, name: str) -> Bucket:
-    """One of the branch's buckets, or 404: no view reaches a bucket the branch does not name."""
+    """One of the branch's buckets, or 404: no view reaches a bucket the branch does not name,
+    nor (403) one its outputs name that its stack does not own."""
     for bucket in branch_buckets(branch):
         if bucket.name == name:
+            if bucket.refused:
+                raise PermissionDenied(bucket.refused)
             return bucket
     raise Http404("This branch has no bucket of that name.")

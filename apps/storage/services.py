@@ -50,7 +50,8 @@ def bucket_add(*, actor: Any, branch: Branch, name: str, region: str, request: H
     problem = bucket_name_problem(name) or region_problem(region)
     if problem:
         raise StorageInvalid(problem)
-    if any(b.name == name for b in branch_buckets(branch)):
+    # A bucket the outputs name but the branch's stack does not own may still be added on purpose.
+    if any(b.name == name and not b.refused for b in branch_buckets(branch)):
         raise StorageInvalid(f"{name} is already one of this branch's buckets.")
     try:
         region = s3.bucket_region(name, region)

@@ -12,11 +12,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from apps.branches.models import Branch
+from apps.branches.ownership import USER_POOL, refusal
 from apps.branches.selectors import app_get, branch_get
 from apps.users.pool import UserPool, pool_from_outputs
 
@@ -54,6 +56,9 @@ def with_pool(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def wrapped(request: HttpRequest, app_id: str, branch: str, **kwargs: Any) -> HttpResponse:
         branch_obj = branch_of(app_id, branch)
         pool = pool_from_outputs(branch_obj.backend_outputs)
+        refused = refusal(branch_obj, USER_POOL, pool.user_pool_id) if pool else ""
+        if refused:
+            raise PermissionDenied(refused)
         if pool is None:
             if request.method == "POST":
                 messages.error(request, f"{branch_obj.name} has no user pool: nothing was changed.")

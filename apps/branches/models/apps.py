@@ -115,6 +115,9 @@ class Branch(models.Model):
     # amplify_outputs.json of the last build that wrote one (validated).
     backend_outputs = OutputsDocumentField(null=True, blank=True)
     backend_outputs_job = models.ForeignKey("branches.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Resources backend_outputs names that the branch's own stack does not own, found when a
+    # build captured them ({kind, name, reason}): the console refuses to act on them.
+    backend_outputs_unowned = models.JSONField(default=list, blank=True)
     next_job_id = models.PositiveIntegerField(default=1)
     # The head commit last acted on: the poll and webhooks see a push once.
     last_seen_commit = models.CharField(max_length=40, blank=True)
