@@ -23,10 +23,7 @@ OUTPUTS = {
     "auth": {"aws_region": "us-east-1", "user_pool_id": MAIN_POOL, "user_pool_client_id": "client"},
 }
 # The backend phase writes outputs naming main's bucket and pool, whichever branch builds.
-SPEC = (
-    "version: 1\nbackend:\n  phases:\n    build:\n      commands:\n"
-    "        - cp outputs.json amplify_outputs.json\n"
-)
+SPEC = "version: 1\nbackend:\n  phases:\n    build:\n      commands:\n        - cp outputs.json amplify_outputs.json\n"
 FILES = {"outputs.json": json.dumps(OUTPUTS)}
 
 
@@ -50,9 +47,7 @@ def _app_with_main_deployed(make_repo: Callable[..., Path]) -> App:
     return app
 
 
-def test_outputs_the_branchs_stack_owns_are_used(
-    db: None, make_repo: Callable[..., Path], operator_client: Client
-) -> None:
+def test_outputs_the_branchs_stack_owns_are_used(db: None, make_repo: Callable[..., Path], operator_client: Client) -> None:
     app = _app_with_main_deployed(make_repo)
     job = build(app)
     assert job.status == Job.Status.SUCCEED, job.status_reason
@@ -71,7 +66,8 @@ def test_a_preview_naming_mains_bucket_and_pool_cannot_browse_them(
     job = build(app, "pr-7")
     assert job.status == Job.Status.SUCCEED, job.status_reason
     preview.refresh_from_db()
-    assert [(e["kind"], e["name"]) for e in preview.backend_outputs_unowned] == [("bucket", MAIN_BUCKET), ("user pool", MAIN_POOL)]
+    refused = [(e["kind"], e["name"]) for e in preview.backend_outputs_unowned]
+    assert refused == [("bucket", MAIN_BUCKET), ("user pool", MAIN_POOL)]
     log = log_of(job)
     assert f"names the bucket {MAIN_BUCKET}, but the branch has no deployed stack {preview.backend_stack_name}" in log
 
@@ -104,5 +100,6 @@ def test_a_stack_tagged_for_another_branch_owns_nothing_of_this_one(
     deploy_stack(dev, bucket=MAIN_BUCKET, tag_branch="main")  # named for dev, tagged as main's
     build(app, "dev")
     dev.refresh_from_db()
-    assert dev.backend_outputs_unowned[0]["reason"].endswith("is not tagged as this branch's (amplify:app-id, amplify:branch-name)")
+    reason = dev.backend_outputs_unowned[0]["reason"]
+    assert reason.endswith("is not tagged as this branch's (amplify:app-id, amplify:branch-name)")
     assert operator_client.get(f"/apps/{app.app_id}/branches/dev/storage/buckets/{MAIN_BUCKET}/").status_code == 403
