@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 
+from console.client_address import client_address
 from console.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -25,12 +26,6 @@ def redact(detail: Any) -> Any:
     return detail
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def audit_record(
     *,
     actor: Any,
@@ -43,16 +38,18 @@ def audit_record(
     request: HttpRequest | None = None,
 ) -> AuditEvent:
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    # No actor is the console itself; an actor not signed in is a visitor (a failed sign-in).
+    actor_name = actor.get_username() if authenticated else ("system" if actor is None else "anonymous")
     return AuditEvent.objects.create(
         actor=actor if authenticated else None,
-        actor_name=actor.get_username() if authenticated else "system",
+        actor_name=actor_name,
         action=action,
         target_type=target_type,
         target=target[:1100],
         outcome=outcome,
         message=message[:500],
         detail=redact(detail or {}),
-        ip_address=_client_ip(request),
+        ip_address=client_address(request) if request is not None else None,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -267,6 +268,21 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Failed sign-ins (console/signin.py): this many for one username or one client address
+# within the window lock both out for the lockout time, even with the right password.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 60, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 300, minimum=1)
+
+# The client's address (audit trail, sign-in limits) is REMOTE_ADDR unless a reverse
+# proxy is trusted to set this header (e.g. X-Forwarded-For); with N proxies in a row,
+# the N-th entry from the right is the client (console/client_address.py).
+TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER", "") or ""
+if TRUSTED_PROXY_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_PROXY_HEADER):
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_HEADER must be a header name such as X-Forwarded-For; got {TRUSTED_PROXY_HEADER!r}."
+    )
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=1, maximum=10)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -4,9 +4,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from console import views
+from console.signin import SignInView
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_log, name="audit_log"),
     path("", include("apps.amplify_api.urls")),

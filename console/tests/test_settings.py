@@ -66,6 +66,9 @@ def test_allowed_hosts_come_from_the_environment() -> None:
         ("AWS_MAX_ATTEMPTS", "lots", "must be a whole number"),
         ("SECRET_KEY", "short", "at least 32 characters"),
         ("HOSTING_SCHEME", "ftp", "HOSTING_SCHEME must be http or https"),
+        ("TRUSTED_PROXY_HEADER", "X-Forwarded-For: 1.2.3.4", "TRUSTED_PROXY_HEADER must be a header name"),
+        ("TRUSTED_PROXY_COUNT", "0", "TRUSTED_PROXY_COUNT must be at least 1"),
+        ("LOGIN_MAX_FAILURES", "none", "LOGIN_MAX_FAILURES must be a whole number"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_clear_message(variable: str, value: str, message: str) -> None:
