@@ -231,6 +231,10 @@ STORAGE_INLINE_OBJECTS = env_int("STORAGE_INLINE_OBJECTS", 1000, minimum=1)
 # Parallel S3 copy requests of one copy or move.
 STORAGE_COPY_THREADS = env_int("STORAGE_COPY_THREADS", 8, minimum=1, maximum=64)
 
+# --- Data manager: an exact count (operators only) scans the table in the request when
+# DynamoDB's estimate of its items is at most this; bigger tables are counted by a worker.
+DATA_EXACT_COUNT_MAX_ITEMS = env_int("DATA_EXACT_COUNT_MAX_ITEMS", 50_000, minimum=0)
+
 # CSV imports uploaded but never started, and multipart uploads the console started
 # but never finished, are removed after this.
 STALE_UPLOAD_HOURS = env_int("STALE_UPLOAD_HOURS", 24, minimum=1)

@@ -160,6 +160,14 @@ class Filter:
         expression = "#f = :v" if operator == "=" else f"{operator}(#f, :v)"
         return {"FilterExpression": expression, "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
+    def as_json(self) -> dict[str, Any]:
+        """For a task's arguments: the value in DynamoDB's typed form, which JSON keeps exact."""
+        return {"field": self.field, "operator": self.operator, "value": _serializer.serialize(self.value)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Filter:
+        return cls(field=data["field"], operator=data["operator"], value=_deserializer.deserialize(data["value"]))
+
 
 @dataclass
 class Page:

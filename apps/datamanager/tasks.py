@@ -26,7 +26,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from apps.datamanager import csv_io, dynamo, services
+from apps.datamanager import counts, csv_io, dynamo, services
 from apps.datamanager.models import DataTask
 from apps.datamanager.schema import DataSchema, Model
 from apps.datamanager.seed import FieldConstraint, SeedError
@@ -98,6 +98,15 @@ def run_seed(task_pk: int) -> None:
     task = _claim(task_pk, DataTask.Kind.SEED)
     if task is not None:
         _carry_out(task, "data.seed", _seed)
+
+
+@shared_task(
+    name="apps.datamanager.tasks.count_records", acks_late=True, ignore_result=True,
+    soft_time_limit=counts.COUNT_TIME_LIMIT_SECONDS - 60, time_limit=counts.COUNT_TIME_LIMIT_SECONDS,
+)  # fmt: skip
+def count_records(region: str, table_name: str, where: dict[str, Any] | None, token: str) -> int | None:
+    """An exact count too big for a request (see counts.py); the page shows what it keeps."""
+    return counts.count_and_keep(region=region, table_name=table_name, where=where, token=token)
 
 
 @shared_task(name="apps.datamanager.tasks.remove_stale_drafts", ignore_result=True)

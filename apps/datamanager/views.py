@@ -20,13 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.branches.models import Branch
 from apps.branches.outputs import OutputsInvalid
 from apps.branches.selectors import app_get, branch_get
-from apps.datamanager import dynamo, services, values
+from apps.datamanager import counts, dynamo, services, values
 from apps.datamanager.forms import RecordForm, describe_type, rules_for
 from apps.datamanager.models import DataTask
 from apps.datamanager.schema import Field, Model, SchemaInvalid
 from apps.datamanager.sources import BranchData, NoSchema, branch_data
 from console.aws_errors import AwsError
-from console.roles import Role, require_role, role_required
+from console.roles import Role, has_role, require_role, role_required
 
 PAGE_SIZES = (25, 50, 100)
 Response = TypeVar("Response", bound=HttpResponseBase)
@@ -218,7 +218,10 @@ def model_records(request: HttpRequest, ctx: Context) -> HttpResponse:
     try:
         page = dynamo.scan_page(ctx.table, size=size, cursor=after, where=where)
         if request.GET.get("count") == "exact":
-            context["exact_count"] = dynamo.exact_count(ctx.table, where=where)
+            if has_role(request.user, Role.OPERATOR):
+                context["exact"] = counts.exact_count(table=ctx.table, where=where)
+            else:
+                context["exact_refused"] = True
     except dynamo.BadCursor as error:
         messages.error(request, str(error))
         return redirect(reverse("data_model", args=[app_id, branch, model]))
