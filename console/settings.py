@@ -169,6 +169,12 @@ if HOSTING_SCHEME not in ("http", "https"):
     raise ImproperlyConfigured(f"HOSTING_SCHEME must be http or https; got {HOSTING_SCHEME!r}.")
 
 GIT_TIMEOUT_SECONDS = env_int("GIT_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
+# What must stay interactive (an admin saving a repository URL, connecting a branch) waits
+# at most this long for git, at most this many times a minute per user.
+GIT_CHECK_TIMEOUT_SECONDS = env_int("GIT_CHECK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+GIT_CHECKS_PER_MINUTE = env_int("GIT_CHECKS_PER_MINUTE", 10, minimum=1, maximum=1000)
+# Pages show what a worker last read of a repository or a stack; older than this, they ask for a new read.
+REMOTE_READ_FRESH_SECONDS = env_int("REMOTE_READ_FRESH_SECONDS", 60, minimum=1, maximum=86400)
 
 # --- Builds.
 BUILD_WORKSPACE_DIR = Path(env_str("BUILD_WORKSPACE_DIR") or VAR_DIR / "workspaces")

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.branches import gitsync, selectors, services
 from apps.branches.forms import GitSettingsForm, PreviewSettingsForm
-from apps.branches.git import GitError, list_remote_branches
 from apps.branches.models import App, Teardown
 from apps.branches.patterns import PatternError, parse_patterns
+from apps.branches.remote_reads import repository_heads
 from apps.branches.sweep import orphaned_preview_stacks
 from apps.branches.trust import build_trust
 from console.forms_util import add_service_errors
@@ -65,17 +65,17 @@ def _git_settings_post(request: HttpRequest, app: App) -> HttpResponse:
 
 @require_GET
 def pattern_preview(request: HttpRequest, app_id: str) -> HttpResponse:
-    """htmx fragment: which of the repository's branches the typed patterns match."""
+    """htmx fragment: which of the repository's branches (as a worker last read them) the typed patterns match."""
     app = selectors.app_get(app_id)
     text = request.GET.get("auto_detect_patterns", "")
-    error, branches, matched = "", [], set()
+    heads = repository_heads(app)
+    branches = sorted(heads.value or {})
+    error, matched = "", set()
     try:
-        patterns = parse_patterns(text)
-        branches = [b.name for b in list_remote_branches(app.repository, credentials=app.git_credentials)]
-        matched = set(patterns.filter(branches))
-    except (PatternError, GitError) as failure:
+        matched = set(parse_patterns(text).filter(branches))
+    except PatternError as failure:
         error = str(failure)
-    context = {"error": error, "branches": branches, "matched": matched, "patterns": text}
+    context = {"app": app, "error": error, "branches": branches, "matched": matched, "patterns": text, "heads": heads}
     return render(request, "branches/git_settings.html#pattern-preview", context)
 
 

@@ -16,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.branches import gitsync
-from apps.branches.git import GitError, list_remote_branches
 from apps.branches.githooks import (
     BranchCreated,
     BranchDeleted,
@@ -33,6 +32,8 @@ from apps.branches.githooks import (
     verify_gitlab,
 )
 from apps.branches.models import App, GitDelivery
+from apps.branches.tasks import branch_created
+from console.queue import send_on_commit
 
 PREVIEW_ACTIONS = {"opened", "reopened", "synchronize", "ready_for_review"}
 
@@ -49,13 +50,9 @@ def _dispatch(app: App, event: object, source: str) -> str:
     if isinstance(event, BranchPushed):
         return gitsync.branch_pushed(app, event.branch, event.commit, event.message, source=source)
     if isinstance(event, BranchCreated):
-        try:
-            heads = {b.name: b.commit for b in list_remote_branches(app.repository, timeout=5, credentials=app.git_credentials)}
-        except GitError as error:
-            return f"branch {event.branch} created; its head could not be read ({error}); the poll will pick it up"
-        if event.branch not in heads:
-            return f"branch {event.branch} created but not found in the repository"
-        return gitsync.branch_pushed(app, event.branch, heads[event.branch], "", source=source)
+        # The event names no commit: a worker reads it, never the web process (git may hang).
+        send_on_commit(branch_created, app.pk, event.branch, source)
+        return f"branch {event.branch} created; a worker reads its head commit"
     if isinstance(event, BranchDeleted):
         return gitsync.branch_deleted(app, event.branch, source=source)
     if isinstance(event, PullRequest):

@@ -21,6 +21,7 @@ from apps.branches.git import GitError, remote_heads
 from apps.branches.gitsync import sync_app
 from apps.branches.models import App, Branch, GitDelivery
 from apps.branches.patterns import PatternError, parse_patterns
+from apps.branches.remote_reads import store_heads
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +75,14 @@ def poll_cycle(app_pks: list[int]) -> dict[int, str]:
         listings = list(pool.map(listing, apps))
     outcomes = {}
     for app, heads in zip(apps, listings, strict=True):
+        # Pages showing the repository's branches see each read too.
         if isinstance(heads, GitError):
+            store_heads(app, None, str(heads))
             logger.warning("poll of %s failed: %s", app.app_id, heads)
             outcomes[app.pk] = f"git failed: {heads}"
-        elif not _changed(app, heads, known[app.pk]):
+            continue
+        store_heads(app, heads)
+        if not _changed(app, heads, known[app.pk]):
             outcomes[app.pk] = "no change"
         else:
             outcomes[app.pk] = _sync(app, heads)

@@ -29,6 +29,7 @@ from apps.branches.models import Branch, BuildCache, DeployedFile, Deployment, J
 from apps.branches.outputs import OutputsInvalid, parse_outputs
 from apps.branches.ownership import unowned_resources
 from apps.branches.process import CANCEL, process_identity, run_script
+from apps.branches.remote_reads import read_stack_now
 from apps.branches.sandbox import Layout, Sandbox
 from apps.branches.workspace_files import read_small_file, read_workspace_file, write_workspace_file
 from console.db_outage import DATABASE_AWAY, forget_connection
@@ -180,6 +181,7 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
         _use_shared_backend(shared, workspace, log)
     elif "backend" in section:
         _run_phases(ctx, "backend", section["backend"])
+        read_stack_now(branch)  # the deploy changed it: the branch page shows the new status at once
         _capture_outputs(job, workspace, log)
     if "frontend" in section:
         _run_phases(ctx, "frontend", section["frontend"])

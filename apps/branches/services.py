@@ -12,6 +12,7 @@ import secrets
 import string
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -21,6 +22,7 @@ from apps.branches.git import GitCredentials, GitError, InvalidRepositoryUrl, li
 from apps.branches.models import App, Branch, EnvironmentVariable
 from apps.branches.validators import validate_branch_name, validate_env_name, validate_env_value
 from console.audit import audit_record
+from console.ratelimit import within_rate
 
 _APP_ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -33,9 +35,16 @@ def new_app_id() -> str:
             return app_id
 
 
-def _remote_branch_names(repository: str, credentials: GitCredentials | None) -> list[str]:
+def _remote_branch_names(repository: str, credentials: GitCredentials | None, actor: Any = None) -> list[str]:
+    """The repository's branches, read while an admin waits: briefly, and only so often."""
+    who = getattr(actor, "pk", None)
+    if who is not None and not within_rate(f"git-check:user:{who}", settings.GIT_CHECKS_PER_MINUTE):
+        raise ValidationError(
+            {"repository": f"More than {settings.GIT_CHECKS_PER_MINUTE} repository checks in a minute: wait a minute."}
+        )
     try:
-        return [branch.name for branch in list_remote_branches(repository, credentials=credentials)]
+        found = list_remote_branches(repository, credentials=credentials, timeout=settings.GIT_CHECK_TIMEOUT_SECONDS)
+        return [branch.name for branch in found]
     except GitError as error:
         raise ValidationError({"repository": f"Cannot read the repository: {error}"}) from error
 
@@ -67,7 +76,7 @@ def app_create(
     Credentials in an https URL are kept sealed apart; the app's URL is stored without them."""
     validate_branch_name(production_branch)
     repository, credentials = _split_repository(repository)
-    remote = _remote_branch_names(repository, credentials)
+    remote = _remote_branch_names(repository, credentials, actor)
     if remote and production_branch not in remote:
         raise ValidationError(
             {"production_branch": f"The repository has no branch {production_branch!r}. It has: {', '.join(remote[:10])}."}
@@ -125,7 +134,7 @@ def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fi
         if credentials is None and fields["repository"] == app.repository:
             credentials = app.git_credentials
         if fields["repository"] != app.repository or credentials != app.git_credentials:
-            _remote_branch_names(fields["repository"], credentials)
+            _remote_branch_names(fields["repository"], credentials, actor)
             app.keep_git_credentials(credentials)
             credentials_changed = True
     changed = {key: value for key, value in fields.items() if getattr(app, key) != value}
@@ -210,7 +219,7 @@ def branch_connect(
     validate_branch_name(name)
     if app.branches.filter(name=name).exists():
         raise ValidationError({"name": f"Branch {name!r} is already connected."})
-    if name not in _remote_branch_names(app.repository, app.git_credentials):
+    if name not in _remote_branch_names(app.repository, app.git_credentials, actor):
         raise ValidationError({"name": f"The repository has no branch {name!r}."})
     try:
         with transaction.atomic():

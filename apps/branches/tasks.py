@@ -78,3 +78,47 @@ def sweep_preview_stacks() -> int:
     for app in App.objects.all():
         found += len(sweep_app(app))
     return found
+
+
+@shared_task(name="apps.branches.tasks.read_repository_heads", ignore_result=True, time_limit=600)
+def read_repository_heads(app_pk: int) -> None:
+    """For pages: the repository's branches, read off the web process (remote_reads)."""
+    from apps.branches.models import App
+    from apps.branches.remote_reads import read_heads_now
+
+    app = App.objects.filter(pk=app_pk).first()
+    if app is not None:
+        read_heads_now(app)
+
+
+@shared_task(name="apps.branches.tasks.read_backend_stack", ignore_result=True, time_limit=600)
+def read_backend_stack(branch_pk: int) -> None:
+    """For pages: the branch's stack, read off the web process (remote_reads)."""
+    from apps.branches.models import Branch
+    from apps.branches.remote_reads import read_stack_now
+
+    branch = Branch.objects.select_related("app").filter(pk=branch_pk).first()
+    if branch is not None:
+        read_stack_now(branch)
+
+
+@shared_task(name="apps.branches.tasks.branch_created", ignore_result=True, time_limit=600)
+def branch_created(app_pk: int, branch: str, source: str) -> str:
+    """A git host said a branch was created (no commit in the event): read its head, then act as on a push."""
+    from apps.branches import gitsync
+    from apps.branches.git import GitError, remote_heads
+    from apps.branches.models import App
+    from apps.branches.remote_reads import store_heads
+
+    app = App.objects.filter(pk=app_pk).first()
+    if app is None:
+        return "app gone"
+    try:
+        heads = remote_heads(app.repository, credentials=app.git_credentials)
+    except GitError as error:
+        store_heads(app, None, str(error))
+        return f"branch {branch} created; its head could not be read ({error}); the poll will pick it up"
+    store_heads(app, heads)
+    if branch not in heads:
+        return f"branch {branch} created but not found in the repository"
+    return gitsync.branch_pushed(app, branch, heads[branch], "", source=source)

@@ -23,11 +23,10 @@ from apps.branches.forms import (
     EnvVarForm,
     PreviewSettingsForm,
 )
-from apps.branches.git import GitError, list_remote_branches, redact_url
+from apps.branches.git import RemoteBranch, redact_url
 from apps.branches.isolation_status import isolation_warnings
-from apps.branches.stacks import describe_stack
+from apps.branches.remote_reads import backend_stack, repository_heads
 from apps.branches.webhooks import trigger_url
-from console.aws_errors import AwsError
 from console.forms_util import add_service_errors, refused_again
 from console.roles import Role, role_required
 from console.tasks import worker_last_seen, workers_healthy
@@ -177,18 +176,15 @@ def branch_connect(request: HttpRequest, app_id: str) -> HttpResponse:
 @require_GET
 @role_required(Role.ADMIN)
 def remote_branches(request: HttpRequest, app_id: str) -> HttpResponse:
-    """htmx fragment: the repository's branches, those not yet connected first."""
+    """htmx fragment: the repository's branches as a worker last read them."""
     app = selectors.app_get(app_id)
     connected = set(app.branches.values_list("name", flat=True))
-    try:
-        remote = list_remote_branches(app.repository, credentials=app.git_credentials)
-        error = ""
-    except GitError as failure:
-        remote, error = [], str(failure)
+    heads = repository_heads(app)
+    remote = [RemoteBranch(name, commit) for name, commit in sorted((heads.value or {}).items())]
     return render(
         request,
         "branches/branch_connect.html#remote-branches",
-        {"app": app, "remote": remote, "connected": connected, "error": error},
+        {"app": app, "remote": remote, "connected": connected, "heads": heads},
     )
 
 
@@ -196,12 +192,9 @@ def remote_branches(request: HttpRequest, app_id: str) -> HttpResponse:
 def branch_status(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
     """htmx fragment: the branch's backend status, loaded after the overview renders."""
     branch_obj = selectors.branch_get(selectors.app_get(app_id), branch)
-    stack, stack_error = None, ""
-    try:
-        stack = describe_stack(branch_obj.backend_stack_name)
-    except AwsError as error:
-        stack_error = str(error)
-    return render(request, "branches/status_badge.html", {"stack": stack, "stack_error": stack_error})
+    read = backend_stack(branch_obj)
+    context = {"app": branch_obj.app, "branch": branch_obj, "stack": read.value, "stack_error": read.error, "stack_read": read}
+    return render(request, "branches/status_badge.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -223,18 +216,15 @@ def branch_detail(request: HttpRequest, app_id: str, branch: str) -> HttpRespons
 def _render_branch(
     request: HttpRequest, branch: selectors.Branch, form: BranchSettingsForm, disconnect_form: ConfirmNameForm, status: int = 200
 ) -> HttpResponse:
-    stack, stack_error = None, ""
-    try:
-        stack = describe_stack(branch.backend_stack_name)
-    except AwsError as error:
-        stack_error = str(error)
+    read = backend_stack(branch)
     context = {
         "app": branch.app,
         "branch": branch,
         "form": form,
         "disconnect_form": disconnect_form,
-        "stack": stack,
-        "stack_error": stack_error,
+        "stack": read.value,
+        "stack_error": read.error,
+        "stack_read": read,
         "region": django_settings.AWS_REGION,
         "environment": selectors.effective_environment(branch),
         "preview_form": PreviewSettingsForm(

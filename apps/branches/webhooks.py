@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import secrets
 import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -17,12 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.branches import jobs
-from apps.branches.git import GitError, list_remote_branches
 from apps.branches.models import Branch, Job, Webhook
 from console.audit import audit_record
+from console.ratelimit import within_rate
 
 # A slow git host must not hold a web worker: past this the runner resolves the commit.
-WEBHOOK_GIT_TIMEOUT_SECONDS = 5
 # Compared against when the id is unknown, so both paths cost the same.
 _DUMMY_TOKEN = secrets.token_urlsafe(32)
 
@@ -106,29 +103,15 @@ def webhook_authenticate(webhook_id: str, token: str) -> Webhook:
 
 
 def _check_rate(webhook: Webhook) -> None:
-    """At most WEBHOOK_RATE_LIMIT_PER_MINUTE calls in any 60 s, counted as a sliding window
-    (this minute's calls plus last minute's, weighted by how much of it is still inside
-    the last 60 s): a fixed window would let twice the limit through across its edge."""
-    now = timezone.now().timestamp()
-    window, elapsed = divmod(now, 60)
-    key = f"webhook-rate:{webhook.webhook_id}:{int(window)}"
-    cache.add(key, 0, timeout=180)
-    current = cache.incr(key)
-    previous = cache.get(f"webhook-rate:{webhook.webhook_id}:{int(window) - 1}") or 0
-    if current + previous * (1 - elapsed / 60) > settings.WEBHOOK_RATE_LIMIT_PER_MINUTE:
+    """At most WEBHOOK_RATE_LIMIT_PER_MINUTE calls in any 60 s."""
+    if not within_rate(f"webhook:{webhook.webhook_id}", settings.WEBHOOK_RATE_LIMIT_PER_MINUTE):
         raise WebhookRateLimited
 
 
 def webhook_start_build(webhook: Webhook) -> Job:
-    """A WEB_HOOK job at the branch's head commit, resolved now (never `HEAD`)."""
+    """A WEB_HOOK job at the branch's head commit, which the worker resolves when it clones:
+    the call never waits on git (a slow remote would hold the web worker)."""
     _check_rate(webhook)
     branch = webhook.branch
-    commit_id = ""
-    # If git cannot answer now, the runner resolves the commit when it clones.
-    with contextlib.suppress(GitError):
-        heads = list_remote_branches(
-            branch.app.repository, timeout=WEBHOOK_GIT_TIMEOUT_SECONDS, credentials=branch.app.git_credentials
-        )
-        commit_id = next((b.commit for b in heads if b.name == branch.name), "")
     Webhook.objects.filter(pk=webhook.pk).update(last_triggered_at=timezone.now())
-    return jobs.job_start(branch=branch, job_type=Job.Type.WEB_HOOK, triggered_by=f"webhook {webhook.name}", commit_id=commit_id)
+    return jobs.job_start(branch=branch, job_type=Job.Type.WEB_HOOK, triggered_by=f"webhook {webhook.name}")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from apps.branches.models.apps import App, Branch, EnvironmentVariable
 from apps.branches.models.git import GitDelivery, Teardown
 from apps.branches.models.jobs import BuildCache, DeployedFile, Deployment, Job, JobStep, LogChunk, Webhook
+from apps.branches.models.remote import RepositoryHeads, StackRead
 
 __all__ = [
     "App",
@@ -15,6 +16,8 @@ __all__ = [
     "Job",
     "JobStep",
     "LogChunk",
+    "RepositoryHeads",
+    "StackRead",
     "Teardown",
     "Webhook",
 ]

@@ -9,6 +9,7 @@ from django.test import Client
 
 from apps.branches.models import App, Branch
 from apps.branches.services import branch_connect
+from apps.branches.tasks import read_backend_stack, read_repository_heads
 from console.models import AuditEvent
 
 
@@ -19,6 +20,7 @@ def connect(client: Client, app: App, name: str, **extra: Any) -> Any:
 
 
 def test_connect_page_lists_the_repositorys_branches(admin_client: Client, app: App) -> None:
+    read_repository_heads(app.pk)  # the worker's read, which the page asked for
     fragment = admin_client.get(f"/apps/{app.app_id}/remote-branches/", headers={"HX-Request": "true"}).content.decode()
     assert 'data-branch="dev"' in fragment
     assert 'data-branch="feature/login"' in fragment
@@ -27,8 +29,9 @@ def test_connect_page_lists_the_repositorys_branches(admin_client: Client, app: 
 
 def test_connect_page_says_when_the_repository_cannot_be_read(admin_client: Client, app: App, tmp_path: Any) -> None:
     App.objects.filter(pk=app.pk).update(repository=str(tmp_path / "moved.git"))
+    read_repository_heads(app.pk)
     fragment = admin_client.get(f"/apps/{app.app_id}/remote-branches/").content.decode()
-    assert "Cannot read the repository" in fragment
+    assert "The last read failed: git ls-remote failed" in fragment
 
 
 def test_admin_connects_a_branch(admin_client: Client, app: App) -> None:
@@ -70,6 +73,7 @@ def test_branch_page_shows_url_stack_name_and_stack_status(admin_client: Client,
         TemplateBody='{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"awsAppsyncApiId": {"Value": "api123"}}}',
         Tags=[{"Key": "created-by", "Value": "amplify"}],
     )
+    read_backend_stack(branch.pk)
     page = admin_client.get(f"/apps/{app.app_id}/branches/main/").content.decode()
     assert f"http://main.{app.app_id}.localhost:8000/" in page
     assert branch.backend_stack_name in page
@@ -78,6 +82,7 @@ def test_branch_page_shows_url_stack_name_and_stack_status(admin_client: Client,
 
 
 def test_branch_page_without_a_stack_says_not_deployed(viewer_client: Client, app: App) -> None:
+    read_backend_stack(app.branches.get(name="main").pk)
     page = viewer_client.get(f"/apps/{app.app_id}/branches/main/").content.decode()
     assert "Not deployed" in page
     assert "<fieldset disabled>" in page
@@ -139,6 +144,7 @@ def test_branch_with_hash_and_unicode_has_a_working_page(admin_client: Client, m
 def test_overview_loads_each_branch_status_as_a_fragment(viewer_client: Client, app: App) -> None:
     overview = viewer_client.get(f"/apps/{app.app_id}/").content.decode()
     assert f'hx-get="/apps/{app.app_id}/branches/main/status/"' in overview
+    read_backend_stack(app.branches.get(name="main").pk)
     fragment = viewer_client.get(f"/apps/{app.app_id}/branches/main/status/").content.decode()
     assert "Not deployed" in fragment
     assert "<html" not in fragment
@@ -150,6 +156,7 @@ def test_an_aws_failure_shows_as_unknown_with_the_reason(admin_client: Client, a
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
     settings.AWS_MAX_ATTEMPTS = 1
     clear_client_cache()
+    read_backend_stack(app.branches.get(name="main").pk)
     fragment = admin_client.get(f"/apps/{app.app_id}/branches/main/status/").content.decode()
     assert "Unknown" in fragment
     assert "Cannot reach AWS for cloudformation:DescribeStacks" in fragment

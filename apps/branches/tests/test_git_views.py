@@ -10,6 +10,7 @@ from django.test import Client
 
 from apps.branches import services
 from apps.branches.models import App
+from apps.branches.tasks import read_repository_heads
 from apps.branches.tests.builds import preview_branch
 from console.models import AuditEvent
 
@@ -125,6 +126,7 @@ def test_bad_patterns_are_refused_and_nothing_is_saved(admin_client: Client, app
 
 
 def test_the_pattern_preview_shows_which_branches_match(viewer_client: Client, app: App) -> None:
+    read_repository_heads(app.pk)  # the worker's read, which the page asked for
     fragment = viewer_client.get(
         f"/apps/{app.app_id}/git/patterns/", {"auto_detect_patterns": "feature/*, !feature/wip-*"}
     ).content.decode()

@@ -29,6 +29,7 @@ from apps.branches import gitsync, services
 from apps.branches.githooks import MAX_BODY_BYTES
 from apps.branches.hook_views import PREVIEW_ACTIONS
 from apps.branches.models import App, Branch, GitDelivery, Job, Teardown
+from apps.branches.tasks import branch_created
 from console.amplify_names import branch_stack_name
 
 # ../shared next to the repository root (/work/main -> /work/shared): read there, never copied in.
@@ -327,15 +328,18 @@ def test_a_branch_created_and_deleted_through_create_and_delete_events(
     app = hello.app
     services.app_git_settings_update(actor=None, app=app, auto_disconnect=True)
     create = hello.retarget("create.payload.json", fixture_json("create.payload.json")) | {"ref": "changes", "ref_type": "branch"}
-    assert post_github(client, app, "create", dumps(create))[:2] == (202, "connected changes")
+    # The event names no commit: a worker reads the head, the request never runs git.
+    with django_capture_on_commit_callbacks() as queued:
+        assert post_github(client, app, "create", dumps(create))[:2] == (
+            202,
+            "branch changes created; a worker reads its head commit",
+        )
+    assert not app.branches.filter(name="changes").exists()
+    assert branch_created(app.pk, "changes", "github") == "connected changes"
+    assert len(queued) == 1
     job = app.branches.get(name="changes").jobs.get()
     assert (job.commit_id, job.triggered_by) == (hello.changes, "auto-detected (github)")
-
-    missing = create | {"ref": "not-in-git"}
-    assert post_github(client, app, "create", dumps(missing))[:2] == (
-        202,
-        "branch not-in-git created but not found in the repository",
-    )
+    assert branch_created(app.pk, "not-in-git", "github") == "branch not-in-git created but not found in the repository"
 
     delete = hello.retarget("delete.payload.json", fixture_json("delete.payload.json")) | {"ref": "changes", "ref_type": "branch"}
     with django_capture_on_commit_callbacks(execute=True):

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from apps.branches.models import App, Job, Webhook
+from apps.branches.tasks import process_branch_queue
 from apps.branches.tests.builds import make_app
 from apps.branches.webhooks import webhook_create
 from console.models import AuditEvent
@@ -29,23 +30,33 @@ def trigger(webhook: Webhook, token: str | None = None, operation: str = "startb
     return Client().post(f"/webhooks?{query}", data="{}", content_type="application/json")
 
 
-def test_a_good_token_starts_a_webhook_job_at_the_resolved_head(
-    hooked: tuple[App, Webhook], django_capture_on_commit_callbacks: Any
+def test_a_good_token_starts_a_webhook_job_whose_worker_resolves_the_head(
+    hooked: tuple[App, Webhook], django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, webhook = hooked
-    response = trigger(webhook)
+
+    def no_git_in_a_request(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the webhook call ran git")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("apps.branches.git.run_git", no_git_in_a_request)
+        response = trigger(webhook)
     job = Job.objects.get()
     head = app.branches.get(name="main")
+    assert response.status_code == 202
+    assert response.json() == {"jobSummary": {"jobId": "1", "jobType": "WEB_HOOK", "status": "PENDING", "commitId": ""}}
+    assert (job.job_type, job.commit_id, job.branch_id, job.triggered_by) == ("WEB_HOOK", "", head.pk, "webhook CMS")
+    webhook.refresh_from_db()
+    assert webhook.last_triggered_at is not None
+    # The worker clones the branch's head and records which commit that was.
     import subprocess
 
     sha = subprocess.run(
         ["git", "ls-remote", app.repository, "refs/heads/main"], capture_output=True, text=True, check=True
     ).stdout.split()[0]
-    assert response.status_code == 202
-    assert response.json() == {"jobSummary": {"jobId": "1", "jobType": "WEB_HOOK", "status": "PENDING", "commitId": sha}}
-    assert (job.job_type, job.commit_id, job.branch_id, job.triggered_by) == ("WEB_HOOK", sha, head.pk, "webhook CMS")
-    webhook.refresh_from_db()
-    assert webhook.last_triggered_at is not None
+    process_branch_queue(head.pk)
+    job.refresh_from_db()
+    assert job.commit_id == sha
 
 
 @pytest.mark.parametrize("token", ["wrong", "", False])
