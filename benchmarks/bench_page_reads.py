@@ -87,7 +87,7 @@ def run(tmp: Any, hanging_repository: str) -> None:
     from console.roles import Role, set_role
 
     call_command("migrate", verbosity=0)
-    admin = get_user_model().objects.create_user("bench-admin", password="x")
+    admin = get_user_model().objects.create_user("bench-admin")  # force_login: no password needed
     set_role(admin, Role.ADMIN)
     app = app_create(actor=None, name="Bench", repository=str(make_repository(tmp)), production_branch="main")
     App.objects.filter(pk=app.pk).update(repository=hanging_repository)
