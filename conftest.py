@@ -13,7 +13,7 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -25,7 +25,30 @@ if TYPE_CHECKING:
     from apps.branches.tests.https_git import PrivateRepo
 from console.roles import Role, set_role
 
+# ../shared next to the repository: real-world test input, read there, never copied in.
 SHARED_DIR = Path(__file__).resolve().parent.parent / "shared"
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def fixture_missing(message: str) -> NoReturn:
+    """A test's real-world input is not here: skip it on a developer's machine; under CI
+    (CI=true, which .ci/run sets) fail it, so a test can never pass there by skipping."""
+    if under_ci():
+        pytest.fail(f"{message} (under CI every ../shared fixture must be present)", pytrace=False)
+    pytest.skip(message)
+
+
+def shared_fixture(*parts: str) -> Path:
+    """The path of a file or folder of ../shared, or fixture_missing() when it is absent."""
+    path = SHARED_DIR.joinpath(*parts)
+    if not path.exists():
+        fixture_missing(f"{path} is absent (../shared next to the repository)")
+    return path
+
+
 PASSWORD = "correct-horse-battery"
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from apps.datamanager.schema import Association, schema_from_introspection
 from apps.datamanager.sdl import schema_from_sdl
+from conftest import fixture_missing
 from tests.test_example_standin import EXAMPLE_DIR, SHARED_DIR, load_standin
 
 SCHEMA_FILE = EXAMPLE_DIR / "amplify" / "data" / "schema.graphql"
@@ -45,7 +46,7 @@ type Bar @model {
 
 def fixture(prefix: str) -> dict[str, Any]:
     if not FIXTURES.is_dir():
-        pytest.skip(f"{FIXTURES} is absent")
+        fixture_missing(f"{FIXTURES} is absent")
     (path,) = FIXTURES.glob(f"{prefix}-*.json")
     return dict(json.loads(path.read_text(encoding="utf-8")))
 

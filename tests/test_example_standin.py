@@ -25,6 +25,7 @@ import pytest
 
 from apps.branches.outputs import parse_outputs
 from apps.datamanager.schema import schema_from_introspection
+from conftest import fixture_missing
 from console.emulator import EMULATOR_CREDENTIALS, Emulator
 
 pytestmark = pytest.mark.emulator
@@ -169,7 +170,7 @@ def read_outputs_file(project: Path) -> dict[str, Any]:
 
 def validate_outputs(document: dict[str, Any]) -> None:
     if not OUTPUTS_SCHEMA_DIR.is_dir():
-        pytest.skip(f"{OUTPUTS_SCHEMA_DIR} is absent")
+        fixture_missing(f"{OUTPUTS_SCHEMA_DIR} is absent")
     version = document["version"]
     suffix = "" if version == "1" else version.removeprefix("1")
     schema = json.loads((OUTPUTS_SCHEMA_DIR / f"schema_v1{suffix}.json").read_text(encoding="utf-8"))

@@ -31,6 +31,7 @@ from django.test import Client
 from apps.branches import services
 from apps.branches.models import App, Branch, GitDelivery, Job, LogChunk, Teardown
 from apps.branches.tasks import poll_app
+from conftest import fixture_missing
 from console.amplify_names import branch_stack_name
 from console.emulator import Emulator
 
@@ -150,7 +151,7 @@ def sign(body: bytes, secret: str) -> str:
 def fixture_json(name: str) -> dict[str, Any]:
     path = FIXTURES / name
     if not path.is_file():
-        pytest.skip(f"GitHub webhook fixture {name} is not available at {FIXTURES}")
+        fixture_missing(f"GitHub webhook fixture {name} is not available at {FIXTURES}")
     document: dict[str, Any] = json.loads(path.read_bytes())
     return document
 

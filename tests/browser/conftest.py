@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from conftest import under_ci
 from console.emulator import Emulator
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,8 +48,8 @@ def pytest_runtest_makereport(
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        if os.environ.get("CONSOLE_REQUIRE_BROWSER") == "1":  # CI: a missing browser is a failure
-            pytest.fail(f"{CHROMIUM} is missing and CONSOLE_REQUIRE_BROWSER=1.")
+        if os.environ.get("CONSOLE_REQUIRE_BROWSER") == "1" or under_ci():  # CI: a missing browser is a failure
+            pytest.fail(f"{CHROMIUM} is missing, and under CI (or CONSOLE_REQUIRE_BROWSER=1) browser tests must run.")
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package to run the browser tests.")
     from playwright.sync_api import sync_playwright
 

@@ -32,6 +32,7 @@ from apps.branches.githooks import (
     verify_github,
     verify_gitlab,
 )
+from conftest import fixture_missing
 
 # ../shared next to the repository root: fixtures are read there, never copied in.
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "github-webhooks"
@@ -48,7 +49,7 @@ HELLO_WORLD = "https://github.com/Codertocat/Hello-World"
 def fixture_body(name: str) -> bytes:
     path = FIXTURES / name
     if not path.is_file():
-        pytest.skip(f"GitHub webhook fixture {name} is not available")
+        fixture_missing(f"GitHub webhook fixture {name} is not available")
     return path.read_bytes()
 
 
@@ -155,7 +156,7 @@ GITHUB_FIXTURES: dict[str, tuple[type, dict[str, Any]]] = {
 
 def test_the_table_covers_every_fixture() -> None:
     if not FIXTURES.is_dir():
-        pytest.skip("the GitHub webhook fixtures are not available")
+        fixture_missing("the GitHub webhook fixtures are not available")
     assert sorted(p.name for p in FIXTURES.glob("*.json")) == sorted(GITHUB_FIXTURES)
 
 

@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from apps.branches.outputs import MAX_OUTPUTS_BYTES, SUPPORTED_VERSIONS, OutputsInvalid, parse_outputs
+from conftest import fixture_missing
 
 # ../shared next to the repository root: fixtures are read there, never copied in.
 SHARED = Path(__file__).resolve().parents[4] / "shared"
@@ -170,15 +171,18 @@ def _as_outputs(document: dict[str, Any]) -> dict[str, Any]:
 INTROSPECTION_FILES = _introspection_files()
 
 
-@pytest.mark.parametrize("path", INTROSPECTION_FILES, ids=[path.stem[:40] for path in INTROSPECTION_FILES])
+# With no documents, one case that reports them missing (a failure under CI), not an empty set.
+@pytest.mark.parametrize("path", INTROSPECTION_FILES or [INTROSPECTION_DIR], ids=lambda path: path.stem[:40])
 def test_real_model_introspection_documents_validate(path: Path) -> None:
+    if not path.is_file():
+        fixture_missing(f"{INTROSPECTION_DIR} is absent")
     document = _as_outputs(json.loads(path.read_text()))
     assert parse_outputs(json.dumps(document)) == document
 
 
 def test_the_fixture_directory_was_really_read() -> None:
     if not INTROSPECTION_DIR.is_dir():
-        pytest.skip(f"{INTROSPECTION_DIR} is absent")
+        fixture_missing(f"{INTROSPECTION_DIR} is absent")
     assert len(INTROSPECTION_FILES) >= 20
 
 
@@ -410,5 +414,5 @@ def test_our_schema_on_the_agreement_cases(document: dict[str, Any], valid: bool
 @pytest.mark.parametrize(("document", "valid"), AGREEMENT_PARAMS, ids=AGREEMENT_IDS)
 def test_the_published_schemas_agree(document: dict[str, Any], valid: bool) -> None:
     if not OFFICIAL_DIR.is_dir():
-        pytest.skip(f"{OFFICIAL_DIR} is absent")
+        fixture_missing(f"{OFFICIAL_DIR} is absent")
     assert _official_accepts(document) == valid

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 from django.conf import settings
 
 from apps.datamanager import dynamo
 from apps.datamanager.schema import DataSchema, Model, schema_from_introspection
+from conftest import fixture_missing
 
 API_ID = "testapi1234567890"
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "model-introspection"
@@ -131,10 +131,10 @@ def outputs_document(introspection: dict[str, Any], *, region: str = "") -> dict
 
 
 def fixture_introspection(name: str) -> dict[str, Any]:
-    """A real codegen document from ../shared; skips the test when it is not there."""
+    """A real codegen document from ../shared (conftest.fixture_missing when it is not there)."""
     path = FIXTURES / name
     if not path.exists():
-        pytest.skip(f"{path} is not available")
+        fixture_missing(f"{path} is not available")
     document: dict[str, Any] = json.loads(path.read_text())
     return document
 

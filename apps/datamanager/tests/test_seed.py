@@ -19,6 +19,7 @@ from apps.datamanager.seed import (
     Seeder,
 )
 from apps.datamanager.values import check_value
+from conftest import fixture_missing
 
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "model-introspection"
 DOCUMENTS: list[Path | None] = [*sorted(FIXTURES.glob("[0-9]*.json"))]
@@ -502,7 +503,7 @@ def test_rows_counts_from_zero() -> None:
 @pytest.fixture(params=DOCUMENTS or [None], ids=lambda p: p.stem[:40] if p else "absent")
 def document(request: pytest.FixtureRequest) -> DataSchema:
     if request.param is None:
-        pytest.skip(f"{FIXTURES} is absent (../shared next to the repository)")
+        fixture_missing(f"{FIXTURES} is absent (../shared next to the repository)")
     schema = schema_from_introspection(json.loads(request.param.read_text()))
     if not schema.models:
         pytest.skip("a document without models")
