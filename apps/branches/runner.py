@@ -30,7 +30,7 @@ from apps.branches.outputs import OutputsInvalid, parse_outputs
 from apps.branches.ownership import unowned_resources
 from apps.branches.process import CANCEL, process_identity, run_script
 from apps.branches.remote_reads import read_stack_now
-from apps.branches.sandbox import Layout, Sandbox
+from apps.branches.sandbox import Layout, Sandbox, isolation_enabled
 from apps.branches.workspace_files import read_small_file, read_workspace_file, write_workspace_file
 from console.db_outage import DATABASE_AWAY, forget_connection
 
@@ -382,12 +382,13 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
         raise JobGone
     ctx.log.flush(final=True)
     if result.cancelled:
-        raise BuildFailed("Cancelled: every process of the build was stopped.", status=S.CANCELLED)
+        raise BuildFailed(f"Cancelled: {_what_was_stopped()}.", status=S.CANCELLED)
     if result.stopped:
-        raise BuildFailed(f"{result.stopped} Every process of the build was stopped.")
+        stopped = _what_was_stopped()
+        raise BuildFailed(f"{result.stopped} {stopped[0].upper()}{stopped[1:]}.")
     if result.timed_out:
         limit = f"{ctx.timeout // 60} minutes" if ctx.timeout >= 60 else f"{ctx.timeout} s"
-        raise BuildFailed(f"Timed out after {limit} (_BUILD_TIMEOUT): every process of the build was stopped.")
+        raise BuildFailed(f"Timed out after {limit} (_BUILD_TIMEOUT): {_what_was_stopped()}.")
     if result.exit_code != 0:
         marker = read_small_file(ctx.workspace.layout.status, status_file.name)
         command = commands[int(marker)] if marker.isdigit() and int(marker) < len(commands) else ""
@@ -400,6 +401,13 @@ def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
         if not hint and section == "backend" and "AWS_ACCESS_KEY_ID" not in ctx.env:
             hint = "The build had no AWS credentials: set a service role in the app's settings."
         raise BuildFailed(f"{failed}. {hint}" if hint else failed, command=command, exit_code=result.exit_code)
+
+
+def _what_was_stopped() -> str:
+    # Only the sandbox's PID namespace takes along processes that left the group (setsid).
+    if isolation_enabled():
+        return "every process of the build was stopped"
+    return "the build's processes were stopped, but unisolated (BUILD_ISOLATION=off) one that left its group may still run"
 
 
 def _capture_outputs(job: Job, workspace: Workspace, log: JobLog) -> None:

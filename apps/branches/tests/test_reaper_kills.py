@@ -104,3 +104,11 @@ def test_a_build_records_who_leads_its_process_group(db: None, make_repo: Callab
     boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     assert job.process_group
     assert job.process_started.startswith(f"{boot}:")
+
+
+def test_the_job_says_what_a_cancel_or_timeout_really_ended(settings: Any) -> None:
+    from apps.branches.runner import _what_was_stopped
+
+    assert _what_was_stopped() == "every process of the build was stopped"
+    settings.BUILD_ISOLATION = "off"
+    assert "one that left its group may still run" in _what_was_stopped()
