@@ -19,48 +19,18 @@ of one render of each.
 
 from __future__ import annotations
 
-import socket
 import statistics
-import threading
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from emulator_support import django_on_emulator, make_repository, ms, timed
 
+from apps.branches.tests.https_git import silent_server
+
 ROUNDS = 41
 GOAL_MS = 100.0
-
-
-@contextmanager
-def silent_server() -> Iterator[int]:
-    """A TCP server that accepts and never answers: a hung git host or AWS endpoint."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for connection in held:
-            connection.close()
-        server.close()
 
 
 def p90(values: list[float]) -> float:

@@ -1,5 +1,6 @@
-"""A private git repository served over HTTPS with basic authentication, as a git host
-serves one: real `git http-backend` behind a TLS server with a throwaway certificate."""
+"""Git hosts for tests and benchmarks: a private repository served over HTTPS with basic
+authentication, as a git host serves one (real `git http-backend` behind a TLS server with
+a throwaway certificate), and a host that accepts connections and never answers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime
 import hmac
 import ipaddress
 import os
+import socket
 import ssl
 import subprocess
 import threading
@@ -116,3 +118,33 @@ def serve_private_repo(bare: Path, folder: Path, username: str, token: str) -> I
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A TCP server (its port) that accepts connections and never answers: a hung git host
+    or AWS endpoint."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        server.close()

@@ -53,9 +53,13 @@ def test_a_spec_asking_for_more_than_the_apps_cap_runs_under_the_cap(
     assert "_BUILD_TIMEOUT asks for 600 minutes; this app's builds run at most 5 minutes" in log_of(job)
 
 
+def _settings_of(app: App) -> dict[str, str]:
+    return {"name": app.name, "repository": app.repository, "production_branch": "main", "platform": "WEB"}
+
+
 def test_admins_set_the_cap_and_the_change_is_audited(db: None, make_repo: Callable[..., Path], admin_client: Client) -> None:
     app = make_app(make_repo)
-    form = {"name": app.name, "repository": app.repository, "production_branch": "main", "platform": "WEB"}
+    form = _settings_of(app)
     response = admin_client.post(f"/apps/{app.app_id}/settings/", {**form, "build_timeout_cap_minutes": "45"})
     assert response.status_code == 302
     app.refresh_from_db()
@@ -69,7 +73,7 @@ def test_a_cap_out_of_range_is_refused_and_nothing_changes(
     db: None, make_repo: Callable[..., Path], admin_client: Client, cap: str
 ) -> None:
     app = make_app(make_repo)
-    form = {"name": app.name, "repository": app.repository, "production_branch": "main", "platform": "WEB"}
+    form = _settings_of(app)
     response = admin_client.post(f"/apps/{app.app_id}/settings/", {**form, "build_timeout_cap_minutes": cap})
     assert response.status_code == 400
     assert "build_timeout_cap_minutes" in response.context["form"].errors
@@ -79,7 +83,7 @@ def test_a_cap_out_of_range_is_refused_and_nothing_changes(
 
 def test_operators_cannot_raise_the_cap(db: None, make_repo: Callable[..., Path], operator_client: Client) -> None:
     app = make_app(make_repo)
-    form = {"name": app.name, "repository": app.repository, "production_branch": "main", "platform": "WEB"}
+    form = _settings_of(app)
     response = operator_client.post(f"/apps/{app.app_id}/settings/", {**form, "build_timeout_cap_minutes": "480"})
     assert response.status_code == 403
     app.refresh_from_db()

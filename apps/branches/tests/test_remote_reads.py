@@ -3,8 +3,6 @@ age, and ask for a new read at most once per cool-down. A hanging remote holds n
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -19,6 +17,7 @@ from apps.branches import services
 from apps.branches.models import App, Branch, RepositoryHeads, StackRead
 from apps.branches.remote_reads import read_heads_now, read_stack_now
 from apps.branches.tasks import read_backend_stack, read_repository_heads
+from apps.branches.tests.https_git import silent_server
 from console.models import AuditEvent
 
 # Generous: the point is that nothing waits on the hanging remote (30 s); the benchmark
@@ -29,28 +28,8 @@ FAST = 2.0
 @pytest.fixture
 def hanging_remote() -> Iterator[str]:
     """An https "git host" that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.getsockname()[1]}/owner/repo.git"
-    stop.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    server.close()
+    with silent_server() as port:
+        yield f"https://127.0.0.1:{port}/owner/repo.git"
 
 
 def _app_on(repository: str) -> App:
