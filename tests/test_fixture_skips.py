@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -84,5 +85,18 @@ def test_a_present_fixture_is_given_whatever_ci_says(monkeypatch: pytest.MonkeyP
     assert shared_fixture("fixtures") == tmp_path / "fixtures"
 
 
-def test_ci_runs_with_ci_set() -> None:
-    assert "export CI=true" in (ROOT / ".ci" / "run").read_text()
+def test_ci_requires_the_fixtures_wherever_they_can_be(tmp_path: Path) -> None:
+    script = (ROOT / ".ci" / "run").read_text()
+    start = script.index("if [ -d ../shared/fixtures ]")
+    block = script[start : script.index("\nfi\n", start) + 4]
+    beside = tmp_path / "beside"
+    (beside / "shared" / "fixtures").mkdir(parents=True)
+    (beside / "checkout").mkdir()
+    alone = tmp_path / "alone" / "checkout"
+    alone.mkdir(parents=True)
+    # The block as .ci/run runs it: in a checkout with ../shared next to it, and in one without.
+    for checkout, expected in ((beside / "checkout", "CI=true"), (alone, "CI=")):
+        ran = subprocess.run(
+            ["bash", "-c", f'{block}\necho "CI=${{CI:-}}"'], cwd=checkout, capture_output=True, text=True, env={"CI": "true"}
+        )
+        assert ran.stdout.splitlines()[-1] == expected
