@@ -38,6 +38,7 @@ from apps.users.demo import ensure_demo_users
 from console.amplify_names import sandbox_stack_name
 from console.aws import aws_client
 from console.aws_errors import AwsError, AwsNotFound, aws_errors
+from console.cloudformation import create_stack, describe_stack
 from console.emulator import EmulatorError, set_stack_state
 from console.roles import Role, set_role
 
@@ -267,16 +268,10 @@ def _root_template(template_url: str) -> str:
 
 def _deploy_sandbox(name: str, region: str, template_url: str) -> bool:
     """Create the stack, named and tagged as `ampx sandbox` does, unless it exists; True if created."""
-    cloudformation = aws_client("cloudformation", region=region)
-    try:
-        with aws_errors("cloudformation:DescribeStacks"):
-            cloudformation.describe_stacks(StackName=name)  # by name: live stacks only
+    if describe_stack(name, region=region) is not None:
         return False
-    except AwsNotFound:
-        pass
-    tags = [{"Key": "created-by", "Value": "amplify"}, {"Key": "amplify:deployment-type", "Value": "sandbox"}]
-    with aws_errors("cloudformation:CreateStack"):
-        cloudformation.create_stack(StackName=name, TemplateBody=_root_template(template_url), Tags=tags)
+    tags = {"created-by": "amplify", "amplify:deployment-type": "sandbox"}
+    create_stack(name, _root_template(template_url), tags=tags, region=region)
     return True
 
 

@@ -16,14 +16,13 @@ from typing import Any
 
 from apps.branches.models import Branch
 from console.amplify_names import branch_stack_name
-from console.aws import aws_client
-from console.aws_errors import AwsError, AwsNotFound, aws_errors
+from console.aws_errors import AwsError
+from console.cloudformation import describe_stack, stack_resources
 
 BUCKET, USER_POOL = "bucket", "user pool"
 # Outputs of the branch stack (`ampx generate outputs` reads these) that name its resources.
 _OUTPUT_RESOURCES = {"bucketName": BUCKET, "userPoolId": USER_POOL}
 _RESOURCE_TYPES = {"AWS::S3::Bucket": BUCKET, "AWS::Cognito::UserPool": USER_POOL}
-_MAX_NESTED_STACKS = 100
 
 
 @dataclass
@@ -53,27 +52,21 @@ def stack_owned(branch: Branch) -> Owned:
     """The resources of the branch's stack: its outputs that name them, and its (nested) resources."""
     name = branch_stack_name(branch.app.app_id, branch.name)
     owned = Owned(stack_name=name)
-    client = aws_client("cloudformation")
-    try:
-        with aws_errors("cloudformation:DescribeStacks"):
-            stacks = client.describe_stacks(StackName=name).get("Stacks", [])
-    except AwsNotFound:
-        stacks = []
-    stack = next((s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"), None)
+    stack = describe_stack(name)
     if stack is None:
         owned.problem = f"the branch has no deployed stack {name}"
         return owned
-    tags = {t.get("Key"): t.get("Value") for t in stack.get("Tags", [])}
-    if tags.get("amplify:app-id") != branch.app.app_id or tags.get("amplify:branch-name") != branch.name:
+    if stack.tags.get("amplify:app-id") != branch.app.app_id or stack.tags.get("amplify:branch-name") != branch.name:
         owned.problem = f"the stack {name} is not tagged as this branch's (amplify:app-id, amplify:branch-name)"
         return owned
-    for output in stack.get("Outputs", []):
-        key, value = output.get("OutputKey", ""), output.get("OutputValue", "")
+    for key, value in stack.outputs.items():
         if key in _OUTPUT_RESOURCES and value:
             owned.resources.add((_OUTPUT_RESOURCES[key], value))
         elif key == "buckets" and value:
             owned.resources.update((BUCKET, str(b.get("bucketName"))) for b in _json_list(value) if b.get("bucketName"))
-    _add_stack_resources(client, stack["StackId"], owned)
+    for resource in stack_resources(stack.stack_id):
+        if resource.resource_type in _RESOURCE_TYPES and resource.physical_id:
+            owned.resources.add((_RESOURCE_TYPES[resource.resource_type], resource.physical_id))
     return owned
 
 
@@ -83,26 +76,6 @@ def _json_list(text: str) -> list[dict[str, Any]]:
     except ValueError:
         return []
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _add_stack_resources(client: Any, root: str, owned: Owned) -> None:
-    pending, seen = [root], 0
-    with aws_errors("cloudformation:ListStackResources"):
-        while pending and seen < _MAX_NESTED_STACKS:
-            current, seen = pending.pop(), seen + 1
-            try:
-                pages = list(client.get_paginator("list_stack_resources").paginate(StackName=current))
-            except AwsNotFound:
-                continue
-            for page in pages:
-                for resource in page.get("StackResourceSummaries", []):
-                    kind, physical = resource.get("ResourceType", ""), resource.get("PhysicalResourceId", "")
-                    if not physical:
-                        continue
-                    if kind == "AWS::CloudFormation::Stack":
-                        pending.append(physical)
-                    elif kind in _RESOURCE_TYPES:
-                        owned.resources.add((_RESOURCE_TYPES[kind], physical))
 
 
 def unowned_resources(branch: Branch, outputs: dict[str, Any]) -> tuple[list[dict[str, str]], str]:

@@ -17,10 +17,12 @@ from django.utils.dateparse import parse_datetime
 
 from apps.branches.git import GitError, remote_heads
 from apps.branches.models import App, Branch, RepositoryHeads, StackRead
-from apps.branches.stacks import StackSummary, describe_stack
 from console.aws_errors import AwsError
+from console.cloudformation import Stack, describe_stack
 from console.queue import send_on_commit
 
+# A Stack's times, kept as ISO text in the JSON of a StackRead.
+_TIMES = ("created", "last_updated")
 # However many pages ask, a worker is asked for a new read at most this often.
 _COOL_DOWN = timedelta(seconds=10)
 
@@ -46,14 +48,14 @@ def repository_heads(app: App) -> Snapshot:
 
 
 def backend_stack(branch: Branch) -> Snapshot:
-    """The branch's stack (a StackSummary, or None when it does not exist) as last read."""
+    """The branch's stack (a console.cloudformation.Stack, or None when there is none) as last read."""
     from apps.branches.tasks import read_backend_stack
 
     row, _ = StackRead.objects.get_or_create(branch=branch)
     snapshot = _snapshot(row, lambda: send_on_commit(read_backend_stack, branch.pk))
     value = row.value
     if value is not None:
-        value = StackSummary(**{**value, "last_updated": parse_datetime(value["last_updated"] or "")})
+        value = Stack(**{**value, **{key: _when(value.get(key)) for key in _TIMES}})
     return Snapshot(value, snapshot.error, snapshot.read_at, snapshot.refreshing)
 
 
@@ -101,5 +103,9 @@ def read_stack_now(branch: Branch) -> None:
         return
     value = None
     if stack is not None:
-        value = {**asdict(stack), "last_updated": stack.last_updated.isoformat() if stack.last_updated else None}
+        value = {**asdict(stack), **{key: getattr(stack, key) and getattr(stack, key).isoformat() for key in _TIMES}}
     _store(StackRead, {"branch": branch}, value, "")
+
+
+def _when(text: str | None) -> datetime | None:
+    return parse_datetime(text) if text else None

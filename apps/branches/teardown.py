@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from apps.branches import jobs
 from apps.branches.models import Branch, Deployment, Job, Teardown
-from apps.branches.stacks import delete_stack, describe_stack, stack_failure_reason
 from apps.secrets.services import secrets_remove_branch
 from console.audit import audit_record
 from console.aws_errors import AwsError
+from console.cloudformation import delete_stack, describe_stack, stack_failure_reason
 from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
 from console.queue import send
 

@@ -11,13 +11,13 @@ from typing import Any
 from django.conf import settings
 
 from apps.branches.models import Branch
-from apps.branches.stacks import describe_stack
 from apps.datamanager import dynamo
 from apps.datamanager.models import SchemaUpload
 from apps.datamanager.schema import DataSchema, Model, SchemaInvalid, schema_from_introspection
 from console.amplify_names import branch_stack_name
 from console.aws import aws_client
-from console.aws_errors import AwsNotFound, aws_errors
+from console.aws_errors import aws_errors
+from console.cloudformation import describe_stack, physical_ids
 
 MAX_SDL_BYTES = 5 * 1024 * 1024
 _S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
@@ -51,23 +51,7 @@ def introspection_of(outputs: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def stack_table_names(stack_name: str, region: str) -> list[str]:
     """Physical names of the DynamoDB tables in the stack and its nested stacks."""
-    client = aws_client("cloudformation", region=region)
-    names: list[str] = []
-    stacks = [stack_name]
-    with aws_errors("cloudformation:ListStackResources"):
-        while stacks and len(stacks) < 50:
-            current = stacks.pop()
-            try:
-                for page in client.get_paginator("list_stack_resources").paginate(StackName=current):
-                    for resource in page.get("StackResourceSummaries", []):
-                        kind, physical = resource.get("ResourceType"), resource.get("PhysicalResourceId", "")
-                        if kind == "AWS::DynamoDB::Table" and physical:
-                            names.append(physical)
-                        elif kind == "AWS::CloudFormation::Stack" and physical:
-                            stacks.append(physical)
-            except AwsNotFound:
-                continue
-    return names
+    return physical_ids(stack_name, "AWS::DynamoDB::Table", region=region)
 
 
 def sdl_from_s3(uri: str, region: str) -> str:

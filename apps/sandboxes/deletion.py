@@ -14,12 +14,12 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apps.branches.stacks import delete_stack, stack_failure_reason
 from apps.sandboxes import cloudformation
 from apps.sandboxes.inventory import secret_prefix
 from apps.sandboxes.models import Sandbox
 from console.audit import audit_record
 from console.aws_errors import AwsError, AwsNotFound
+from console.cloudformation import delete_stack, stack_failure_reason
 from console.queue import send_on_commit
 
 D = Sandbox.Deletion

@@ -27,7 +27,7 @@ class RepositoryHeads(RemoteRead):
 
 
 class StackRead(RemoteRead):
-    """The branch's backend stack as DescribeStacks told it (apps.branches.stacks.StackSummary)."""
+    """The branch's backend stack as DescribeStacks told it (console.cloudformation.Stack)."""
 
     branch = models.OneToOneField("branches.Branch", on_delete=models.CASCADE, related_name="stack_read")
 

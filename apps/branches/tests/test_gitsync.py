@@ -297,10 +297,12 @@ def test_a_failed_stack_deletion_stays_visible_and_can_be_retried(
     preview_stack: tuple[App, str], django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch, admin_client: Any
 ) -> None:
     from apps.branches import teardown as teardown_module
-    from apps.branches.stacks import StackSummary
+    from console.cloudformation import Stack
 
     app, stack_name = preview_stack
-    failed = StackSummary(name=stack_name, stack_status="DELETE_FAILED", status="FAILED", last_updated=None, outputs={})
+    failed = Stack(
+        stack_id=stack_name, name=stack_name, stack_status="DELETE_FAILED", status_reason="", created=None, last_updated=None
+    )
     monkeypatch.setattr(teardown_module, "describe_stack", lambda name: failed)
     monkeypatch.setattr(
         teardown_module, "stack_failure_reason", lambda name: "Bucket: The bucket you tried to delete is not empty"

@@ -109,7 +109,7 @@ def test_the_branch_page_answers_at_once_while_cloudformation_hangs(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:  # fmt: skip
     app = _app_on(str(make_repo(("main",))))
-    monkeypatch.setattr("apps.branches.stacks.aws_client", lambda service, **kwargs: _HangingCloudFormation())
+    monkeypatch.setattr("console.cloudformation.aws_client", lambda service, **kwargs: _HangingCloudFormation())
     with django_capture_on_commit_callbacks() as asked:
         for url in (f"/apps/{app.app_id}/branches/main/", f"/apps/{app.app_id}/branches/main/status/"):
             response, seconds = _timed(url, operator_client)

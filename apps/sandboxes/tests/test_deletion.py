@@ -13,7 +13,6 @@ import pytest
 from botocore.exceptions import ClientError
 from django.utils import timezone
 
-from apps.branches.stacks import delete_stack
 from apps.sandboxes import deletion
 from apps.sandboxes.deletion import request_deletion, run_deletion
 from apps.sandboxes.inventory import refresh_inventory
@@ -25,7 +24,7 @@ from apps.sandboxes.tests.stacks import deploy_sandbox, moto_stack, set_stack_st
 from apps.sandboxes.tests.test_inventory import SharedClients, share_clients
 from apps.secrets import ssm
 from apps.secrets.scopes import Scope
-from console.aws import aws_client
+from console.cloudformation import delete_stack
 from console.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -243,10 +242,10 @@ def test_a_stack_still_deleting_after_the_wait_fails_and_can_be_deleted_again(
 
 
 def test_a_denied_delete_fails_with_the_iam_action(
-    fast_polls: None, admin_user: Any, django_capture_on_commit_callbacks: Capture
+    fast_polls: None, clients: SharedClients, admin_user: Any, django_capture_on_commit_callbacks: Capture
 ) -> None:
     row = sandbox("my-next-app", "alice")
-    refuse(aws_client("cloudformation", region=EAST), "DeleteStack", "AccessDenied")
+    refuse(clients("cloudformation", region=EAST), "DeleteStack", "AccessDenied")
 
     delete_and_wait(admin_user, [row], django_capture_on_commit_callbacks)
 

@@ -24,6 +24,7 @@ from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
 from apps.sandboxes.tests.stacks import deploy_sandbox, set_stack_state, template
 from apps.secrets import ssm
 from apps.secrets.scopes import Scope
+from console import cloudformation as console_cloudformation
 from console.aws import client_config
 
 pytestmark = pytest.mark.django_db
@@ -65,10 +66,10 @@ _LOADER = botocore.loaders.create_loader()
 
 
 def share_clients(monkeypatch: pytest.MonkeyPatch) -> SharedClients:
-    """Have the sandbox and SSM modules use SharedClients (for an autouse fixture)."""
+    """Have the CloudFormation and SSM modules use SharedClients (for an autouse fixture)."""
     monkeypatch.setattr(botocore.session, "create_loader", lambda *args, **kwargs: _LOADER)
     shared = SharedClients()
-    monkeypatch.setattr(cloudformation, "aws_client", shared)
+    monkeypatch.setattr(console_cloudformation, "aws_client", shared)
     monkeypatch.setattr(ssm, "aws_client", shared)
     return shared
 
