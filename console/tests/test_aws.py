@@ -8,7 +8,6 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from apps.branches.stacks import describe_stack
 from console.aws import aws_client, clear_client_cache
 from console.aws_errors import (
     AwsAccessDenied,
@@ -19,6 +18,7 @@ from console.aws_errors import (
     aws_errors,
     translate,
 )
+from console.cloudformation import describe_stack
 
 
 def client_error(code: str, message: str = "boom", status: int = 400) -> ClientError:
