@@ -247,9 +247,32 @@ HEADER = ["id", "customer", "note", "quantity", "price", "paid", "placedAt", "st
 _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Niklaus", "Radia", "Tim")
 _LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton", "Wirth", "O'Neil")
 _WORDS = (
-    "gift", "rush", "fragile", "bulk", "repeat", "wholesale", "sample", "return", "vip", "promo", "export", "backorder",
-    "the", "customer", "asked", "for", "delivery", "before", "noon", "please", "leave", "at", "door", "call", "ahead",
-)  # fmt: skip
+    "gift",
+    "rush",
+    "fragile",
+    "bulk",
+    "repeat",
+    "wholesale",
+    "sample",
+    "return",
+    "vip",
+    "promo",
+    "export",
+    "backorder",
+    "the",
+    "customer",
+    "asked",
+    "for",
+    "delivery",
+    "before",
+    "noon",
+    "please",
+    "leave",
+    "at",
+    "door",
+    "call",
+    "ahead",
+)
 _CITIES = ("Springfield", "Riverton", "Lakeside", "Fairview", "Greenville", "Bristol", "Salem", "Madison", "Georgetown")
 _STATUSES = ("PENDING", "PAID", "SHIPPED", "CANCELLED")
 

@@ -92,8 +92,12 @@ def advance_one_branch(repo: Path) -> None:
     head = "refs/heads/feature/b0000"
     commit = subprocess.run(
         ["git", "commit-tree", f"{head}^{{tree}}", "-p", head, "-m", "next"],
-        cwd=repo, env=env, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     subprocess.run(["git", "update-ref", head, commit], cwd=repo, check=True)
 
 

@@ -266,9 +266,12 @@ def run(tmp: Path, endpoint_url: str) -> None:
 
     for k in range(APPS):
         App.objects.create(
-            app_id=f"a{k:013d}", name=f"Project {k:02d}", repository="/dev/null", production_branch="main",
+            app_id=f"a{k:013d}",
+            name=f"Project {k:02d}",
+            repository="/dev/null",
+            production_branch="main",
             package_name=package_name(k * 2),
-        )  # fmt: skip
+        )
     admin = get_user_model().objects.create_user(username="bench-admin", password="unused-bench-password")  # noqa: S106
     set_role(admin, Role.ADMIN)
 

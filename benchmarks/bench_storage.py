@@ -79,17 +79,24 @@ def run(tmp: Path, endpoint_url: str, parts: set[str]) -> None:
 
     call_command("migrate", verbosity=0)
     raw = boto3.client(
-        "s3", region_name=REGION, endpoint_url=endpoint_url, aws_access_key_id="testing",
-        aws_secret_access_key="testing", config=Config(max_pool_connections=32),  # noqa: S106
-    )  # fmt: skip
+        "s3",
+        region_name=REGION,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 (the emulator's dummy credentials)
+        config=Config(max_pool_connections=32),
+    )
     raw.create_bucket(Bucket=BUCKET)
     app = app_create(actor=None, name="bench", repository=str(make_repository(tmp)), production_branch="main")
     branch = app.branches.get(name="main")
     branch.backend_outputs = {
         "version": "1.4",
-        "storage": {"aws_region": REGION, "bucket_name": BUCKET, "buckets": [{"name": "files", "bucket_name": BUCKET,
-                                                                             "aws_region": REGION}]},
-    }  # fmt: skip
+        "storage": {
+            "aws_region": REGION,
+            "bucket_name": BUCKET,
+            "buckets": [{"name": "files", "bucket_name": BUCKET, "aws_region": REGION}],
+        },
+    }
     branch.save()
     viewer = get_user_model().objects.create_user(username="bench-viewer", password="unused-bench-password")  # noqa: S106
     set_role(viewer, Role.VIEWER)
@@ -159,8 +166,10 @@ def bench_page(client: Any, raw: Any, app: Any, branch: Any, console_calls: Call
     print(f"baseline: raw list_objects_v2 page (Delimiter /, MaxKeys 100):  median {ms(medians['baseline'])}")
     print(f"work: folder page GET (test Client, viewer, 100 rows):          median {ms(medians['page'])}")
     print(f"ratio page / baseline: {page_ratio:.2f}x; goal under {PAGE_GOAL}: {'yes' if page_ratio < PAGE_GOAL else 'no'}")
-    print(f"with 1,000 per page: page {ms(medians['page1000'])} vs raw {ms(medians['baseline1000'])}: "
-          f"{medians['page1000'] / medians['baseline1000']:.2f}x")  # fmt: skip
+    print(
+        f"with 1,000 per page: page {ms(medians['page1000'])} vs raw {ms(medians['baseline1000'])}: "
+        f"{medians['page1000'] / medians['baseline1000']:.2f}x"
+    )
     print(f"AWS calls per page: {calls_text(counted['page'])}; per baseline: {calls_text(counted['baseline'])}")
     print(f"peak Python memory of one page render (tracemalloc): {page_peak / 1024:.0f} KiB")
     for page in raw.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="big/"):  # a smaller bucket for part 2
@@ -173,8 +182,15 @@ def bench_delete(raw: Any, branch: Any, console_calls: CallCounter, raw_calls: C
     from apps.storage.tasks import carry_out
 
     def delete_work() -> int:
-        task = StorageTask.objects.create(branch=branch, bucket=BUCKET, region=REGION, kind="DELETE", total=DELETE_OBJECTS,
-                                          status="RUNNING", payload={"files": [], "folders": ["work/"], "dest": ""})  # fmt: skip
+        task = StorageTask.objects.create(
+            branch=branch,
+            bucket=BUCKET,
+            region=REGION,
+            kind="DELETE",
+            total=DELETE_OBJECTS,
+            status="RUNNING",
+            payload={"files": [], "folders": ["work/"], "dest": ""},
+        )
         carry_out(task)
         task.refresh_from_db()
         assert (task.status, task.done) == ("SUCCEEDED", DELETE_OBJECTS), (task.status, task.done, task.error)
@@ -214,8 +230,10 @@ def bench_delete(raw: Any, branch: Any, console_calls: CallCounter, raw_calls: C
     tracemalloc.stop()
     work, base = statistics.median(delete_samples["delete"]), statistics.median(delete_samples["baseline"])
     delete_ratio = work / base
-    print(f"\n2. deleting a {DELETE_OBJECTS:,}-object folder, {DELETE_ROUNDS} rounds interleaved "
-          f"(seeding both folders: median {statistics.median(seeding):.1f} s per round)")  # fmt: skip
+    print(
+        f"\n2. deleting a {DELETE_OBJECTS:,}-object folder, {DELETE_ROUNDS} rounds interleaved "
+        f"(seeding both folders: median {statistics.median(seeding):.1f} s per round)"
+    )
     print(f"baseline: raw list_objects_v2 pages + delete_objects per page:  median {ms(base)}")
     print(f"work: the worker's delete (tasks.carry_out on a StorageTask):     median {ms(work)}")
     met = "yes" if delete_ratio < DELETE_GOAL else "no"

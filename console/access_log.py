@@ -18,9 +18,17 @@ _SECRET_PARAMETER = re.compile(
     re.IGNORECASE,
 )
 _SECRET_HEADERS = {
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-gitlab-token", "x-hub-signature",
-    "x-hub-signature-256", "x-api-key", "x-amz-security-token", "x-csrftoken",
-}  # fmt: skip
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-gitlab-token",
+    "x-hub-signature",
+    "x-hub-signature-256",
+    "x-api-key",
+    "x-amz-security-token",
+    "x-csrftoken",
+}
 # The same as WSGI environ keys, for the `{...}e` atoms.
 _SECRET_ENVIRON = {f"http_{name.replace('-', '_')}" for name in _SECRET_HEADERS}
 _URL_ENVIRON = {"raw_uri", "query_string", "request_uri", "http_referer"}

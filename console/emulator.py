@@ -83,9 +83,13 @@ def set_stack_state(
     if not endpoint_url.startswith(("http://", "https://")):
         raise EmulatorError(f"Not an emulator endpoint: {endpoint_url!r}.")
     fields = {
-        "region": region, "stack_name": stack_name, "status": status, "reason": reason,
-        "created_days_ago": created_days_ago, "updated_days_ago": updated_days_ago,
-    }  # fmt: skip
+        "region": region,
+        "stack_name": stack_name,
+        "status": status,
+        "reason": reason,
+        "created_days_ago": created_days_ago,
+        "updated_days_ago": updated_days_ago,
+    }
     body = json.dumps({key: value for key, value in fields.items() if value is not None}).encode()
     request = urllib.request.Request(
         endpoint_url.rstrip("/") + STACK_STATE_PATH, data=body, method="POST", headers={"Content-Type": "application/json"}

@@ -101,9 +101,11 @@ class SignInForm(AuthenticationForm):
             if locked:
                 lockout = settings.LOGIN_LOCKOUT_SECONDS
                 self._audit(
-                    "signin.lockout", username, AuditEvent.Outcome.DENIED,
+                    "signin.lockout",
+                    username,
+                    AuditEvent.Outcome.DENIED,
                     f"locked out for {lockout} s after {settings.LOGIN_MAX_FAILURES} failed sign-ins",
-                )  # fmt: skip
+                )
             raise
         forget_failures(username)
         return cleaned
@@ -112,8 +114,13 @@ class SignInForm(AuthenticationForm):
         request: HttpRequest | None = self.request
         audit_record(
             actor=getattr(request, "user", None) if request is not None else None,
-            action=action, target_type="user", target=username[:150], outcome=outcome, message=message, request=request,
-        )  # fmt: skip
+            action=action,
+            target_type="user",
+            target=username[:150],
+            outcome=outcome,
+            message=message,
+            request=request,
+        )
 
 
 class SignInView(LoginView):

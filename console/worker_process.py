@@ -32,10 +32,21 @@ def start_worker(
     Without mingle, gossip and worker heartbeats: they only slow start-up here.
     """
     command = [
-        sys.executable, "-m", "celery", "-A", "console", "worker", *options,
-        "--loglevel", "INFO", "--hostname", f"{name}-{os.getpid()}@%h",
-        "--without-heartbeat", "--without-mingle", "--without-gossip",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "console",
+        "worker",
+        *options,
+        "--loglevel",
+        "INFO",
+        "--hostname",
+        f"{name}-{os.getpid()}@%h",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+    ]
     return subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=stdout, stderr=subprocess.STDOUT, text=stdout == subprocess.PIPE
     )

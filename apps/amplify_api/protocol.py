@@ -22,11 +22,26 @@ from django.http import HttpResponse
 
 PREFIX = "/amplify-api"
 OPERATIONS = (
-    "CreateApp", "GetApp", "ListApps", "UpdateApp", "DeleteApp",
-    "CreateBranch", "GetBranch", "ListBranches", "UpdateBranch", "DeleteBranch",
-    "StartJob", "GetJob", "ListJobs", "StopJob",
-    "CreateWebhook", "GetWebhook", "ListWebhooks", "UpdateWebhook", "DeleteWebhook",
-)  # fmt: skip
+    "CreateApp",
+    "GetApp",
+    "ListApps",
+    "UpdateApp",
+    "DeleteApp",
+    "CreateBranch",
+    "GetBranch",
+    "ListBranches",
+    "UpdateBranch",
+    "DeleteBranch",
+    "StartJob",
+    "GetJob",
+    "ListJobs",
+    "StopJob",
+    "CreateWebhook",
+    "GetWebhook",
+    "ListWebhooks",
+    "UpdateWebhook",
+    "DeleteWebhook",
+)
 _LABEL = re.compile(r"\{(\w+)\}")
 
 

@@ -71,9 +71,14 @@ def amplify_api(request: HttpRequest, path: str = "") -> HttpResponse:
         role, _ = operations.OPERATIONS[match.route.name]
         if not has_role(key.user, role):
             audit_record(
-                actor=key.user, action="permission.denied", target_type="api", target=match.route.name,
-                outcome="denied", detail={"required": role.group_name}, request=request,
-            )  # fmt: skip
+                actor=key.user,
+                action="permission.denied",
+                target_type="api",
+                target=match.route.name,
+                outcome="denied",
+                detail={"required": role.group_name},
+                request=request,
+            )
             raise protocol.unauthorized(f"{match.route.name} needs the {role.group_name} role.")
         params = protocol.parse_input(match, request.META.get("QUERY_STRING", ""), request.body)
         output = operations.run(match.route.name, operations.Call(request=request, user=key.user, params=params))

@@ -127,8 +127,16 @@ def _check_expansion(root: yaml.Node | None) -> None:
         return sizes[key]
 
     if root is not None and size(root) > MAX_BUILD_SPEC_VALUES:
-        raise BuildSpecInvalid([SpecError(None, "", f"the build spec expands to more than {MAX_BUILD_SPEC_VALUES:,} values "
-                                                    "through YAML aliases; write the repeated parts out")])  # fmt: skip
+        raise BuildSpecInvalid(
+            [
+                SpecError(
+                    None,
+                    "",
+                    f"the build spec expands to more than {MAX_BUILD_SPEC_VALUES:,} values "
+                    "through YAML aliases; write the repeated parts out",
+                )
+            ]
+        )
 
 
 def parse_build_spec(text: str) -> dict[str, Any]:

@@ -31,8 +31,11 @@ class SyncResult:
     disconnected: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = [f"{label}: {', '.join(names)}" for label, names in (
-            ("connected", self.connected), ("built", self.built), ("disconnecting", self.disconnected)) if names]  # fmt: skip
+        parts = [
+            f"{label}: {', '.join(names)}"
+            for label, names in (("connected", self.connected), ("built", self.built), ("disconnecting", self.disconnected))
+            if names
+        ]
         return "; ".join(parts) or "no change"
 
 
@@ -64,9 +67,12 @@ def connect_detected(app: App, name: str, commit: str, *, source: str) -> Branch
                 app=app, name=name, display_name=display_name_for(app, name), stage=app.auto_detect_stage, last_seen_commit=commit
             )
             audit_record(
-                actor=None, action="branch.autodetect", target_type="branch", target=f"{app.app_id}/{name}",
+                actor=None,
+                action="branch.autodetect",
+                target_type="branch",
+                target=f"{app.app_id}/{name}",
                 message=f"matched {app.auto_detect_patterns!r} ({source})",
-            )  # fmt: skip
+            )
     except IntegrityError:
         return None  # the poll and a webhook saw it at once; the other one connected it
     if branch.enable_auto_build:
@@ -208,9 +214,12 @@ def teardown_start(*, app: App, branch: Branch, kind: str, delete_stack: bool, s
             delete_stack=delete_stack,
         )
         audit_record(
-            actor=None, action="teardown.start", target_type="branch", target=f"{app.app_id}/{branch.name}",
+            actor=None,
+            action="teardown.start",
+            target_type="branch",
+            target=f"{app.app_id}/{branch.name}",
             message=f"{teardown.get_kind_display()} ({source})",
-        )  # fmt: skip
+        )
         _queue_teardown(teardown.pk)
     return teardown
 

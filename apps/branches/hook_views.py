@@ -70,9 +70,15 @@ def _pull_request(app: App, pr: PullRequest, source: str) -> str:
     if pr.from_fork and app.fork_previews == App.ForkPreviews.OFF:
         return f"skipped: pull request #{pr.number} comes from a fork (previews of forks are off)"
     return gitsync.preview_open(
-        app, number=pr.number, head_branch=pr.head_branch, head_commit=pr.head_commit, base_branch=pr.base_branch,
-        title=pr.title, source=source, from_fork=pr.from_fork,
-    )  # fmt: skip
+        app,
+        number=pr.number,
+        head_branch=pr.head_branch,
+        head_commit=pr.head_commit,
+        base_branch=pr.base_branch,
+        title=pr.title,
+        source=source,
+        from_fork=pr.from_fork,
+    )
 
 
 def _handle(request: HttpRequest, app_id: str, provider: str) -> JsonResponse:

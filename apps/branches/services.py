@@ -276,8 +276,12 @@ class EnvVarChanged(ValidationError):
 
     def __init__(self, current: EnvironmentVariable) -> None:
         scope = f"branch {current.branch.name}" if current.branch else "all branches"
-        super().__init__({"value": f"{current.name} already has a value for {scope}, saved {current.updated_at:%H:%M:%S} "
-                                   f"UTC: {current.value[:200]!r}. Save again to replace it with yours."})  # fmt: skip
+        super().__init__(
+            {
+                "value": f"{current.name} already has a value for {scope}, saved {current.updated_at:%H:%M:%S} "
+                f"UTC: {current.value[:200]!r}. Save again to replace it with yours."
+            }
+        )
         self.current = current
 
 
@@ -356,9 +360,13 @@ def app_git_settings_update(*, actor: Any, app: App, request: HttpRequest | None
     with transaction.atomic():
         app.save(update_fields=[*fields, "updated_at"])
         audit_record(
-            actor=actor, action="app.git_settings.update", target_type="app", target=app.app_id,
-            detail={**fields, "changed": changed}, request=request,
-        )  # fmt: skip
+            actor=actor,
+            action="app.git_settings.update",
+            target_type="app",
+            target=app.app_id,
+            detail={**fields, "changed": changed},
+            request=request,
+        )
     return app
 
 
@@ -379,8 +387,11 @@ def branch_preview_settings_update(
         branch.pr_previews_enabled, branch.pr_shared_backend = pr_previews_enabled, pr_shared_backend
         branch.save(update_fields=["pr_previews_enabled", "pr_shared_backend", "updated_at"])
         audit_record(
-            actor=actor, action="branch.previews.update", target_type="branch", target=f"{branch.app.app_id}/{branch.name}",
+            actor=actor,
+            action="branch.previews.update",
+            target_type="branch",
+            target=f"{branch.app.app_id}/{branch.name}",
             detail={"enabled": pr_previews_enabled, "shared_backend": pr_shared_backend.name if pr_shared_backend else None},
             request=request,
-        )  # fmt: skip
+        )
     return branch

@@ -80,9 +80,13 @@ def _carry_out(teardown: Teardown) -> None:
     except (TeardownFailed, AwsError) as failure:
         Teardown.objects.filter(pk=teardown_pk).update(status=T.FAILED, reason=str(failure))
         audit_record(
-            actor=None, action="teardown.fail", target_type="branch", target=f"{teardown.app.app_id}/{teardown.branch_name}",
-            outcome="failure", message=str(failure)[:500],
-        )  # fmt: skip
+            actor=None,
+            action="teardown.fail",
+            target_type="branch",
+            target=f"{teardown.app.app_id}/{teardown.branch_name}",
+            outcome="failure",
+            message=str(failure)[:500],
+        )
         return
     Teardown.objects.filter(pk=teardown_pk).update(status=T.SUCCEEDED)
     audit_record(actor=None, action="teardown.done", target_type="branch", target=f"{teardown.app.app_id}/{teardown.branch_name}")

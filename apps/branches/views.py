@@ -141,9 +141,12 @@ def _app_build_spec_post(request: HttpRequest, app: selectors.App) -> HttpRespon
     if form.is_valid():
         try:
             services.app_build_spec_update(
-                actor=request.user, app=app, build_spec=form.cleaned_data["build_spec"],
-                expected_version=form.cleaned_data["loaded_version"] or None, request=request,
-            )  # fmt: skip
+                actor=request.user,
+                app=app,
+                build_spec=form.cleaned_data["build_spec"],
+                expected_version=form.cleaned_data["loaded_version"] or None,
+                request=request,
+            )
         except services.SpecChanged as changed:
             theirs = changed.current
             form = refused_again(BuildSpecForm, request.POST, changed, loaded_version=services.spec_version(theirs))
@@ -275,8 +278,12 @@ def app_environment(request: HttpRequest, app_id: str) -> HttpResponse:
     initial: dict[str, Any] = {"branch": request.GET.get("branch")}
     editing = app.environment_variables.filter(pk=request.GET["edit"]).first() if request.GET.get("edit", "").isdigit() else None
     if editing is not None:
-        initial = {"name": editing.name, "value": editing.value, "branch": editing.branch_id,
-                   "replaces": services.env_var_version(editing)}  # fmt: skip
+        initial = {
+            "name": editing.name,
+            "value": editing.value,
+            "branch": editing.branch_id,
+            "replaces": services.env_var_version(editing),
+        }
     return _render_environment(request, app, EnvVarForm(app=app, initial=initial))
 
 

@@ -56,9 +56,11 @@ def _key(region: str, table_name: str, where: dict[str, Any] | None) -> str:
 
 def _from_entry(entry: dict[str, Any]) -> ExactCount:
     return ExactCount(
-        count=entry.get("count"), started_at=entry.get("started_at"), counted_at=entry.get("counted_at"),
+        count=entry.get("count"),
+        started_at=entry.get("started_at"),
+        counted_at=entry.get("counted_at"),
         error=entry.get("error", ""),
-    )  # fmt: skip
+    )
 
 
 def exact_count(*, table: dynamo.Table, where: dynamo.Filter | None) -> ExactCount:

@@ -110,16 +110,30 @@ def import_map(request: HttpRequest, ctx: Context, pk: int) -> HttpResponse:
     report = csv_io.import_rows(ctx.table, ctx.model, context["results"], mode=mode)
     status = DataTask.Status.SUCCEEDED if not report.unwritten and not report.error else DataTask.Status.FAILED
     DataTask.objects.filter(pk=task.pk).update(
-        status=status, done=report.written, refused=len(report.refused), report=report.as_json(),
-        error=report.error, finished_at=timezone.now(), payload={"file_name": task.payload.get("file_name", "")},
-    )  # fmt: skip
+        status=status,
+        done=report.written,
+        refused=len(report.refused),
+        report=report.as_json(),
+        error=report.error,
+        finished_at=timezone.now(),
+        payload={"file_name": task.payload.get("file_name", "")},
+    )
     audit_record(
-        actor=request.user, action="data.import", target_type="data", target=f"{app_id}/{ctx.branch.name}/{ctx.model.name}",
+        actor=request.user,
+        action="data.import",
+        target_type="data",
+        target=f"{app_id}/{ctx.branch.name}/{ctx.model.name}",
         outcome="success" if status == DataTask.Status.SUCCEEDED else "failure",
-        detail={"model": ctx.model.name, "written": report.written, "refused": len(report.refused),
-                "unwritten": len(report.unwritten), "mode": mode, "file": task.payload.get("file_name", "")},
+        detail={
+            "model": ctx.model.name,
+            "written": report.written,
+            "refused": len(report.refused),
+            "unwritten": len(report.unwritten),
+            "mode": mode,
+            "file": task.payload.get("file_name", ""),
+        },
         request=request,
-    )  # fmt: skip
+    )
     return redirect("data_task", app_id=app_id, branch=branch, pk=task.pk)
 
 

@@ -17,9 +17,21 @@ from apps.branches.outputs import FIELD_ORDER_KEY
 from console.schemas import dotted_path, schema_validator
 
 SCALARS = (
-    "ID", "String", "Int", "Float", "Boolean", "AWSDate", "AWSTime", "AWSDateTime", "AWSTimestamp",
-    "AWSEmail", "AWSJSON", "AWSPhone", "AWSURL", "AWSIPAddress",
-)  # fmt: skip
+    "ID",
+    "String",
+    "Int",
+    "Float",
+    "Boolean",
+    "AWSDate",
+    "AWSTime",
+    "AWSDateTime",
+    "AWSTimestamp",
+    "AWSEmail",
+    "AWSJSON",
+    "AWSPhone",
+    "AWSURL",
+    "AWSIPAddress",
+)
 # Set by the AppSync resolvers on every write; shown, never edited.
 TIMESTAMP_FIELDS = ("createdAt", "updatedAt")
 MAX_SCHEMA_ERRORS = 50

@@ -41,9 +41,32 @@ _DAY = 86_400
 _DATE_TYPES = ("AWSDate", "AWSDateTime", "AWSTimestamp", "AWSTime")
 _STATUSES = ("active", "pending", "inactive", "archived", "draft")
 _PERSON_WORDS = frozenset(
-    ("user", "person", "people", "customer", "author", "employee", "member", "contact", "owner", "student", "teacher",
-     "profile", "account", "client", "patient", "player", "driver", "friend", "guest", "staff", "admin", "manager", "artist")
-)  # fmt: skip
+    (
+        "user",
+        "person",
+        "people",
+        "customer",
+        "author",
+        "employee",
+        "member",
+        "contact",
+        "owner",
+        "student",
+        "teacher",
+        "profile",
+        "account",
+        "client",
+        "patient",
+        "player",
+        "driver",
+        "friend",
+        "guest",
+        "staff",
+        "admin",
+        "manager",
+        "artist",
+    )
+)
 
 
 class SeedError(ValueError):

@@ -61,12 +61,16 @@ def constraints_from(post: Any, model: Model) -> dict[str, FieldConstraint]:
         options: dict[str, Any] = {}
         rules = rules_for(field)
         if "length" in rules:
-            options |= {"min_length": _number(get("min_length"), field.name, "shortest", whole=True),
-                        "max_length": _number(get("max_length"), field.name, "longest", whole=True)}  # fmt: skip
+            options |= {
+                "min_length": _number(get("min_length"), field.name, "shortest", whole=True),
+                "max_length": _number(get("max_length"), field.name, "longest", whole=True),
+            }
         if "range" in rules:
             whole = field.type != "Float"
-            options |= {"minimum": _number(get("minimum"), field.name, "lowest", whole=whole),
-                        "maximum": _number(get("maximum"), field.name, "highest", whole=whole)}  # fmt: skip
+            options |= {
+                "minimum": _number(get("minimum"), field.name, "lowest", whole=whole),
+                "maximum": _number(get("maximum"), field.name, "highest", whole=whole),
+            }
         if "moments" in rules:
             options |= {"date_from": get("date_from").strip() or None, "date_to": get("date_to").strip() or None}
         if "ratio" in rules:
@@ -75,8 +79,10 @@ def constraints_from(post: Any, model: Model) -> dict[str, FieldConstraint]:
             chosen = [str(v) for v in post.getlist(f"c-{field.name}-enum_values")]
             options["enum_values"] = chosen or None
         if "list" in rules:
-            options |= {"list_min": _number(get("list_min"), field.name, "fewest items", whole=True),
-                        "list_max": _number(get("list_max"), field.name, "most items", whole=True)}  # fmt: skip
+            options |= {
+                "list_min": _number(get("list_min"), field.name, "fewest items", whole=True),
+                "list_max": _number(get("list_max"), field.name, "most items", whole=True),
+            }
         if "empty" in rules:
             options["null_ratio"] = _percent(get("empty_percent"), field.name, "empty share") or 0.0
         options = {k: v for k, v in options.items() if v is not None}
@@ -120,18 +126,27 @@ def records_seed(request: HttpRequest, ctx: Context) -> HttpResponse:
         from apps.datamanager.tasks import run_seed
 
         task = DataTask.objects.create(
-            kind=DataTask.Kind.SEED, branch=ctx.branch, model_name=ctx.model.name, total=count,
+            kind=DataTask.Kind.SEED,
+            branch=ctx.branch,
+            model_name=ctx.model.name,
+            total=count,
             payload={"count": count, "constraints": _as_payload(constraints)},
             created_by=request.user if request.user.is_authenticated else None,
-        )  # fmt: skip
+        )
         send_on_commit(run_seed, task.pk)
         messages.info(request, f"Seeding {count:,} {ctx.model.name} records in the background.")
         return redirect("data_task", app_id=app_id, branch=branch, pk=task.pk)
     try:
         report = services.records_seed(
-            actor=request.user, branch=ctx.branch, data=ctx.data, model=ctx.model, table=ctx.table, count=count,
-            constraints=constraints, request=request,
-        )  # fmt: skip
+            actor=request.user,
+            branch=ctx.branch,
+            data=ctx.data,
+            model=ctx.model,
+            table=ctx.table,
+            count=count,
+            constraints=constraints,
+            request=request,
+        )
     except (SeedError, AwsError) as error:
         messages.error(request, str(error))
         return back

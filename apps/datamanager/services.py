@@ -38,9 +38,13 @@ def record_create(
     item = dynamo.stamp_new(model, table, values)
     dynamo.put_new(table, item)
     audit_record(
-        actor=actor, action="data.create", target_type="data", target=_target(branch, model),
-        detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}}, request=request,
-    )  # fmt: skip
+        actor=actor,
+        action="data.create",
+        target_type="data",
+        target=_target(branch, model),
+        detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}},
+        request=request,
+    )
     return item
 
 
@@ -66,10 +70,13 @@ def record_update(
     dynamo.replace(table, dynamo.with_composite_key(table, item), loaded_updated_at=loaded.get("updatedAt"))
     changed = sorted(name for name, value in values.items() if loaded.get(name) != value)
     audit_record(
-        actor=actor, action="data.update", target_type="data", target=_target(branch, model),
+        actor=actor,
+        action="data.update",
+        target_type="data",
+        target=_target(branch, model),
         detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}, "fields": changed},
         request=request,
-    )  # fmt: skip
+    )
     return item
 
 
@@ -84,12 +91,19 @@ def records_delete(
 ) -> dynamo.BatchResult:
     result = dynamo.batch_delete(table, keys)
     audit_record(
-        actor=actor, action="data.delete", target_type="data", target=_target(branch, model),
+        actor=actor,
+        action="data.delete",
+        target_type="data",
+        target=_target(branch, model),
         outcome="success" if not result.failed and not result.error else "failure",
-        detail={"model": model.name, "deleted": result.written, "not_deleted": len(result.failed),
-                "keys": [{k: str(v) for k, v in key.items()} for key in keys[:MAX_AUDITED_KEYS]]},
+        detail={
+            "model": model.name,
+            "deleted": result.written,
+            "not_deleted": len(result.failed),
+            "keys": [{k: str(v) for k, v in key.items()} for key in keys[:MAX_AUDITED_KEYS]],
+        },
         request=request,
-    )  # fmt: skip
+    )
     return result
 
 
@@ -147,10 +161,14 @@ def records_seed(
     """Seed in the request (the page's small counts), audited."""
     report = seed_records(data, model, table, count=count, constraints=constraints)
     audit_record(
-        actor=actor, action="data.seed", target_type="data", target=_target(branch, model),
+        actor=actor,
+        action="data.seed",
+        target_type="data",
+        target=_target(branch, model),
         outcome="success" if not report.unwritten and not report.error else "failure",
-        detail={"model": model.name, "written": report.written, "not_written": len(report.unwritten)}, request=request,
-    )  # fmt: skip
+        detail={"model": model.name, "written": report.written, "not_written": len(report.unwritten)},
+        request=request,
+    )
     return report
 
 
@@ -167,9 +185,13 @@ def outputs_upload(
         branch=branch, defaults={"document": document, "file_name": file_name[:255], "uploaded_by": actor}
     )
     audit_record(
-        actor=actor, action="data.outputs_upload", target_type="branch", target=f"{branch.app.app_id}/{branch.name}",
-        detail={"file": file_name[:255]}, request=request,
-    )  # fmt: skip
+        actor=actor,
+        action="data.outputs_upload",
+        target_type="branch",
+        target=f"{branch.app.app_id}/{branch.name}",
+        detail={"file": file_name[:255]},
+        request=request,
+    )
     return upload
 
 

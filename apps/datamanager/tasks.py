@@ -101,9 +101,12 @@ def run_seed(task_pk: int) -> None:
 
 
 @shared_task(
-    name="apps.datamanager.tasks.count_records", acks_late=True, ignore_result=True,
-    soft_time_limit=counts.COUNT_TIME_LIMIT_SECONDS - 60, time_limit=counts.COUNT_TIME_LIMIT_SECONDS,
-)  # fmt: skip
+    name="apps.datamanager.tasks.count_records",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=counts.COUNT_TIME_LIMIT_SECONDS - 60,
+    time_limit=counts.COUNT_TIME_LIMIT_SECONDS,
+)
 def count_records(region: str, table_name: str, where: dict[str, Any] | None, token: str) -> int | None:
     """An exact count too big for a request (see counts.py); the page shows what it keeps."""
     return counts.count_and_keep(region=region, table_name=table_name, where=where, token=token)
@@ -154,10 +157,12 @@ def task_retry(*, actor: Any, task: DataTask) -> bool:
         return False
     send_on_commit(_runner(task.kind), task.pk)
     audit_record(
-        actor=actor, action="data.retry", target_type="data",
+        actor=actor,
+        action="data.retry",
+        target_type="data",
         target=f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}",
         detail={"model": task.model_name, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at},
-    )  # fmt: skip
+    )
     return True
 
 
@@ -197,14 +202,27 @@ def _carry_out_beating(task: DataTask, action: str, work: Work) -> None:
         model = model_named(data.schema, task.model_name)
         report, detail = work(task, data, model, data.table(model), progress)
         report.written += written_before
-    except (NoSchema, dynamo.TableMissing, AwsError, csv_io.CsvInvalid, csv_io.MappingInvalid, SeedError, FieldError,
-            TaskInputInvalid) as failure:  # fmt: skip
+    except (
+        NoSchema,
+        dynamo.TableMissing,
+        AwsError,
+        csv_io.CsvInvalid,
+        csv_io.MappingInvalid,
+        SeedError,
+        FieldError,
+        TaskInputInvalid,
+    ) as failure:
         # DynamoDB or the network may be back on a retry; bad input fails the same way again.
         _finish(task, status=S.FAILED, error=str(failure), retryable=isinstance(failure, AwsError))
         audit_record(
-            actor=task.created_by, action=action, target_type="data", target=target, outcome="failure",
-            message=str(failure)[:500], detail={"model": task.model_name, "task": task.pk},
-        )  # fmt: skip
+            actor=task.created_by,
+            action=action,
+            target_type="data",
+            target=target,
+            outcome="failure",
+            message=str(failure)[:500],
+            detail={"model": task.model_name, "task": task.pk},
+        )
         return
     except Exception:
         # Never leave the task RUNNING for ever (a soft time limit lands here too).
@@ -219,10 +237,20 @@ def _carry_out_beating(task: DataTask, action: str, work: Work) -> None:
         report=report,
     )
     audit_record(
-        actor=task.created_by, action=action, target_type="data", target=target, outcome="failure" if failed else "success",
-        detail={"model": model.name, "task": task.pk, "written": report.written, "refused": len(report.refused),
-                "unwritten": len(report.unwritten), **detail},
-    )  # fmt: skip
+        actor=task.created_by,
+        action=action,
+        target_type="data",
+        target=target,
+        outcome="failure" if failed else "success",
+        detail={
+            "model": model.name,
+            "task": task.pk,
+            "written": report.written,
+            "refused": len(report.refused),
+            "unwritten": len(report.unwritten),
+            **detail,
+        },
+    )
 
 
 def _finish(
@@ -273,7 +301,14 @@ def _seed(
         seed = secrets.randbelow(2**63)
         DataTask.objects.filter(pk=task.pk).update(payload={**payload, "seed": seed})
     report = services.seed_records(
-        data, model, table, count=count, constraints=constraints, seed=seed, progress=progress,
-        skip=task.resume_at, record_ids=f"data-task-{task.pk}",
-    )  # fmt: skip
+        data,
+        model,
+        table,
+        count=count,
+        constraints=constraints,
+        seed=seed,
+        progress=progress,
+        skip=task.resume_at,
+        record_ids=f"data-task-{task.pk}",
+    )
     return report, {"count": count}

@@ -289,9 +289,13 @@ def _record_new_post(request: HttpRequest, ctx: Context) -> HttpResponse:
     if form.is_valid():
         try:
             item = services.record_create(
-                actor=request.user, branch=ctx.branch, model=ctx.model, table=ctx.table,
-                values={k: v for k, v in form.cleaned_values.items() if v is not None}, request=request,
-            )  # fmt: skip
+                actor=request.user,
+                branch=ctx.branch,
+                model=ctx.model,
+                table=ctx.table,
+                values={k: v for k, v in form.cleaned_values.items() if v is not None},
+                request=request,
+            )
         except (dynamo.RecordConflict, AwsError) as error:
             form.add_error(None, str(error))
         else:
@@ -344,9 +348,14 @@ def _record_edit_post(request: HttpRequest, ctx: Context, current: dict[str, Any
         loaded = {**current, "updatedAt": loaded_updated_at} if loaded_updated_at else current
         try:
             services.record_update(
-                actor=request.user, branch=ctx.branch, model=ctx.model, table=ctx.table, loaded=loaded,
-                values=form.cleaned_values, request=request,
-            )  # fmt: skip
+                actor=request.user,
+                branch=ctx.branch,
+                model=ctx.model,
+                table=ctx.table,
+                loaded=loaded,
+                values=form.cleaned_values,
+                request=request,
+            )
         except (dynamo.RecordConflict, AwsError) as error:
             form.add_error(None, str(error))
         else:
@@ -427,8 +436,11 @@ def task_retry(request: HttpRequest, app_id: str, branch: str, pk: int) -> HttpR
     branch_obj = _branch(app_id, branch)
     task = get_object_or_404(DataTask.objects.select_related("branch__app"), pk=pk, branch=branch_obj)
     if retry(actor=request.user, task=task):
-        messages.success(request, f"{task.get_kind_display()} of {task.model_name} queued again; it continues after the "
-                                  f"{task.resume_at:,} records already handled.")  # fmt: skip
+        messages.success(
+            request,
+            f"{task.get_kind_display()} of {task.model_name} queued again; it continues after the "
+            f"{task.resume_at:,} records already handled.",
+        )
     else:
         messages.error(request, "This task cannot be retried: it is not failed, or its input is no longer kept.")
     return redirect("data_task", app_id, branch_obj.display_name, task.pk)

@@ -59,10 +59,15 @@ def request_deletion(
             deletion_requested_by_name=person.get_username() if person else (reason or "system"),
         )
         audit_record(
-            actor=actor, action="sandbox.delete", target_type="sandbox", target=f"{sandbox.region}/{sandbox.stack_name}",
+            actor=actor,
+            action="sandbox.delete",
+            target_type="sandbox",
+            target=f"{sandbox.region}/{sandbox.stack_name}",
             # Not "with_secrets": the audit trail redacts any key that mentions secrets.
-            message=reason, detail={"deletes_ssm_parameters": with_secrets, "stack_id": sandbox.stack_id}, request=request,
-        )  # fmt: skip
+            message=reason,
+            detail={"deletes_ssm_parameters": with_secrets, "stack_id": sandbox.stack_id},
+            request=request,
+        )
         queued.append(sandbox)
         if queue:
             send_on_commit(delete_sandbox, sandbox.pk)
@@ -83,9 +88,12 @@ def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep
         # The stack is gone, whatever happens to its secrets next (the first deletion time stays).
         gone = Sandbox.objects.filter(pk=sandbox_pk)
         gone.update(
-            status=Sandbox.Status.DELETED, stack_status="DELETE_COMPLETE", status_reason="",
-            deleted_at=Coalesce("deleted_at", Value(timezone.now())), resource_count=0,
-        )  # fmt: skip
+            status=Sandbox.Status.DELETED,
+            stack_status="DELETE_COMPLETE",
+            status_reason="",
+            deleted_at=Coalesce("deleted_at", Value(timezone.now())),
+            resource_count=0,
+        )
         if sandbox.status != Sandbox.Status.DELETED:  # this deletion removed it: credit the requester
             gone.update(deleted_by=F("deletion_requested_by"), deleted_by_name=F("deletion_requested_by_name"))
         deleted_secrets: list[str] = []
@@ -95,15 +103,22 @@ def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep
     except (DeletionFailed, AwsError) as failure:
         Sandbox.objects.filter(pk=sandbox_pk).update(deletion=D.FAILED, deletion_reason=str(failure)[:2000])
         audit_record(
-            actor=None, action="sandbox.delete_failed", target_type="sandbox", target=target,
-            outcome="failure", message=str(failure)[:500],
-        )  # fmt: skip
+            actor=None,
+            action="sandbox.delete_failed",
+            target_type="sandbox",
+            target=target,
+            outcome="failure",
+            message=str(failure)[:500],
+        )
         return Sandbox.objects.get(pk=sandbox_pk)
     Sandbox.objects.filter(pk=sandbox_pk).update(deletion=D.SUCCEEDED, secret_count=0)
     audit_record(
-        actor=None, action="sandbox.deleted", target_type="sandbox", target=target,
+        actor=None,
+        action="sandbox.deleted",
+        target_type="sandbox",
+        target=target,
         detail={"ssm_parameters_deleted": deleted_secrets},
-    )  # fmt: skip
+    )
     return Sandbox.objects.get(pk=sandbox_pk)
 
 
@@ -120,9 +135,11 @@ def _delete_stack(sandbox: Sandbox, sleep: Callable[[float], None]) -> None:
         if stack is None or stack.stack_status == "DELETE_COMPLETE":
             return
         Sandbox.objects.filter(pk=sandbox.pk).update(
-            status=stack.status, stack_status=stack.stack_status, status_reason=stack.status_reason,
+            status=stack.status,
+            stack_status=stack.stack_status,
+            status_reason=stack.status_reason,
             deletion_heartbeat=timezone.now(),
-        )  # fmt: skip
+        )
         if stack.stack_status == "DELETE_FAILED":
             reason = stack.status_reason or stack_failure_reason(sandbox.stack_id, region=sandbox.region) or "no reason given"
             raise DeletionFailed(f"CloudFormation could not delete {sandbox.stack_name}: {reason}")

@@ -85,8 +85,10 @@ def refresh_inventory(regions: Iterable[str] | None = None) -> RefreshResult:
     known = {row.stack_id: row for row in Sandbox.objects.filter(region__in=wanted)}
     RegionScan.objects.bulk_create(
         [RegionScan(region=r, started_at=started) for r in wanted],
-        update_conflicts=True, unique_fields=["region"], update_fields=["started_at"],
-    )  # fmt: skip
+        update_conflicts=True,
+        unique_fields=["region"],
+        update_fields=["started_at"],
+    )
     by_region = {r: {k: v for k, v in known.items() if v.region == r} for r in wanted}
     with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="cfn-region") as pool:
         results = list(pool.map(lambda r: _scan(r, by_region[r]), wanted))
@@ -101,9 +103,19 @@ def refresh_inventory(regions: Iterable[str] | None = None) -> RefreshResult:
 
 # What a refresh may change on a known row (last_seen is set for all listed rows at once).
 _STORED_FIELDS = (
-    "stack_name", "namespace", "identifier", "backend_hash", "status", "stack_status", "status_reason",
-    "created_time", "last_updated", "secret_count", "resource_count", "deleted_at",
-)  # fmt: skip
+    "stack_name",
+    "namespace",
+    "identifier",
+    "backend_hash",
+    "status",
+    "stack_status",
+    "status_reason",
+    "created_time",
+    "last_updated",
+    "secret_count",
+    "resource_count",
+    "deleted_at",
+)
 
 
 def _store(result: RegionResult, known: dict[str, Sandbox], refresh: RefreshResult) -> None:

@@ -16,9 +16,14 @@ from console.amplify_names import sanitize
 
 # The shortest a namespace can be cut to in a stack name (beside a 50-character identifier).
 _SHORTEST_CUT = (
-    names.MAX_STACK_NAME_LENGTH - len(names.PREFIX) - len("sandbox") - names.MAX_NAME_LENGTH - names.NUM_DASHES
-    - names.HASH_LENGTH - 1
-)  # fmt: skip
+    names.MAX_STACK_NAME_LENGTH
+    - len(names.PREFIX)
+    - len("sandbox")
+    - names.MAX_NAME_LENGTH
+    - names.NUM_DASHES
+    - names.HASH_LENGTH
+    - 1
+)
 
 SORTS = {
     "updated": "last_updated",
@@ -82,10 +87,17 @@ class InventoryFilters:
     def query_string(self, **changes: object) -> str:
         """The filters as a query string (for sort links, pages and the CSV link)."""
         values = {
-            "q": self.q, "status": self.status, "owner": self.owner, "region": self.region, "project": self.project,
-            "app": self.app, "stale": "1" if self.stale else "", "deleted": "1" if self.deleted else "", "sort": self.sort,
+            "q": self.q,
+            "status": self.status,
+            "owner": self.owner,
+            "region": self.region,
+            "project": self.project,
+            "app": self.app,
+            "stale": "1" if self.stale else "",
+            "deleted": "1" if self.deleted else "",
+            "sort": self.sort,
             "per_page": str(self.per_page) if self.per_page != PAGE_SIZES[0] else "",
-        }  # fmt: skip
+        }
         values.update({k: str(v) for k, v in changes.items()})
         query = QueryDict(mutable=True)
         for key, value in values.items():

@@ -95,16 +95,46 @@ def inventory_export(request: HttpRequest) -> StreamingHttpResponse:
         for s in selectors.filtered_sandboxes(filters, policy, now).iterator(chunk_size=500):
             app = selectors.app_of(s, apps)
             yield [
-                s.stack_name, s.namespace, s.identifier, app.app_id if app else "", s.region, s.status, s.stack_status,
-                _iso(s.created_time), _iso(s.last_updated), s.idle_days(now), s.is_stale(policy.stale_after_days, now),
-                s.resource_count if s.resource_count is not None else "", s.secret_count,
-                _iso(s.first_seen), _iso(s.last_seen), _iso(s.deleted_at), s.deleted_by_name, s.stack_id,
-            ]  # fmt: skip
+                s.stack_name,
+                s.namespace,
+                s.identifier,
+                app.app_id if app else "",
+                s.region,
+                s.status,
+                s.stack_status,
+                _iso(s.created_time),
+                _iso(s.last_updated),
+                s.idle_days(now),
+                s.is_stale(policy.stale_after_days, now),
+                s.resource_count if s.resource_count is not None else "",
+                s.secret_count,
+                _iso(s.first_seen),
+                _iso(s.last_seen),
+                _iso(s.deleted_at),
+                s.deleted_by_name,
+                s.stack_id,
+            ]
 
     header = [
-        "stack_name", "namespace", "identifier", "app_id", "region", "status", "stack_status", "created", "last_updated",
-        "idle_days", "stale", "resources", "secrets", "first_seen", "last_seen", "deleted_at", "deleted_by", "stack_id",
-    ]  # fmt: skip
+        "stack_name",
+        "namespace",
+        "identifier",
+        "app_id",
+        "region",
+        "status",
+        "stack_status",
+        "created",
+        "last_updated",
+        "idle_days",
+        "stale",
+        "resources",
+        "secrets",
+        "first_seen",
+        "last_seen",
+        "deleted_at",
+        "deleted_by",
+        "stack_id",
+    ]
     return csv_response(header, rows(), f"sandboxes-{now:%Y%m%d-%H%M}.csv")
 
 
@@ -116,8 +146,11 @@ def _iso(value: object) -> str:
 @role_required(Role.OPERATOR)
 def refresh(request: HttpRequest) -> HttpResponse:
     if not send(refresh_sandboxes):
-        messages.error(request, "The task queue cannot be reached right now, so the refresh did not start. Try again in a "
-                                "moment; the inventory also refreshes on its own schedule once the queue is back.")  # fmt: skip
+        messages.error(
+            request,
+            "The task queue cannot be reached right now, so the refresh did not start. Try again in a "
+            "moment; the inventory also refreshes on its own schedule once the queue is back.",
+        )
         return redirect("sandboxes")
     audit_record(actor=request.user, action="sandbox.refresh", target_type="sandbox", target="all regions", request=request)
     messages.info(request, "Refreshing the inventory from CloudFormation in every region; this page updates when it is done.")
@@ -171,9 +204,13 @@ def inventory_settings(request: HttpRequest) -> HttpResponse:
     if "retention_with_secrets" in changed:
         changed["retention_deletes_ssm_parameters"] = changed.pop("retention_with_secrets")
     audit_record(
-        actor=request.user, action="sandbox.settings", target_type="sandbox", target="inventory settings",
-        detail=changed, request=request,
-    )  # fmt: skip
+        actor=request.user,
+        action="sandbox.settings",
+        target_type="sandbox",
+        target="inventory settings",
+        detail=changed,
+        request=request,
+    )
     messages.success(request, "Inventory settings saved.")
     return redirect("sandboxes")
 
@@ -192,9 +229,12 @@ def retention_run(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Type “{expected}” to delete the sandboxes listed by the retention policy. Nothing was deleted.")
         return redirect("sandboxes")
     queued = request_deletion(
-        actor=request.user, sandboxes=candidates, with_secrets=policy.retention_with_secrets, request=request,
+        actor=request.user,
+        sandboxes=candidates,
+        with_secrets=policy.retention_with_secrets,
+        request=request,
         reason=f"retention policy: idle for more than {policy.retention_days} days",
-    )  # fmt: skip
+    )
     messages.success(request, f"Deleting {len(queued)} idle sandboxes.")
     return redirect("sandboxes")
 

@@ -48,9 +48,13 @@ def secret_remove(*, actor: Any, scope: Scope, name: str, request: HttpRequest |
     path = scope.path(_name(name))
     existed = ssm.delete(path)
     audit_record(
-        actor=actor, action="secret.remove", target_type="secret", target=path,
-        message="removed" if existed else "was already gone", request=request,
-    )  # fmt: skip
+        actor=actor,
+        action="secret.remove",
+        target_type="secret",
+        target=path,
+        message="removed" if existed else "was already gone",
+        request=request,
+    )
     return existed
 
 
@@ -71,10 +75,14 @@ def secret_reveal(*, actor: Any, scope: Scope, name: str, request: HttpRequest |
     path = scope.path(_name(name))
     value = ssm.get_value(path)
     audit_record(
-        actor=actor, action="secret.reveal", target_type="secret", target=path,
-        outcome="success" if value is not None else "failure", message="" if value is not None else "no such secret",
+        actor=actor,
+        action="secret.reveal",
+        target_type="secret",
+        target=path,
+        outcome="success" if value is not None else "failure",
+        message="" if value is not None else "no such secret",
         request=request,
-    )  # fmt: skip
+    )
     return value
 
 
@@ -91,9 +99,13 @@ def secret_copy(
         ssm.put_value(target.path(name), values[name])
         copied.append(name)
     audit_record(
-        actor=actor, action="secret.copy", target_type="secret", target=target.prefix,
-        message=f"copied {len(copied)} from {source.prefix}: {', '.join(copied)}"[:500], request=request,
-    )  # fmt: skip
+        actor=actor,
+        action="secret.copy",
+        target_type="secret",
+        target=target.prefix,
+        message=f"copied {len(copied)} from {source.prefix}: {', '.join(copied)}"[:500],
+        request=request,
+    )
     return copied
 
 
@@ -129,8 +141,12 @@ class SecretChanged(ValidationError):
             + ")"
             for scope, info in changed
         )
-        super().__init__({"value": f"{name} already has a value in {where}: someone saved it since you opened this "
-                                   "form, or it was there before. Enter your value again and save to replace it."})  # fmt: skip
+        super().__init__(
+            {
+                "value": f"{name} already has a value in {where}: someone saved it since you opened this "
+                "form, or it was there before. Enter your value again and save to replace it."
+            }
+        )
         self.current = current
 
 
@@ -253,7 +269,11 @@ def secret_import(*, actor: Any, scopes: list[Scope], text: str, request: HttpRe
     _write_all([(scope.path(entry.name), entry.value) for scope in scopes for entry in entries])
     names = [entry.name for entry in entries]
     audit_record(
-        actor=actor, action="secret.import", target_type="secret", target=", ".join(s.prefix for s in scopes)[:512],
-        message=f"imported {len(names)} names: {', '.join(names)}"[:500], request=request,
-    )  # fmt: skip
+        actor=actor,
+        action="secret.import",
+        target_type="secret",
+        target=", ".join(s.prefix for s in scopes)[:512],
+        message=f"imported {len(names)} names: {', '.join(names)}"[:500],
+        request=request,
+    )
     return names

@@ -43,10 +43,25 @@ def report(request: HttpRequest, verb: str, outcome: operations.Outcome) -> None
     )
 
 
-def _queue(request: HttpRequest, branch: Branch, bucket: Bucket, kind: str, selection: operations.Selection,
-           total: int, destination: str = "") -> HttpResponse:  # fmt: skip
-    task = services.task_queue(actor=request.user, branch=branch, bucket=bucket, kind=kind, selection=selection,
-                               destination=destination, total=total, request=request)  # fmt: skip
+def _queue(
+    request: HttpRequest,
+    branch: Branch,
+    bucket: Bucket,
+    kind: str,
+    selection: operations.Selection,
+    total: int,
+    destination: str = "",
+) -> HttpResponse:
+    task = services.task_queue(
+        actor=request.user,
+        branch=branch,
+        bucket=bucket,
+        kind=kind,
+        selection=selection,
+        destination=destination,
+        total=total,
+        request=request,
+    )
     messages.info(
         request, f"{task.get_kind_display()} of {total:,} objects runs in the background; this page shows its progress."
     )
@@ -102,23 +117,29 @@ def delete(request: HttpRequest, app_id: str, branch: str, bucket: str) -> HttpR
         if typed or request.POST.get("confirmed"):
             messages.error(request, f"Type “{phrases[0]}” exactly to delete. Nothing was deleted.")
         context = _base(branch_obj, bucket_obj, prefix) | {
-            "selection": _described(selection), "count": count, "phrases": phrases, "more_than": count > COUNT_LIMIT,
+            "selection": _described(selection),
+            "count": count,
+            "phrases": phrases,
+            "more_than": count > COUNT_LIMIT,
             "has_folders": bool(selection.folders),
-        }  # fmt: skip
+        }
         return render(request, "storage/delete_confirm.html", context)
     if count > settings.STORAGE_INLINE_OBJECTS:
         return _queue(request, branch_obj, bucket_obj, StorageTask.Kind.DELETE, selection, count)
-    outcome = services.selection_delete(actor=request.user, bucket=bucket_obj, where=prefix, selection=selection,
-                                        request=request)  # fmt: skip
+    outcome = services.selection_delete(actor=request.user, bucket=bucket_obj, where=prefix, selection=selection, request=request)
     report(request, "Deleted", outcome)
     return redirect(back)
 
 
 def _base(branch: Branch, bucket: Bucket, prefix: str) -> dict[str, Any]:
     return {
-        "app": branch.app, "branch": branch, "bucket": bucket, "prefix": prefix, "back_url": browse_url(branch, bucket, prefix),
+        "app": branch.app,
+        "branch": branch,
+        "bucket": bucket,
+        "prefix": prefix,
+        "back_url": browse_url(branch, bucket, prefix),
         "crumbs": keys.breadcrumbs(prefix),
-    }  # fmt: skip
+    }
 
 
 def _described(selection: operations.Selection) -> list[dict[str, Any]]:
@@ -162,8 +183,16 @@ def transfer(request: HttpRequest, app_id: str, branch: str, bucket: str) -> Htt
     return _picker(request, branch_obj, bucket_obj, selection, prefix, at, move)
 
 
-def _carry_out(request: HttpRequest, branch: Branch, bucket: Bucket, selection: operations.Selection, destination: str, *,
-               move: bool, origin: str) -> HttpResponse:  # fmt: skip
+def _carry_out(
+    request: HttpRequest,
+    branch: Branch,
+    bucket: Bucket,
+    selection: operations.Selection,
+    destination: str,
+    *,
+    move: bool,
+    origin: str,
+) -> HttpResponse:
     try:
         operations.check_transfer(selection, destination)
         if request.POST.get("replace") != "1":
@@ -176,8 +205,15 @@ def _carry_out(request: HttpRequest, branch: Branch, bucket: Bucket, selection: 
             kind = StorageTask.Kind.MOVE if move else StorageTask.Kind.COPY
             total = count_objects(bucket, list(selection.files), list(selection.folders))
             return _queue(request, branch, bucket, kind, selection, total, destination)
-        outcome = services.selection_transfer(actor=request.user, bucket=bucket, where=origin, selection=selection,
-                                              destination=destination, move=move, request=request)  # fmt: skip
+        outcome = services.selection_transfer(
+            actor=request.user,
+            bucket=bucket,
+            where=origin,
+            selection=selection,
+            destination=destination,
+            move=move,
+            request=request,
+        )
     except (operations.SelectionInvalid, operations.TransferInvalid, services.StorageInvalid, AwsError) as error:
         messages.error(request, f"Nothing was {'moved' if move else 'copied'}: {error}")
         return redirect(browse_url(branch, bucket, origin))
@@ -185,14 +221,26 @@ def _carry_out(request: HttpRequest, branch: Branch, bucket: Bucket, selection: 
     return redirect(browse_url(branch, bucket, destination))
 
 
-def _picker(request: HttpRequest, branch: Branch, bucket: Bucket, selection: operations.Selection, prefix: str, at: str,
-            move: bool, taken: list[str] | None = None) -> HttpResponse:  # fmt: skip
+def _picker(
+    request: HttpRequest,
+    branch: Branch,
+    bucket: Bucket,
+    selection: operations.Selection,
+    prefix: str,
+    at: str,
+    move: bool,
+    taken: list[str] | None = None,
+) -> HttpResponse:
     context = _base(branch, bucket, prefix) | {
         "taken": taken or [],
-        "selection": _described(selection), "move": move, "at": at, "at_value": keys.form_value(at),
+        "selection": _described(selection),
+        "move": move,
+        "at": at,
+        "at_value": keys.form_value(at),
         "at_crumbs": [(name, keys.form_value(crumb)) for name, crumb in keys.breadcrumbs(at)],
-        "prefix_value": keys.form_value(prefix), "parent_value": keys.form_value(keys.parent_of(at)) if at else None,
-    }  # fmt: skip
+        "prefix_value": keys.form_value(prefix),
+        "parent_value": keys.form_value(keys.parent_of(at)) if at else None,
+    }
     try:
         page = s3.list_page(bucket.name, bucket.region, prefix=at, max_keys=PICKER_FOLDERS)
     except AwsError as error:

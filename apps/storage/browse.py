@@ -84,11 +84,17 @@ def folder_page(bucket: Bucket, listing: Listing, cursor: Cursor, *, sort: str =
     )
     folders = [Entry(kind="folder", key=p, name=keys.name_in(p, listing.prefix)) for p in page.folders]
     files = [
-        Entry(kind="file", key=o.key, name=keys.name_in(o.key, listing.prefix), size=o.size,
-              last_modified=o.last_modified, storage_class=o.storage_class)
+        Entry(
+            kind="file",
+            key=o.key,
+            name=keys.name_in(o.key, listing.prefix),
+            size=o.size,
+            last_modified=o.last_modified,
+            storage_class=o.storage_class,
+        )
         for o in page.files
         if o.key != listing.prefix  # the folder's own marker object
-    ]  # fmt: skip
+    ]
     return FolderPage(
         entries=_sorted(folders, sort, descending) + _sorted(files, sort, descending),
         next_cursor=cursor.next(page.next_token) if page.next_token else None,

@@ -103,9 +103,12 @@ def outputs_buckets(outputs: dict[str, Any] | None) -> list[Bucket]:
         )
     if default_name and default_name not in found:
         found[str(default_name)] = Bucket(
-            name=str(default_name), region=str(storage.get("aws_region") or ""), label=str(default_name),
-            source="outputs", default=True,
-        )  # fmt: skip
+            name=str(default_name),
+            region=str(storage.get("aws_region") or ""),
+            label=str(default_name),
+            source="outputs",
+            default=True,
+        )
     return sorted(found.values(), key=lambda b: (not b.default, b.label.lower(), b.name))
 
 

@@ -20,17 +20,66 @@ _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 _FOLDER_NAME_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,127}$")
 
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
-               ".avif": "image/avif", ".bmp": "image/bmp", ".ico": "image/x-icon"}  # fmt: skip
-TEXT_TYPES = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown", ".csv": "text/csv",
-              ".tsv": "text/tab-separated-values", ".json": "application/json", ".log": "text/plain", ".yaml": "text/yaml",
-              ".yml": "text/yaml", ".ini": "text/plain", ".toml": "text/plain", ".py": "text/plain", ".js": "text/plain",
-              ".ts": "text/plain", ".css": "text/plain", ".graphql": "text/plain", ".sql": "text/plain"}  # fmt: skip
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".bmp": "image/bmp",
+    ".ico": "image/x-icon",
+}
+TEXT_TYPES = {
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".json": "application/json",
+    ".log": "text/plain",
+    ".yaml": "text/yaml",
+    ".yml": "text/yaml",
+    ".ini": "text/plain",
+    ".toml": "text/plain",
+    ".py": "text/plain",
+    ".js": "text/plain",
+    ".ts": "text/plain",
+    ".css": "text/plain",
+    ".graphql": "text/plain",
+    ".sql": "text/plain",
+}
 # Already compressed: stored in a zip as they are.
 COMPRESSED_SUFFIXES = frozenset(
-    {".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif",
-     ".mp3", ".mp4", ".m4a", ".mov", ".webm", ".mkv", ".pdf", ".woff", ".woff2", ".docx", ".xlsx", ".pptx"}
-)  # fmt: skip
+    {
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".zst",
+        ".7z",
+        ".rar",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".avif",
+        ".mp3",
+        ".mp4",
+        ".m4a",
+        ".mov",
+        ".webm",
+        ".mkv",
+        ".pdf",
+        ".woff",
+        ".woff2",
+        ".docx",
+        ".xlsx",
+        ".pptx",
+    }
+)
 
 
 def form_value(key: str) -> str:

@@ -179,9 +179,11 @@ def multipart_parts(bucket: str, region: str, key: str, upload_id: str) -> list[
 def multipart_complete(bucket: str, region: str, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
     with aws_errors("s3:CompleteMultipartUpload"):
         client(region).complete_multipart_upload(
-            Bucket=bucket, Key=key, UploadId=upload_id,
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload_id,
             MultipartUpload={"Parts": [{"PartNumber": number, "ETag": etag} for number, etag in parts]},
-        )  # fmt: skip
+        )
 
 
 def multipart_abort(bucket: str, region: str, key: str, upload_id: str) -> None:
@@ -250,9 +252,13 @@ def copy_in_parts(bucket: str, region: str, source: str, target: str, size: int)
             last = min(offset + part_bytes, size) - 1
             with aws_errors("s3:UploadPartCopy"):
                 response = s3.upload_part_copy(
-                    Bucket=bucket, Key=target, UploadId=upload_id, PartNumber=number,
-                    CopySource={"Bucket": bucket, "Key": source}, CopySourceRange=f"bytes={offset}-{last}",
-                )  # fmt: skip
+                    Bucket=bucket,
+                    Key=target,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource={"Bucket": bucket, "Key": source},
+                    CopySourceRange=f"bytes={offset}-{last}",
+                )
             parts.append((number, str(response["CopyPartResult"]["ETag"])))
         multipart_complete(bucket, region, target, upload_id, parts)
     except AwsError:

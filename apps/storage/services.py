@@ -28,14 +28,27 @@ class StorageInvalid(ValueError):
 
 
 def _audit(
-    *, actor: Any, action: str, bucket: Bucket | str, where: str, detail: dict[str, Any],
-    request: HttpRequest | None, outcome: str = "success", message: str = "",
-) -> None:  # fmt: skip
+    *,
+    actor: Any,
+    action: str,
+    bucket: Bucket | str,
+    where: str,
+    detail: dict[str, Any],
+    request: HttpRequest | None,
+    outcome: str = "success",
+    message: str = "",
+) -> None:
     name = bucket if isinstance(bucket, str) else bucket.name
     audit_record(
-        actor=actor, action=action, target_type="storage", target=f"{name}/{where}", outcome=outcome,
-        message=message, detail={"bucket": name, **detail}, request=request,
-    )  # fmt: skip
+        actor=actor,
+        action=action,
+        target_type="storage",
+        target=f"{name}/{where}",
+        outcome=outcome,
+        message=message,
+        detail={"bucket": name, **detail},
+        request=request,
+    )
 
 
 def _names(items: list[str] | tuple[str, ...]) -> list[str]:
@@ -60,8 +73,14 @@ def bucket_add(*, actor: Any, branch: Branch, name: str, region: str, request: H
     except AwsAccessDenied:
         raise StorageInvalid(f"The console may not read the bucket {name}: grant it s3:ListBucket on that bucket.") from None
     extra = ExtraBucket.objects.create(branch=branch, name=name, region=region, added_by=actor if _person(actor) else None)
-    _audit(actor=actor, action="storage.bucket_add", bucket=name, where="", request=request,
-           detail={"region": region, "branch": f"{branch.app.app_id}/{branch.name}"})  # fmt: skip
+    _audit(
+        actor=actor,
+        action="storage.bucket_add",
+        bucket=name,
+        where="",
+        request=request,
+        detail={"region": region, "branch": f"{branch.app.app_id}/{branch.name}"},
+    )
     return extra
 
 
@@ -69,8 +88,14 @@ def bucket_remove(*, actor: Any, extra: ExtraBucket, request: HttpRequest | None
     """Take an added bucket off the branch's list (the bucket itself is untouched)."""
     branch = extra.branch
     extra.delete()
-    _audit(actor=actor, action="storage.bucket_remove", bucket=extra.name, where="", request=request,
-           detail={"branch": f"{branch.app.app_id}/{branch.name}"})  # fmt: skip
+    _audit(
+        actor=actor,
+        action="storage.bucket_remove",
+        bucket=extra.name,
+        where="",
+        request=request,
+        detail={"branch": f"{branch.app.app_id}/{branch.name}"},
+    )
 
 
 def _person(actor: Any) -> bool:
@@ -91,18 +116,37 @@ def folder_create(*, actor: Any, bucket: Bucket, parent: str, name: str, request
     if s3.head(bucket.name, bucket.region, key) is not None:
         raise StorageInvalid(f"The folder {keys.plain_name(name)} already exists here.")
     s3.put_folder(bucket.name, bucket.region, key)
-    _audit(actor=actor, action="storage.folder_create", bucket=bucket, where=key, detail={"folder": keys.plain_name(key)},
-           request=request)  # fmt: skip
+    _audit(
+        actor=actor,
+        action="storage.folder_create",
+        bucket=bucket,
+        where=key,
+        detail={"folder": keys.plain_name(key)},
+        request=request,
+    )
     return key
 
 
 def upload_put(
-    *, actor: Any, bucket: Bucket, key: str, body: IO[bytes], length: int, content_type: str,
-    overwrote: bool, request: HttpRequest | None = None,
-) -> None:  # fmt: skip
+    *,
+    actor: Any,
+    bucket: Bucket,
+    key: str,
+    body: IO[bytes],
+    length: int,
+    content_type: str,
+    overwrote: bool,
+    request: HttpRequest | None = None,
+) -> None:
     s3.put(bucket.name, bucket.region, key, body, length, content_type)
-    _audit(actor=actor, action="storage.upload", bucket=bucket, where=key, request=request,
-           detail={"file": keys.plain_name(key), "bytes": length, "parts": 1, "overwrote": overwrote})  # fmt: skip
+    _audit(
+        actor=actor,
+        action="storage.upload",
+        bucket=bucket,
+        where=key,
+        request=request,
+        detail={"file": keys.plain_name(key), "bytes": length, "parts": 1, "overwrote": overwrote},
+    )
 
 
 def upload_start(*, bucket: Bucket, key: str, content_type: str) -> str:
@@ -113,20 +157,39 @@ def upload_start(*, bucket: Bucket, key: str, content_type: str) -> str:
 
 
 def upload_complete(
-    *, actor: Any, bucket: Bucket, key: str, upload_id: str, size: int, parts: list[tuple[int, str]],
-    overwrote: bool, request: HttpRequest | None = None,
-) -> None:  # fmt: skip
+    *,
+    actor: Any,
+    bucket: Bucket,
+    key: str,
+    upload_id: str,
+    size: int,
+    parts: list[tuple[int, str]],
+    overwrote: bool,
+    request: HttpRequest | None = None,
+) -> None:
     s3.multipart_complete(bucket.name, bucket.region, key, upload_id, parts)
     PendingUpload.objects.filter(upload_id=upload_id).delete()
-    _audit(actor=actor, action="storage.upload", bucket=bucket, where=key, request=request,
-           detail={"file": keys.plain_name(key), "bytes": size, "parts": len(parts), "overwrote": overwrote})  # fmt: skip
+    _audit(
+        actor=actor,
+        action="storage.upload",
+        bucket=bucket,
+        where=key,
+        request=request,
+        detail={"file": keys.plain_name(key), "bytes": size, "parts": len(parts), "overwrote": overwrote},
+    )
 
 
 def upload_abort(*, actor: Any, bucket: Bucket, key: str, upload_id: str, request: HttpRequest | None = None) -> None:
     s3.multipart_abort(bucket.name, bucket.region, key, upload_id)
     PendingUpload.objects.filter(upload_id=upload_id).delete()
-    _audit(actor=actor, action="storage.upload_abort", bucket=bucket, where=key, request=request,
-           detail={"file": keys.plain_name(key)})  # fmt: skip
+    _audit(
+        actor=actor,
+        action="storage.upload_abort",
+        bucket=bucket,
+        where=key,
+        request=request,
+        detail={"file": keys.plain_name(key)},
+    )
 
 
 # Delete, copy, move
@@ -145,14 +208,23 @@ def uploads_abort_stale() -> int:
         pending.delete()
         aborted += 1
     if aborted:
-        audit_record(actor=None, action="storage.upload_abort", target_type="storage", target="stale uploads",
-                     message=f"aborted {aborted} upload(s) left unfinished for over {settings.STALE_UPLOAD_HOURS} h")  # fmt: skip
+        audit_record(
+            actor=None,
+            action="storage.upload_abort",
+            target_type="storage",
+            target="stale uploads",
+            message=f"aborted {aborted} upload(s) left unfinished for over {settings.STALE_UPLOAD_HOURS} h",
+        )
     return aborted
 
 
 def _selection_detail(selection: operations.Selection) -> dict[str, Any]:
-    return {"files": _names(selection.files), "folders": _names(selection.folders),
-            "file_count": len(selection.files), "folder_count": len(selection.folders)}  # fmt: skip
+    return {
+        "files": _names(selection.files),
+        "folders": _names(selection.folders),
+        "file_count": len(selection.files),
+        "folder_count": len(selection.folders),
+    }
 
 
 def _outcome_detail(outcome: operations.Outcome) -> dict[str, Any]:
@@ -163,32 +235,60 @@ def selection_delete(
     *, actor: Any, bucket: Bucket, where: str, selection: operations.Selection, request: HttpRequest | None = None
 ) -> operations.Outcome:
     outcome = operations.delete(bucket, selection)
-    _audit(actor=actor, action="storage.delete", bucket=bucket, where=where, request=request,
-           outcome="failure" if outcome.failed else "success",
-           detail={**_selection_detail(selection), **_outcome_detail(outcome)})  # fmt: skip
+    _audit(
+        actor=actor,
+        action="storage.delete",
+        bucket=bucket,
+        where=where,
+        request=request,
+        outcome="failure" if outcome.failed else "success",
+        detail={**_selection_detail(selection), **_outcome_detail(outcome)},
+    )
     return outcome
 
 
 def selection_transfer(
-    *, actor: Any, bucket: Bucket, where: str, selection: operations.Selection, destination: str, move: bool,
+    *,
+    actor: Any,
+    bucket: Bucket,
+    where: str,
+    selection: operations.Selection,
+    destination: str,
+    move: bool,
     request: HttpRequest | None = None,
-) -> operations.Outcome:  # fmt: skip
+) -> operations.Outcome:
     try:
         operations.check_transfer(selection, destination)
     except (operations.TransferInvalid, operations.SelectionInvalid) as invalid:
         raise StorageInvalid(str(invalid)) from None
     outcome = (operations.move if move else operations.copy)(bucket, selection, destination)
-    _audit(actor=actor, action="storage.move" if move else "storage.copy", bucket=bucket, where=where, request=request,
-           outcome="failure" if outcome.failed else "success",
-           detail={**_selection_detail(selection), "destination": keys.plain_name(destination) if destination else "/",
-                   **_outcome_detail(outcome)})  # fmt: skip
+    _audit(
+        actor=actor,
+        action="storage.move" if move else "storage.copy",
+        bucket=bucket,
+        where=where,
+        request=request,
+        outcome="failure" if outcome.failed else "success",
+        detail={
+            **_selection_detail(selection),
+            "destination": keys.plain_name(destination) if destination else "/",
+            **_outcome_detail(outcome),
+        },
+    )
     return outcome
 
 
 def task_queue(
-    *, actor: Any, branch: Branch, bucket: Bucket, kind: str, selection: operations.Selection, destination: str = "",
-    total: int, request: HttpRequest | None = None,
-) -> StorageTask:  # fmt: skip
+    *,
+    actor: Any,
+    branch: Branch,
+    bucket: Bucket,
+    kind: str,
+    selection: operations.Selection,
+    destination: str = "",
+    total: int,
+    request: HttpRequest | None = None,
+) -> StorageTask:
     """A delete, copy or move for a worker (many objects); it is audited when it ends."""
     from apps.storage.tasks import run_storage_task
 
@@ -198,11 +298,22 @@ def task_queue(
         except (operations.TransferInvalid, operations.SelectionInvalid) as invalid:
             raise StorageInvalid(str(invalid)) from None
     task = StorageTask.objects.create(
-        branch=branch, bucket=bucket.name, region=bucket.region, kind=kind, total=total,
-        payload={**selection.as_json(), "dest": destination}, created_by=actor if _person(actor) else None,
-    )  # fmt: skip
+        branch=branch,
+        bucket=bucket.name,
+        region=bucket.region,
+        kind=kind,
+        total=total,
+        payload={**selection.as_json(), "dest": destination},
+        created_by=actor if _person(actor) else None,
+    )
     where = selection.folders[0] if selection.folders else ""
-    _audit(actor=actor, action=f"storage.{kind.lower()}_queued", bucket=bucket, where=where, request=request,
-           detail={**_selection_detail(selection), "task": task.pk, "objects": total})  # fmt: skip
+    _audit(
+        actor=actor,
+        action=f"storage.{kind.lower()}_queued",
+        bucket=bucket,
+        where=where,
+        request=request,
+        detail={**_selection_detail(selection), "task": task.pk, "objects": total},
+    )
     send_on_commit(run_storage_task, task.pk)
     return task

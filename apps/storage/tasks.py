@@ -68,8 +68,13 @@ def task_retry(*, actor: Any, task: StorageTask) -> bool:
     if not retried:
         return False
     send_on_commit(run_storage_task, task.pk)
-    audit_record(actor=actor, action="storage.retry", target_type="storage", target=task.bucket,
-                 detail={"bucket": task.bucket, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at})  # fmt: skip
+    audit_record(
+        actor=actor,
+        action="storage.retry",
+        target_type="storage",
+        target=task.bucket,
+        detail={"bucket": task.bucket, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at},
+    )
     return True
 
 
@@ -91,8 +96,11 @@ def carry_out(task: StorageTask) -> None:
 
     def so_far(outcome: operations.Outcome) -> dict[str, Any]:
         failures = (failures_before + outcome.failures)[: operations.KEPT_FAILURES]
-        return {"done": done_before + outcome.done, "failed": failed_before + outcome.failed,
-                "report": {"failures": [list(f) for f in failures]}}  # fmt: skip
+        return {
+            "done": done_before + outcome.done,
+            "failed": failed_before + outcome.failed,
+            "report": {"failures": [list(f) for f in failures]},
+        }
 
     def progress(outcome: operations.Outcome) -> None:
         handled = handled_before + outcome.done + outcome.failed
@@ -109,8 +117,15 @@ def carry_out(task: StorageTask) -> None:
             outcome = operations.copy(bucket, selection, destination, progress, skip=handled_before)
     except (AwsError, operations.SelectionInvalid, operations.TransferInvalid) as failure:
         _finish(task, status=S.FAILED, error=str(failure), retryable=isinstance(failure, AwsError))
-        audit_record(actor=task.created_by, action=action, target_type="storage", target=target, outcome="failure",
-                     message=str(failure)[:500], detail={"bucket": task.bucket, "task": task.pk})  # fmt: skip
+        audit_record(
+            actor=task.created_by,
+            action=action,
+            target_type="storage",
+            target=target,
+            outcome="failure",
+            message=str(failure)[:500],
+            detail={"bucket": task.bucket, "task": task.pk},
+        )
         return
     except Exception:
         # Never leave the task RUNNING for ever (a soft time limit lands here too).
@@ -122,14 +137,28 @@ def carry_out(task: StorageTask) -> None:
         done=totals["done"], failed=totals["failed"], failures=[tuple(f) for f in totals["report"]["failures"]]
     )
     failed = bool(outcome.failed)
-    _finish(task, status=S.FAILED if failed else S.SUCCEEDED, outcome=outcome,
-            error=f"{outcome.failed:,} objects failed; they are listed below." if failed else "")  # fmt: skip
+    _finish(
+        task,
+        status=S.FAILED if failed else S.SUCCEEDED,
+        outcome=outcome,
+        error=f"{outcome.failed:,} objects failed; they are listed below." if failed else "",
+    )
     audit_record(
-        actor=task.created_by, action=action, target_type="storage", target=target, outcome="failure" if failed else "success",
-        detail={"bucket": task.bucket, "task": task.pk, "objects": outcome.done, "failed": outcome.failed,
-                "folders": [keys.plain_name(f) for f in selection.folders[:50]], "file_count": len(selection.files),
-                "destination": keys.plain_name(destination) if destination else "/"},
-    )  # fmt: skip
+        actor=task.created_by,
+        action=action,
+        target_type="storage",
+        target=target,
+        outcome="failure" if failed else "success",
+        detail={
+            "bucket": task.bucket,
+            "task": task.pk,
+            "objects": outcome.done,
+            "failed": outcome.failed,
+            "folders": [keys.plain_name(f) for f in selection.folders[:50]],
+            "file_count": len(selection.files),
+            "destination": keys.plain_name(destination) if destination else "/",
+        },
+    )
 
 
 def _finish(

@@ -118,8 +118,16 @@ def upload_put(request: HttpRequest, bucket: Bucket) -> JsonResponse:
     exists = _overwrite_allowed(bucket, key, request.GET.get("overwrite") == "1")
     content_type = keys.upload_content_type(request.GET.get("type", ""), key)
     with spool(request, length) as body:
-        services.upload_put(actor=request.user, bucket=bucket, key=key, body=body, length=length, content_type=content_type,
-                            overwrote=exists, request=request)  # fmt: skip
+        services.upload_put(
+            actor=request.user,
+            bucket=bucket,
+            key=key,
+            body=body,
+            length=length,
+            content_type=content_type,
+            overwrote=exists,
+            request=request,
+        )
     return JsonResponse({"ok": True, "key": key})
 
 
@@ -136,8 +144,15 @@ def upload_start(request: HttpRequest, bucket: Bucket) -> JsonResponse:
     exists = _overwrite_allowed(bucket, key, data.get("overwrite") is True)
     content_type = keys.upload_content_type(str(data.get("type") or ""), key)
     upload_id = services.upload_start(bucket=bucket, key=key, content_type=content_type)
-    ticket = Ticket(bucket=bucket.name, key=key, upload_id=upload_id, size=size, part_bytes=part_bytes_for(size),
-                    user_pk=_user_pk(request), overwrote=exists)  # fmt: skip
+    ticket = Ticket(
+        bucket=bucket.name,
+        key=key,
+        upload_id=upload_id,
+        size=size,
+        part_bytes=part_bytes_for(size),
+        user_pk=_user_pk(request),
+        overwrote=exists,
+    )
     return JsonResponse({"ticket": ticket.sign(), "part_bytes": ticket.part_bytes, "parts": ticket.part_count})
 
 
@@ -172,8 +187,16 @@ def upload_complete(request: HttpRequest, bucket: Bucket) -> JsonResponse:
     if numbers != list(range(1, ticket.part_count + 1)) or sum(size for _, _, size in held) != ticket.size:
         missing = sorted(set(range(1, ticket.part_count + 1)) - set(numbers))
         raise UploadRefused(f"S3 does not hold every part of {keys.plain_name(ticket.key)} yet (missing: {missing[:10]}).", 409)
-    services.upload_complete(actor=request.user, bucket=bucket, key=ticket.key, upload_id=ticket.upload_id, size=ticket.size,
-                             parts=[(n, etag) for n, etag, _ in held], overwrote=ticket.overwrote, request=request)  # fmt: skip
+    services.upload_complete(
+        actor=request.user,
+        bucket=bucket,
+        key=ticket.key,
+        upload_id=ticket.upload_id,
+        size=ticket.size,
+        parts=[(n, etag) for n, etag, _ in held],
+        overwrote=ticket.overwrote,
+        request=request,
+    )
     return JsonResponse({"ok": True, "key": ticket.key})
 
 

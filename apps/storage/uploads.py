@@ -85,9 +85,14 @@ class Ticket:
         try:
             fields: Any = signing.loads(value, salt=_TICKET_SALT, max_age=TICKET_MAX_AGE)
             ticket = cls(
-                bucket=str(fields[0]), key=str(fields[1]), upload_id=str(fields[2]), size=int(fields[3]),
-                part_bytes=int(fields[4]), user_pk=int(fields[5]), overwrote=bool(fields[6]),
-            )  # fmt: skip
+                bucket=str(fields[0]),
+                key=str(fields[1]),
+                upload_id=str(fields[2]),
+                size=int(fields[3]),
+                part_bytes=int(fields[4]),
+                user_pk=int(fields[5]),
+                overwrote=bool(fields[6]),
+            )
         except (signing.BadSignature, TypeError, ValueError, IndexError):
             raise UploadRefused("The upload ticket is damaged or expired; start the upload again.") from None
         if ticket.bucket != bucket or ticket.user_pk != user_pk:

@@ -63,8 +63,9 @@ def bucket_add(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
     branch_obj = branch_of(app_id, branch)
     name, region = request.POST.get("name", "")[:100], request.POST.get("region", "")[:40]
     try:
-        services.bucket_add(actor=request.user, branch=branch_obj, name=name, region=region or settings.AWS_REGION,
-                            request=request)  # fmt: skip
+        services.bucket_add(
+            actor=request.user, branch=branch_obj, name=name, region=region or settings.AWS_REGION, request=request
+        )
     except (services.StorageInvalid, AwsError) as error:
         messages.error(request, f"The bucket was not added: {error}")
     else:
@@ -107,12 +108,21 @@ def browse(request: HttpRequest, app_id: str, branch: str, bucket: str) -> HttpR
         messages.warning(request, str(bad))
         cursor = Cursor()
     context: dict[str, Any] = {
-        "app": branch_obj.app, "branch": branch_obj, "bucket": bucket_obj, "buckets": branch_buckets(branch_obj),
-        "prefix": prefix, "folder_name": keys.base_name(prefix) if prefix else "",
-        "name_filter": name_filter, "size": size, "page_sizes": PAGE_SIZES, "sort": sort, "descending": descending,
-        "max_upload": settings.STORAGE_MAX_UPLOAD_BYTES, "max_upload_text": human_size(settings.STORAGE_MAX_UPLOAD_BYTES),
+        "app": branch_obj.app,
+        "branch": branch_obj,
+        "bucket": bucket_obj,
+        "buckets": branch_buckets(branch_obj),
+        "prefix": prefix,
+        "folder_name": keys.base_name(prefix) if prefix else "",
+        "name_filter": name_filter,
+        "size": size,
+        "page_sizes": PAGE_SIZES,
+        "sort": sort,
+        "descending": descending,
+        "max_upload": settings.STORAGE_MAX_UPLOAD_BYTES,
+        "max_upload_text": human_size(settings.STORAGE_MAX_UPLOAD_BYTES),
         "part_bytes": settings.STORAGE_UPLOAD_PART_BYTES,
-    }  # fmt: skip
+    }
     try:
         page = folder_page(bucket_obj, listing, cursor, sort=sort, descending=descending)
     except AwsError as error:
@@ -205,8 +215,14 @@ def _presigned(bucket: Any, key: str, *, inline_image: bool) -> HttpResponse:
         disposition = content_disposition_header(True, name) or "attachment"
         content_type = None if keys.preview_kind(key, "") else "application/octet-stream"
     try:
-        url = s3.presigned_get(bucket.name, bucket.region, key, disposition=disposition, content_type=content_type,
-                               expires=settings.STORAGE_PRESIGN_SECONDS)  # fmt: skip
+        url = s3.presigned_get(
+            bucket.name,
+            bucket.region,
+            key,
+            disposition=disposition,
+            content_type=content_type,
+            expires=settings.STORAGE_PRESIGN_SECONDS,
+        )
     except AwsError as error:
         raise Http404(str(error)) from None
     response = HttpResponseRedirect(url)

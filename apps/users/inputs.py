@@ -26,10 +26,26 @@ MAX_FILTER = 256  # ListUsers takes a Filter of at most 256 characters
 CUSTOM_ATTRIBUTE = re.compile(r"^custom:[\w.-]{1,20}$")
 # The standard attributes (OpenID Connect claims) a user pool may hold.
 STANDARD_ATTRIBUTES = (
-    "email", "phone_number", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
-    "address", "birthdate", "gender", "locale", "picture", "profile", "website", "zoneinfo", "updated_at",
-    "email_verified", "phone_number_verified",
-)  # fmt: skip
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "address",
+    "birthdate",
+    "gender",
+    "locale",
+    "picture",
+    "profile",
+    "website",
+    "zoneinfo",
+    "updated_at",
+    "email_verified",
+    "phone_number_verified",
+)
 # The fields a search may look in (ListUsers filter attribute names), in the words the page uses.
 SEARCH_FIELDS = {"email": "Email", "phone_number": "Phone number", "username": "Username"}
 

@@ -90,9 +90,13 @@ def users_create(request: HttpRequest, where: Where) -> HttpResponse:
     if request.method == "POST" and settings is not None and form.is_valid():
         data = form.cleaned_data
         new = services.NewUser(
-            email=data["email"], phone=data["phone"], username=data.get("username", ""),
-            temporary_password=data["temporary_password"], verified=data["verified"], group=data["group"],
-        )  # fmt: skip
+            email=data["email"],
+            phone=data["phone"],
+            username=data.get("username", ""),
+            temporary_password=data["temporary_password"],
+            verified=data["verified"],
+            group=data["group"],
+        )
         try:
             user = services.user_create(actor=request.user, pool=where.pool, new=new, request=request)
         except InputInvalid as invalid:

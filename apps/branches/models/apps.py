@@ -124,9 +124,13 @@ class Branch(models.Model):
     # Pull-request previews of PRs targeting this branch.
     pr_previews_enabled = models.BooleanField(default=False)
     pr_shared_backend = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Previews use this branch's backend instead of deploying their own.",
-    )  # fmt: skip
+    )
     # Set on preview branches (pr-<N>) only.
     pull_request_number = models.PositiveIntegerField(null=True, blank=True)
     pr_source_branch = models.CharField(max_length=255, blank=True)

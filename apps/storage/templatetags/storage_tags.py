@@ -20,8 +20,10 @@ def visible(text: str) -> SafeString:
     runs = keys.escape_invisible(str(text))
     if len(runs) == 1 and not runs[0][1]:
         return mark_safe(escape(runs[0][0]))  # noqa: S308 (escaped); the common case, kept fast for long pages
-    parts = [f'<span class="ctl" title="invisible character">{escape(run)}</span>' if invisible else escape(run)
-             for run, invisible in runs]  # fmt: skip
+    parts = [
+        f'<span class="ctl" title="invisible character">{escape(run)}</span>' if invisible else escape(run)
+        for run, invisible in runs
+    ]
     return mark_safe("".join(parts))  # noqa: S308 (each part is escaped above)
 
 

@@ -52,9 +52,14 @@ class Command(BaseCommand):
         if options["action"] == "open":
             commit = self._push_change(app, source_branch, number)
             outcome = gitsync.preview_open(
-                app, number=number, head_branch=source_branch, head_commit=commit, base_branch=app.production_branch,
-                title=f"Demo pull request #{number}", source="demo",
-            )  # fmt: skip
+                app,
+                number=number,
+                head_branch=source_branch,
+                head_commit=commit,
+                base_branch=app.production_branch,
+                title=f"Demo pull request #{number}",
+                source="demo",
+            )
             preview = app.branches.filter(pull_request_number=number).first()
             self.stdout.write(outcome)
             if preview:

@@ -74,9 +74,21 @@ OUTPUTS_FILE = "amplify_outputs.json"
 # Types AppSync defines itself: never models, enums or non-models.
 OPERATION_TYPES = {"Query", "Mutation", "Subscription"}
 SCALARS = {
-    "ID", "String", "Int", "Float", "Boolean", "AWSDate", "AWSTime", "AWSDateTime", "AWSTimestamp",
-    "AWSEmail", "AWSJSON", "AWSPhone", "AWSURL", "AWSIPAddress",
-}  # fmt: skip
+    "ID",
+    "String",
+    "Int",
+    "Float",
+    "Boolean",
+    "AWSDate",
+    "AWSTime",
+    "AWSDateTime",
+    "AWSTimestamp",
+    "AWSEmail",
+    "AWSJSON",
+    "AWSPhone",
+    "AWSURL",
+    "AWSIPAddress",
+}
 # Relationship directives and the connectionType model_introspection gives them.
 RELATIONSHIPS = {"hasMany": "HAS_MANY", "hasOne": "HAS_ONE", "belongsTo": "BELONGS_TO"}
 # Timestamps the @model transformer manages: clients may read, never write them.

@@ -116,9 +116,12 @@ class Command(BaseCommand):
         for line in csv_io.export_lines(model, counted(dynamo.scan_all(table)), bom=bom):
             self.stdout.write(line, ending="")
         audit_record(
-            actor=None, action="data.export", target_type="data", target=target,
+            actor=None,
+            action="data.export",
+            target_type="data",
+            target=target,
             detail={"model": model.name, "records": exported, "via": "cli"},
-        )  # fmt: skip
+        )
 
     def _import(self, data: BranchData, model: Model, table: dynamo.Table, target: str, *, path: str, mode: str) -> None:
         parsed = csv_io.read_csv(csv_io.decode_csv(_read_csv_bytes(path)))
@@ -138,12 +141,21 @@ class Command(BaseCommand):
             self.stdout.write(f"Nothing was written (--mode all-or-nothing): {report.held_back} valid rows held back.")
         self.stdout.write(f"written {report.written}, refused {len(report.refused)}, unwritten {len(report.unwritten)}")
         audit_record(
-            actor=None, action="data.import", target_type="data", target=target,
+            actor=None,
+            action="data.import",
+            target_type="data",
+            target=target,
             outcome="success" if not report.unwritten and not report.error else "failure",
-            detail={"model": model.name, "written": report.written, "refused": len(report.refused),
-                    "unwritten": len(report.unwritten), "mode": mode, "file": "-" if path == "-" else Path(path).name,
-                    "via": "cli"},
-        )  # fmt: skip
+            detail={
+                "model": model.name,
+                "written": report.written,
+                "refused": len(report.refused),
+                "unwritten": len(report.unwritten),
+                "mode": mode,
+                "file": "-" if path == "-" else Path(path).name,
+                "via": "cli",
+            },
+        )
         if report.refused or report.unwritten or report.error:
             raise CommandError(
                 f"{len(report.refused)} rows refused, {len(report.unwritten)} not written"
@@ -155,10 +167,13 @@ class Command(BaseCommand):
             raise CommandError(f"--count must be between 1 and {MAX_SEED_ROWS:,}, not {count}.")
         report = seed_records(data, model, table, count=count, seed=seed)
         audit_record(
-            actor=None, action="data.seed", target_type="data", target=target,
+            actor=None,
+            action="data.seed",
+            target_type="data",
+            target=target,
             outcome="success" if not report.unwritten and not report.error else "failure",
             detail={"model": model.name, "written": report.written, "unwritten": len(report.unwritten), "via": "cli"},
-        )  # fmt: skip
+        )
         self.stdout.write(f"Seeded {report.written} {model.name} records into {table.name}.")
         if report.unwritten or report.error:
             raise CommandError(f"{len(report.unwritten)} records could not be written. {report.error}".strip())

@@ -64,13 +64,22 @@ class Command(BaseCommand):
             app = app_of(s, apps)
             records.append(
                 {
-                    "stack_name": s.stack_name, "namespace": s.namespace, "identifier": s.identifier, "region": s.region,
-                    "status": s.status, "stack_status": s.stack_status, "last_updated": _iso(s.last_updated),
-                    "created": _iso(s.created_time), "idle_days": s.idle_days(now),
-                    "stale": s.is_stale(policy.stale_after_days, now), "resources": s.resource_count,
-                    "secrets": s.secret_count, "app_id": app.app_id if app else None, "stack_id": s.stack_id,
+                    "stack_name": s.stack_name,
+                    "namespace": s.namespace,
+                    "identifier": s.identifier,
+                    "region": s.region,
+                    "status": s.status,
+                    "stack_status": s.stack_status,
+                    "last_updated": _iso(s.last_updated),
+                    "created": _iso(s.created_time),
+                    "idle_days": s.idle_days(now),
+                    "stale": s.is_stale(policy.stale_after_days, now),
+                    "resources": s.resource_count,
+                    "secrets": s.secret_count,
+                    "app_id": app.app_id if app else None,
+                    "stack_id": s.stack_id,
                 }
-            )  # fmt: skip
+            )
         if as_json:
             self.stdout.write(json.dumps(records, indent=2))
         elif records:
