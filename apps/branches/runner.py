@@ -18,14 +18,15 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from apps.branches import jobs
-from apps.branches.artifacts import ArtifactError, collect_artifacts, content_type_for, pack_cache, unpack_cache
+from apps.branches.artifacts import ArtifactError, collect_artifacts, content_type_for
+from apps.branches.buildcache import restore_cache, save_cache
 from apps.branches.buildenv import NoCredentials, build_environment, build_timeout
 from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
 from apps.branches.git import GitCredentials, GitError, run_git
 from apps.branches.isolation import BuildRefused, describe, sandbox_for
 from apps.branches.joblog import JobLog, Masker
 from apps.branches.limits import LimitGuard, OutputWatcher, limit_hint
-from apps.branches.models import Branch, BuildCache, DeployedFile, Deployment, Job, JobStep
+from apps.branches.models import Branch, DeployedFile, Deployment, Job, JobStep
 from apps.branches.outputs import OutputsInvalid, parse_outputs
 from apps.branches.ownership import unowned_resources
 from apps.branches.process import CANCEL, process_identity, run_script
@@ -173,7 +174,7 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
         log.line(limit.note)
     timeout = limit.seconds
     deadline = time.monotonic() + timeout
-    _restore_cache(branch, workspace, log)
+    restore_cache(branch, workspace.project, log.line)
     sandbox.hand_over()
     ctx = _PhaseContext(job=job, log=log, workspace=workspace, env=env, deadline=deadline, timeout=timeout, sandbox=sandbox)
     shared = branch.pr_shared_backend if branch.pull_request_number else None
@@ -188,7 +189,7 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     if "test" in section:
         _run_phases(ctx, "test", section["test"])
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
-    _save_cache(branch, section, workspace, log)
+    save_cache(branch, section, workspace.project, log.line)
     _deploy(job, section, workspace, log)
 
 
@@ -445,30 +446,6 @@ def _use_shared_backend(shared: Branch, workspace: Workspace, log: JobLog) -> No
         raise BuildFailed(f"This preview shares the backend of {shared.name}, which has no captured amplify_outputs.json yet.")
     write_workspace_file(workspace.project / "amplify_outputs.json", json.dumps(shared.backend_outputs, indent=2))
     log.line(f"## Backend phase skipped: this preview uses the backend of {shared.name} (its amplify_outputs.json)")
-
-
-def _restore_cache(branch: Branch, workspace: Workspace, log: JobLog) -> None:
-    cache = BuildCache.objects.filter(branch=branch).first()
-    if cache is None:
-        return
-    try:
-        count = unpack_cache(workspace.project, bytes(cache.blob))
-    except ArtifactError as error:
-        log.line(f"## Warning: the build cache could not be restored ({error}); building without it")
-        return
-    log.line(f"## Restored the build cache: {count} files")
-
-
-def _save_cache(branch: Branch, section: dict[str, Any], workspace: Workspace, log: JobLog) -> None:
-    patterns = [p for part in ("backend", "frontend") for p in (section.get(part, {}).get("cache", {}) or {}).get("paths", [])]
-    if not patterns:
-        return
-    blob, warnings = pack_cache(workspace.project, patterns, settings.BUILD_CACHE_MAX_BYTES)
-    for warning in warnings:
-        log.line(f"## Warning: {warning}")
-    if blob is not None:
-        BuildCache.objects.update_or_create(branch=branch, defaults={"blob": blob, "size": len(blob)})
-        log.line(f"## Saved the build cache ({len(blob) // 1024} KiB)")
 
 
 def _deploy(job: Job, section: dict[str, Any], workspace: Workspace, log: JobLog) -> None:

@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from apps.branches import artifacts
-from apps.branches.artifacts import (
-    ArtifactError,
-    ArtifactFile,
-    collect_artifacts,
-    content_type_for,
-    pack_cache,
-    safe_cache_paths,
-    unpack_cache,
-)
+from apps.branches import buildcache
+from apps.branches.artifacts import ArtifactError, ArtifactFile, collect_artifacts, content_type_for
+from apps.branches.buildcache import pack_cache, safe_cache_paths, unpack_cache
 
 SITE = {
     "index.html": b"<h1>home</h1>",
@@ -359,7 +352,7 @@ def test_links_that_escape_only_once_everything_is_written_are_removed(target: P
 
 
 def test_decompression_bomb(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(artifacts, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(buildcache, "MAX_UNPACKED_BYTES", 1000)
     blob = _archive(_file("zeros", bytes(1001)))
     with pytest.raises(ArtifactError, match="would unpack to 1001 bytes; the limit is 1000 bytes"):
         unpack_cache(target, blob)
