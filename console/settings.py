@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.storage",
     "apps.amplify_api",
     "apps.users",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

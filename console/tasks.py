@@ -1,10 +1,9 @@
-"""Cross-cutting periodic tasks, and the demo's data seed."""
+"""Cross-cutting periodic tasks."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from celery import shared_task
 from django.core.cache import cache
@@ -34,27 +33,3 @@ def worker_last_seen() -> datetime | None:
 def workers_healthy(now: datetime | None = None) -> bool:
     seen = worker_last_seen()
     return seen is not None and (now or timezone.now()) - seen < HEARTBEAT_STALE_AFTER
-
-
-# The demo's builds take a minute or two on the emulator; a stuck one is given up after 30 minutes.
-DEMO_DATA_POLL_SECONDS = 3
-DEMO_DATA_MAX_POLLS = 600
-
-
-@shared_task(
-    name="console.tasks.seed_demo_data",
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    max_retries=DEMO_DATA_MAX_POLLS,
-    time_limit=600,
-)
-def seed_demo_data(self: Any, branch_pk: int) -> None:
-    """`make run`: seed the demo branch's tables once its build has deployed them.
-    Idempotent: a model whose table holds records is left alone."""
-    from console.demo import BuildPending, seed_demo_data_after_build
-
-    try:
-        seed_demo_data_after_build(branch_pk, say=logger.info)
-    except BuildPending as pending:
-        raise self.retry(exc=pending, countdown=DEMO_DATA_POLL_SECONDS) from None

@@ -13,8 +13,8 @@ import pytest
 from apps.branches.models import Branch, Job
 from apps.datamanager import dynamo
 from apps.datamanager.sources import branch_data
+from apps.demo.seed import DEMO_APP_NAME, BuildPending, ensure_demo_data, seed_demo, seed_demo_data_after_build
 from console.aws import clear_client_cache
-from console.demo import DEMO_APP_NAME, BuildPending, ensure_demo_data, seed_demo, seed_demo_data_after_build
 from console.emulator import Emulator
 
 pytestmark = pytest.mark.emulator

@@ -13,12 +13,12 @@ from django.http import QueryDict
 from django.test import Client
 
 from apps.branches.models import App
+from apps.demo.seed import DEMO_APP_NAME, FAILED_REASON, ensure_sandboxes, seed_demo
 from apps.sandboxes import selectors
 from apps.sandboxes.models import InventorySettings, Sandbox
 from apps.secrets import ssm
 from apps.secrets.scopes import Scope
 from console.aws import clear_client_cache
-from console.demo import DEMO_APP_NAME, FAILED_REASON, ensure_sandboxes, seed_demo
 from console.emulator import Emulator
 
 pytestmark = pytest.mark.emulator

@@ -109,8 +109,8 @@ def demo(
 ) -> Iterator[Any]:
     """The demo of `make run`, seeded into the test DB and deployed to the emulator."""
     from apps.branches.models import App
+    from apps.demo.seed import DEMO_APP_NAME, seed_demo
     from console.aws import clear_client_cache
-    from console.demo import DEMO_APP_NAME, seed_demo
 
     settings.AWS_ENDPOINT_URL = emulator.endpoint_url
     settings.VAR_DIR = tmp_path / "var"  # the demo's bare git repository goes here

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from apps.branches.models import Branch
+from apps.demo.seed import DEMO_APP_NAME, seed_demo
 from apps.users import cognito
 from apps.users.demo import DEMO_USERS, ensure_demo_users, seed_demo_users
 from apps.users.pool import pool_from_outputs
 from apps.users.tests.conftest import REGION, all_users, attrs, group_names, members, outputs_with_auth, pool_state
 from console.aws import clear_client_cache
-from console.demo import DEMO_APP_NAME, seed_demo
 from console.emulator import Emulator
 
 
@@ -71,7 +71,7 @@ def test_the_demo_build_leaves_mains_user_pool_with_people(
     transactional_db: None, emulator: Emulator, settings: Any, tmp_path: Path
 ) -> None:
     """`make run`'s seed on a real moto server: main's build deploys its user pool, then the
-    demo's people and groups are put in it (console/demo.py, after the demo files)."""
+    demo's people and groups are put in it (apps/demo/seed.py, after the demo files)."""
     emulator.reset()
     settings.AWS_ENDPOINT_URL = emulator.endpoint_url
     settings.VAR_DIR = tmp_path

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.branches import gitsync
 from apps.branches.models import App
-from console.demo import DEMO_APP_NAME
+from apps.demo.seed import DEMO_APP_NAME
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Demo",

@@ -7,8 +7,8 @@ import pytest
 
 from apps.branches.models import App
 from apps.branches.servicerole import assume_service_role, validate_role_arn
+from apps.demo.seed import DEMO_ROLE, ensure_service_role
 from console.aws import aws_client, aws_credentials
-from console.demo import DEMO_ROLE, ensure_service_role
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management import call_command
 
 from apps.branches.models import App
-from console.demo import seed_demo
+from apps.demo.seed import seed_demo
 
 
 def test_open_and_close_a_sample_pull_request(

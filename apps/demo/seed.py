@@ -40,6 +40,7 @@ from console.aws import aws_client
 from console.aws_errors import AwsError, AwsNotFound, aws_errors
 from console.cloudformation import create_stack, describe_stack
 from console.emulator import EmulatorError, set_stack_state
+from console.queue import send_on_commit
 from console.roles import Role, set_role
 
 DEMO_APP_NAME = "Todo app (demo)"
@@ -375,10 +376,10 @@ def seed_demo_data_after_build(branch_pk: int, say: Say) -> None:
 
 def queue_demo_data(app: App, say: Say) -> None:
     """The rows go in once main's build has deployed its tables: a task waits for it."""
-    from console.tasks import seed_demo_data
+    from apps.demo.tasks import seed_demo_data
 
     branch = app.branches.get(name=DEMO_DATA_BRANCH)
-    transaction.on_commit(lambda: seed_demo_data.delay(branch.pk))
+    send_on_commit(seed_demo_data, branch.pk)
     say(f"demo data for {branch.name} queued (written after its build)")
 
 
