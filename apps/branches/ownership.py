@@ -14,12 +14,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from apps.branches.models import Branch
+from apps.branches.models import BUCKET, USER_POOL, Branch
 from console.amplify_names import branch_stack_name
 from console.aws_errors import AwsError
 from console.cloudformation import describe_stack, stack_resources
 
-BUCKET, USER_POOL = "bucket", "user pool"
 # Outputs of the branch stack (`ampx generate outputs` reads these) that name its resources.
 _OUTPUT_RESOURCES = {"bucketName": BUCKET, "userPoolId": USER_POOL}
 _RESOURCE_TYPES = {"AWS::S3::Bucket": BUCKET, "AWS::Cognito::UserPool": USER_POOL}

@@ -53,3 +53,11 @@ def branches_with_last_job(app: App) -> QuerySet[Branch]:
         last_job_status=Subquery(newest.values("status")[:1]),
         last_job_at=Subquery(newest.values("created_at")[:1]),
     ).order_by("name")
+
+
+def outputs_refusal(branch: Branch, kind: str, name: str) -> str:
+    """Why the console will not act on a bucket or user pool the branch's outputs name
+    ("" when it may): its own stack does not own it (apps.branches.ownership)."""
+    from apps.branches.ownership import refusal
+
+    return refusal(branch, kind, name)

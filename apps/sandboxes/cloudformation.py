@@ -1,6 +1,6 @@
-"""Sandboxes in CloudFormation and SSM: which stacks are sandboxes, their details, their
-secrets. Every call names its region: sandboxes live in many. Stacks are read through
-console.cloudformation, secrets through the secrets app's SSM module."""
+"""Sandboxes in CloudFormation: which stacks are sandboxes, and their details. Every call
+names its region: sandboxes live in many. Stacks are read through console.cloudformation;
+sandbox secrets belong to the secrets app (its selectors and services)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from apps.secrets import ssm
 from console.amplify_names import ParsedStackName, deployment_status, parse_stack_name
 from console.cloudformation import Resource, Stack, all_stacks, describe_stack, stack_events, stack_resources
 
@@ -98,27 +97,3 @@ def stack_detail(region: str, stack_id: str) -> StackDetail | None:
         detail.resources = stack_resources(stack_id, region=region)
     detail.events = stack_events(stack_id, region=region, limit=EVENTS_SHOWN)
     return detail
-
-
-def sandbox_secret_counts(region: str) -> dict[str, int]:
-    """{secret prefix: number of secrets} for every sandbox in the region, from one
-    recursive walk of /amplify (sandbox secrets sit at /amplify/<pkg>/<id>-sandbox-<hash>/)."""
-    counts: dict[str, int] = {}
-    for info in ssm.list_parameters("/amplify", recursive=True, region=region):
-        prefix = info.path.rsplit("/", 1)[0] + "/"
-        if "-sandbox-" in prefix:
-            counts[prefix] = counts.get(prefix, 0) + 1
-    return counts
-
-
-def sandbox_secret_names(region: str, prefix: str) -> list[str]:
-    return sorted(info.name for info in ssm.list_parameters(prefix, region=region))
-
-
-def delete_sandbox_secrets(region: str, prefix: str) -> list[str]:
-    """Delete every secret under the sandbox's prefix; returns the names deleted."""
-    deleted = []
-    for info in list(ssm.list_parameters(prefix, region=region)):
-        if ssm.delete(info.path, region=region):
-            deleted.append(info.name)
-    return sorted(deleted)

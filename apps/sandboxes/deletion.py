@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.sandboxes import cloudformation
 from apps.sandboxes.inventory import secret_prefix
 from apps.sandboxes.models import Sandbox
+from apps.secrets.services import sandbox_secrets_delete
 from console.audit import audit_record
 from console.aws_errors import AwsError, AwsNotFound
 from console.cloudformation import delete_stack, stack_failure_reason
@@ -99,7 +100,7 @@ def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep
         deleted_secrets: list[str] = []
         if sandbox.deletion_with_secrets:
             prefix = secret_prefix(sandbox.namespace, sandbox.identifier, sandbox.backend_hash)
-            deleted_secrets = cloudformation.delete_sandbox_secrets(sandbox.region, prefix)
+            deleted_secrets = sandbox_secrets_delete(sandbox.region, prefix)
     except (DeletionFailed, AwsError) as failure:
         Sandbox.objects.filter(pk=sandbox_pk).update(deletion=D.FAILED, deletion_reason=str(failure)[:2000])
         audit_record(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.sandboxes import cloudformation
 from apps.sandboxes.cloudformation import SandboxStack
 from apps.sandboxes.models import RegionScan, Sandbox
+from apps.secrets.selectors import sandbox_secret_counts
 from console.aws_errors import AwsError, AwsNotFound
 
 # Resource counts are one call per new or changed stack; these run side by side.
@@ -69,7 +70,7 @@ def _scan(region: str, known: dict[str, Sandbox]) -> RegionResult:
         result.error = str(error)
         return result
     try:
-        result.secret_counts = cloudformation.sandbox_secret_counts(region)
+        result.secret_counts = sandbox_secret_counts(region)
     except AwsError:
         result.secret_counts = None  # the stacks still list; counts stay as they were
     to_count = [s.stack_id for s in result.stacks if _needs_count(known, s)]

@@ -20,6 +20,7 @@ from apps.sandboxes.inventory import refresh_one, secret_prefix
 from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
 from apps.sandboxes.retention import retention_candidates
 from apps.sandboxes.tasks import refresh_sandboxes
+from apps.secrets.selectors import sandbox_secret_names_at
 from console.audit import audit_record
 from console.aws_errors import AwsError
 from console.csv_stream import csv_response
@@ -250,7 +251,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         if sandbox.status != Sandbox.Status.DELETED:
             prefix = secret_prefix(sandbox.namespace, sandbox.identifier, sandbox.backend_hash)
             context["secret_prefix"] = prefix
-            context["secret_names"] = cloudformation.sandbox_secret_names(sandbox.region, prefix)
+            context["secret_names"] = sandbox_secret_names_at(sandbox.region, prefix)
     except AwsError as error:
         context["aws_error"] = str(error)
     context["sandbox"] = sandbox

@@ -64,3 +64,19 @@ def sandbox_secret_names(package_name: str, identifier: str) -> list[str]:
 def build_secrets(app_id: str, branch: str) -> dict[str, str]:
     """{name: value} a build of the branch gets: shared values, branch values winning."""
     return {**ssm.values_under(Scope.shared(app_id).prefix), **ssm.values_under(Scope.branch(app_id, branch).prefix)}
+
+
+def sandbox_secret_counts(region: str) -> dict[str, int]:
+    """{secret prefix: number of secrets} for every sandbox in the region, from one
+    recursive walk of /amplify (sandbox secrets sit at /amplify/<pkg>/<id>-sandbox-<hash>/)."""
+    counts: dict[str, int] = {}
+    for info in ssm.list_parameters("/amplify", recursive=True, region=region):
+        prefix = info.path.rsplit("/", 1)[0] + "/"
+        if "-sandbox-" in prefix:
+            counts[prefix] = counts.get(prefix, 0) + 1
+    return counts
+
+
+def sandbox_secret_names_at(region: str, prefix: str) -> list[str]:
+    """The names of the secrets under a sandbox's prefix, in its region."""
+    return sorted(info.name for info in ssm.list_parameters(prefix, region=region))

@@ -277,3 +277,13 @@ def secret_import(*, actor: Any, scopes: list[Scope], text: str, request: HttpRe
         request=request,
     )
     return names
+
+
+def sandbox_secrets_delete(region: str, prefix: str) -> list[str]:
+    """Delete every secret under a sandbox's prefix (the sandbox's deletion, which is
+    audited as a whole); returns the names deleted."""
+    deleted = []
+    for info in list(ssm.list_parameters(prefix, region=region)):
+        if ssm.delete(info.path, region=region):
+            deleted.append(info.name)
+    return sorted(deleted)

@@ -9,8 +9,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from apps.branches.models import Branch
-from apps.branches.ownership import BUCKET, refusal
+from apps.branches.models import BUCKET, Branch
+from apps.branches.selectors import outputs_refusal as refusal
 from apps.storage.models import ExtraBucket
 from console.env import AWS_REGION_PATTERN
 

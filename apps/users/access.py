@@ -17,9 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from apps.branches.models import Branch
-from apps.branches.ownership import USER_POOL, refusal
+from apps.branches.models import USER_POOL, Branch
 from apps.branches.selectors import app_get, branch_get
+from apps.branches.selectors import outputs_refusal as refusal
 from apps.users.pool import UserPool, pool_from_outputs
 
 

@@ -82,5 +82,5 @@ def test_every_way_the_console_starts_gunicorn_uses_the_redacting_logger() -> No
     assert " ".join(flag) in " ".join(yaml.safe_load(cmd.group(1)))
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert " ".join(flag) in compose["services"]["web"]["command"]
-    runconsole = (ROOT / "console/management/commands/runconsole.py").read_text()
+    runconsole = (ROOT / "apps/demo/management/commands/runconsole.py").read_text()
     assert '["--logger-class", "console.access_log.RedactingLogger"]' in runconsole

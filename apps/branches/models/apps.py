@@ -13,6 +13,8 @@ from console.amplify_names import branch_stack_name
 from console.sealed import seal, unseal
 
 _CREDENTIALS_SEALED_AS = "repository-credentials"
+# The kinds of resource Branch.backend_outputs_unowned lists.
+BUCKET, USER_POOL = "bucket", "user pool"
 # No build runs longer than 8 hours, whatever an admin sets.
 BUILD_TIMEOUT_LIMIT_MINUTES = 480
 
