@@ -6,15 +6,13 @@ so nothing from an unauthenticated body is parsed, and answers a HookError
 with its `.status` and `str(error)`, which never echoes payload values.
 
 Each event type's body is checked against its own JSON Schema
-(githooks_schemas.json) requiring exactly the fields read here, so the
+(schemas.json) requiring exactly the fields read here, so the
 readers below can index without guarding, and a malformed delivery is
 refused by field path ("pull_request.number: is required").
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -37,19 +35,9 @@ MAX_ERRORS = 5
 # Reasons quote payload strings (actions, refs); keep them log-sized.
 MAX_QUOTED = 80
 
-_SCHEMA_PATH = Path(__file__).with_name("githooks_schemas.json")
-_SIGNATURE_PREFIX = "sha256="
-_GITHUB_URL_FIELDS = ("clone_url", "ssh_url", "git_url", "html_url", "svn_url")
-_GITLAB_URL_FIELDS = ("git_http_url", "git_ssh_url", "http_url", "ssh_url", "web_url", "homepage")
-_GITHUB_PR_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review", "converted_to_draft", "closed"})
+_SCHEMA_PATH = Path(__file__).with_name("schemas.json")
 # GitLab action -> (our action, merged); "update" is handled apart (it needs oldrev).
-_GITLAB_MR_ACTIONS = {
-    "open": ("opened", False),
-    "reopen": ("reopened", False),
-    "close": ("closed", False),
-    "merge": ("closed", True),
-}
-_BRANCH_PREFIX = "refs/heads/"
+BRANCH_PREFIX = "refs/heads/"
 # user@host:path (git's scp-like syntax); a path starting with "/" after the colon is not one.
 _SCP_LIKE = re.compile(r"^(?:[^@/\s]+@)?(?P<host>[A-Za-z0-9.-]+):(?P<path>(?!/)\S+)$")
 _NETWORK_SCHEMES = frozenset({"https", "http", "ssh", "git", "git+ssh", "ssh+git"})
@@ -153,32 +141,10 @@ def check_size(body: bytes, content_length: str | None) -> None:
         raise BodyTooLarge(f"the body may be at most {MAX_BODY_BYTES} bytes; it has {len(body)}")
 
 
-def _require_secret(secret: str) -> None:
+def require_secret(secret: str) -> None:
     # An empty key is one anybody can sign with: fail closed instead.
     if not secret:
         raise BadSignature("no webhook secret is configured")
-
-
-def verify_github(secret: str, body: bytes, signature_header: str | None) -> None:
-    """X-Hub-Signature-256 must be "sha256=" + the hex HMAC-SHA256 of the raw body."""
-    _require_secret(secret)
-    if not signature_header:
-        raise BadSignature("the X-Hub-Signature-256 header is missing")
-    if not signature_header.startswith(_SIGNATURE_PREFIX):
-        raise BadSignature("the X-Hub-Signature-256 header must start with sha256=")
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
-    given = signature_header.removeprefix(_SIGNATURE_PREFIX).strip().lower().encode("utf-8", "replace")
-    if not hmac.compare_digest(expected, given):
-        raise BadSignature("the X-Hub-Signature-256 signature does not match the body")
-
-
-def verify_gitlab(secret: str, token_header: str | None) -> None:
-    """X-Gitlab-Token must equal the secret, compared in constant time."""
-    _require_secret(secret)
-    if not token_header:
-        raise BadSignature("the X-Gitlab-Token header is missing")
-    if not hmac.compare_digest(secret.encode(), token_header.encode("utf-8", "replace")):
-        raise BadSignature("the X-Gitlab-Token header does not match")
 
 
 # --- repository identity ------------------------------------------------------------------
@@ -218,7 +184,7 @@ def same_repository(app_repository: str, repo: Repo) -> bool:
     return wanted is not None and any(_identity(url) == wanted for url in repo.urls)
 
 
-def _repo_from(*objects: Mapping[str, Any] | None, fields: tuple[str, ...]) -> Repo:
+def repo_from(*objects: Mapping[str, Any] | None, fields: tuple[str, ...]) -> Repo:
     urls = [obj[field] for obj in objects if obj for field in fields if isinstance(obj.get(field), str) and obj[field]]
     return Repo(tuple(dict.fromkeys(urls)))  # de-duplicated, first form first
 
@@ -235,7 +201,7 @@ def _malformed(message: str) -> NoReturn:
     raise MalformedPayload(f"malformed payload: {message}")
 
 
-def _load_object(body: bytes) -> dict[str, Any]:
+def load_object(body: bytes) -> dict[str, Any]:
     check_size(body, None)
     try:
         document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
@@ -284,9 +250,9 @@ def _messages(error: ValidationError) -> list[str]:
     return [f"{_where(path)}: is not valid ({error.validator})"]
 
 
-def _validated(schema_event: str, body: bytes) -> dict[str, Any]:
+def validated(schema_event: str, body: bytes) -> dict[str, Any]:
     """The body as an object that satisfies the schema for `schema_event`, else MalformedPayload."""
-    payload = _load_object(body)
+    payload = load_object(body)
     validator: Draft202012Validator = schema_validator(_SCHEMA_PATH)
     # jsonschema reports a `required` list once per missing key, each listing them all: hence the set.
     errors = validator.iter_errors({"event": schema_event, "payload": payload})
@@ -298,142 +264,10 @@ def _validated(schema_event: str, body: bytes) -> dict[str, Any]:
     return payload
 
 
-def _quoted(value: str) -> str:
+def quoted(value: str) -> str:
     return repr(value if len(value) <= MAX_QUOTED else value[:MAX_QUOTED] + "...")
 
 
-def _is_zero(commit: str) -> bool:
+def is_zero(commit: str) -> bool:
     # The all-zero id stands for "no commit": the ref did not exist before, or no longer does.
     return set(commit) == {"0"}
-
-
-# --- GitHub -------------------------------------------------------------------------------
-
-
-def _github_repo(payload: Mapping[str, Any]) -> Repo:
-    return _repo_from(payload.get("repository"), fields=_GITHUB_URL_FIELDS)
-
-
-def _github_ping(payload: dict[str, Any]) -> Ping:
-    return Ping(repo=_github_repo(payload))
-
-
-def _github_push(payload: dict[str, Any]) -> BranchPushed | BranchDeleted | Ignored:
-    repo = _github_repo(payload)
-    ref: str = payload["ref"]
-    if not ref.startswith(_BRANCH_PREFIX) or ref == _BRANCH_PREFIX:
-        return Ignored(f"push to {_quoted(ref)}, which is not a branch", repo)
-    branch = ref.removeprefix(_BRANCH_PREFIX)
-    if payload["deleted"] or _is_zero(payload["after"]):
-        return BranchDeleted(branch=branch, repo=repo)
-    head = payload["head_commit"]
-    message = head["message"] if head else ""
-    return BranchPushed(branch=branch, commit=payload["after"], message=message, created=payload["created"], repo=repo)
-
-
-def _github_ref(event: str, payload: dict[str, Any]) -> BranchCreated | BranchDeleted | Ignored:
-    repo = _github_repo(payload)
-    if payload["ref_type"] != "branch":
-        return Ignored(f"{event} of a {_quoted(payload['ref_type'])} ref, not a branch", repo)
-    if event == "create":
-        return BranchCreated(branch=payload["ref"], repo=repo)
-    return BranchDeleted(branch=payload["ref"], repo=repo)
-
-
-def _github_pull_request(payload: dict[str, Any]) -> PullRequest | Ignored:
-    repo = _github_repo(payload)
-    action: str = payload["action"]
-    if action not in _GITHUB_PR_ACTIONS:
-        return Ignored(f"pull_request action {_quoted(action)} is not acted on", repo)
-    pr = payload["pull_request"]
-    head_repo = pr["head"]["repo"]
-    return PullRequest(
-        number=payload["number"],
-        action=action,
-        head_branch=pr["head"]["ref"],
-        head_commit=pr["head"]["sha"],
-        base_branch=pr["base"]["ref"],
-        draft=bool(pr.get("draft", False)),
-        # A deleted fork (null head repo) is still a fork: its code is not the base repository's.
-        from_fork=head_repo is None or head_repo["full_name"] != pr["base"]["repo"]["full_name"],
-        merged=bool(pr["merged"]),
-        title=pr["title"],
-        repo=repo,
-    )
-
-
-def parse_github(event: str, body: bytes) -> GitHubEvent:
-    """The event for a verified GitHub delivery; `event` is the X-GitHub-Event header."""
-    if event == "ping":
-        return _github_ping(_validated("github/ping", body))
-    if event == "push":
-        return _github_push(_validated("github/push", body))
-    if event in ("create", "delete"):
-        return _github_ref(event, _validated("github/ref", body))
-    if event == "pull_request":
-        return _github_pull_request(_validated("github/pull_request", body))
-    _load_object(body)
-    return Ignored(f"GitHub event {_quoted(event)} is not acted on")
-
-
-# --- GitLab -------------------------------------------------------------------------------
-
-
-def _gitlab_repo(payload: Mapping[str, Any]) -> Repo:
-    return _repo_from(payload.get("project"), payload.get("repository"), fields=_GITLAB_URL_FIELDS)
-
-
-def _gitlab_push(payload: dict[str, Any]) -> BranchPushed | BranchDeleted | Ignored:
-    repo = _gitlab_repo(payload)
-    ref: str = payload["ref"]
-    if not ref.startswith(_BRANCH_PREFIX) or ref == _BRANCH_PREFIX:
-        return Ignored(f"push to {_quoted(ref)}, which is not a branch", repo)
-    branch = ref.removeprefix(_BRANCH_PREFIX)
-    after: str = payload["after"]
-    if _is_zero(after):
-        return BranchDeleted(branch=branch, repo=repo)
-    # GitLab lists at most 20 commits, so the head's own entry may be missing.
-    message = next((c["message"] for c in payload["commits"] if c["id"] == after), "")
-    return BranchPushed(branch=branch, commit=after, message=message, created=_is_zero(payload["before"]), repo=repo)
-
-
-def _gitlab_action(attributes: Mapping[str, Any]) -> tuple[str, bool] | None:
-    """(our action, merged) for a GitLab merge request action, or None when not acted on."""
-    action = attributes["action"]
-    if action == "update":
-        # "update" is also a title, label or assignee edit; only oldrev says commits were pushed.
-        return ("synchronize", False) if "oldrev" in attributes else None
-    return _GITLAB_MR_ACTIONS.get(action)
-
-
-def _gitlab_merge_request(payload: dict[str, Any]) -> PullRequest | Ignored:
-    repo = _gitlab_repo(payload)
-    attributes = payload["object_attributes"]
-    mapped = _gitlab_action(attributes)
-    if mapped is None:
-        detail = " without new commits" if attributes["action"] == "update" else ""
-        return Ignored(f"merge request action {_quoted(attributes['action'])}{detail} is not acted on", repo)
-    action, merged = mapped
-    return PullRequest(
-        number=attributes["iid"],
-        action=action,
-        head_branch=attributes["source_branch"],
-        head_commit=attributes["last_commit"]["id"],
-        base_branch=attributes["target_branch"],
-        draft=bool(attributes.get("draft", attributes.get("work_in_progress", False))),
-        # A null source project is a deleted fork.
-        from_fork=attributes["source_project_id"] != attributes["target_project_id"],
-        merged=merged,
-        title=attributes["title"],
-        repo=repo,
-    )
-
-
-def parse_gitlab(event: str, body: bytes) -> GitLabEvent:
-    """The event for a verified GitLab delivery; `event` is the X-Gitlab-Event header."""
-    if event == "Push Hook":
-        return _gitlab_push(_validated("gitlab/push", body))
-    if event == "Merge Request Hook":
-        return _gitlab_merge_request(_validated("gitlab/merge_request", body))
-    _load_object(body)
-    return Ignored(f"GitLab event {_quoted(event)} is not acted on")
