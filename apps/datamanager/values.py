@@ -11,6 +11,7 @@ import ipaddress
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -68,89 +69,138 @@ def _storable(number: Decimal, where: str) -> Decimal:
     return number
 
 
+def _whole(type_name: str, value: Any, where: str) -> int:
+    if isinstance(value, bool):
+        raise FieldError(where, f"{value!r} is not a whole number")
+    if not isinstance(value, int) and not _WHOLE.match(str(value).strip()):
+        raise FieldError(where, f"{str(value)[:40]!r} is not a whole number")
+    number = value if isinstance(value, int) else int(str(value).strip())
+    if type_name == "Int" and not INT_MIN <= number <= INT_MAX:
+        raise FieldError(where, f"{number} is outside the 32-bit range ({INT_MIN} to {INT_MAX})")
+    if type_name == "AWSTimestamp" and len(str(abs(number))) > _NUMBER_DIGITS:
+        raise FieldError(where, f"a timestamp has at most {_NUMBER_DIGITS} digits")
+    return number
+
+
+def _float(type_name: str, value: Any, where: str) -> Decimal:
+    if isinstance(value, bool):
+        raise FieldError(where, f"{value!r} is not a number")
+    text = str(value).strip() if not isinstance(value, float) else repr(value)
+    if not isinstance(value, (int, float)) and not _DECIMAL.match(text):
+        raise FieldError(where, f"{str(value)[:40]!r} is not a number")
+    try:
+        decimal = Decimal(text)
+    except InvalidOperation:
+        raise FieldError(where, f"{str(value)[:40]!r} is not a number") from None
+    if not decimal.is_finite() or not math.isfinite(float(decimal)):
+        raise FieldError(where, "must be a finite number")
+    return _storable(decimal, where)
+
+
+def _boolean(type_name: str, value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise FieldError(where, f"{str(value)[:40]!r} is not true or false")
+
+
+# The checks of text scalars: each raises FieldError for text that is not of its type.
+def _id(text: str, where: str) -> None:
+    if not text.strip():
+        raise FieldError(where, "an ID cannot be blank")
+    if len(text) > MAX_ID_LENGTH:
+        raise FieldError(where, f"an ID is at most {MAX_ID_LENGTH} characters")
+
+
+def _date(text: str, where: str) -> None:
+    match = _DATE.match(text)
+    if not match or not _valid_date(*match.groups()):
+        raise FieldError(where, f"{text[:40]!r} is not a date like 2026-11-26")
+
+
+def _time(text: str, where: str) -> None:
+    if not _TIME.match(text):
+        raise FieldError(where, f"{text[:40]!r} is not a time like 14:30 or 14:30:00Z")
+
+
+def _datetime(text: str, where: str) -> None:
+    match = _DATETIME.match(text)
+    if not match or not _valid_date(*match.group(1).split("-")):
+        raise FieldError(where, f"{text[:40]!r} is not a date and time with a zone, like 2026-11-26T14:30:00Z")
+
+
+def _email_address(text: str, where: str) -> None:
+    try:
+        _email(text)
+    except ValidationError:
+        raise FieldError(where, f"{text[:60]!r} is not an email address") from None
+
+
+def _url(text: str, where: str) -> None:
+    bad_url = FieldError(where, f"{text[:60]!r} is not a URL like https://example.com/path")
+    if not _SCHEME.match(text):
+        raise bad_url
+    if text.split(":", 1)[0].lower() in _web_url.schemes:
+        try:
+            _web_url(text)
+        except ValidationError:
+            raise bad_url from None
+
+
+def _phone(text: str, where: str) -> None:
+    digits = sum(c.isdigit() for c in text)
+    if not _PHONE.match(text) or not 4 <= digits <= 15:
+        raise FieldError(where, f"{text[:40]!r} is not a phone number like +14155550123")
+
+
+def _ip_address(text: str, where: str) -> None:
+    try:
+        ipaddress.ip_network(text, strict=False) if "/" in text else ipaddress.ip_address(text)
+    except ValueError:
+        raise FieldError(where, f"{text[:60]!r} is not an IPv4 or IPv6 address") from None
+
+
+def _json_text(text: str, where: str) -> None:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FieldError(where, f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+
+
+# Scalars stored in another form than text, by type name.
+_CONVERTED: dict[str, Callable[[str, Any, str], Any]] = {
+    "Int": _whole,
+    "AWSTimestamp": _whole,
+    "Float": _float,
+    "Boolean": _boolean,
+}
+# Text scalars, by type name; String (and any other) is text as it is.
+_TEXT_CHECKS: dict[str, Callable[[str, str], None]] = {
+    "ID": _id,
+    "AWSDate": _date,
+    "AWSTime": _time,
+    "AWSDateTime": _datetime,
+    "AWSEmail": _email_address,
+    "AWSURL": _url,
+    "AWSPhone": _phone,
+    "AWSIPAddress": _ip_address,
+    "AWSJSON": _json_text,
+}
+
+
 def _scalar(type_name: str, value: Any, where: str) -> Any:
     """One scalar value (already JSON-decoded or text) in its stored form."""
-    if type_name in ("Int", "AWSTimestamp"):
-        if isinstance(value, bool):
-            raise FieldError(where, f"{value!r} is not a whole number")
-        if not isinstance(value, int) and not _WHOLE.match(str(value).strip()):
-            raise FieldError(where, f"{str(value)[:40]!r} is not a whole number")
-        number = value if isinstance(value, int) else int(str(value).strip())
-        if type_name == "Int" and not INT_MIN <= number <= INT_MAX:
-            raise FieldError(where, f"{number} is outside the 32-bit range ({INT_MIN} to {INT_MAX})")
-        if type_name == "AWSTimestamp" and len(str(abs(number))) > _NUMBER_DIGITS:
-            raise FieldError(where, f"a timestamp has at most {_NUMBER_DIGITS} digits")
-        return number
-    if type_name == "Float":
-        if isinstance(value, bool):
-            raise FieldError(where, f"{value!r} is not a number")
-        text = str(value).strip() if not isinstance(value, float) else repr(value)
-        if not isinstance(value, (int, float)) and not _DECIMAL.match(text):
-            raise FieldError(where, f"{str(value)[:40]!r} is not a number")
-        try:
-            decimal = Decimal(text)
-        except InvalidOperation:
-            raise FieldError(where, f"{str(value)[:40]!r} is not a number") from None
-        if not decimal.is_finite() or not math.isfinite(float(decimal)):
-            raise FieldError(where, "must be a finite number")
-        return _storable(decimal, where)
-    if type_name == "Boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise FieldError(where, f"{str(value)[:40]!r} is not true or false")
+    if type_name in _CONVERTED:
+        return _CONVERTED[type_name](type_name, value, where)
     if not isinstance(value, str):
         raise FieldError(where, f"must be text, not {json.dumps(value)[:40]}")
-    text = value
-    if type_name == "ID":
-        if not text.strip():
-            raise FieldError(where, "an ID cannot be blank")
-        if len(text) > MAX_ID_LENGTH:
-            raise FieldError(where, f"an ID is at most {MAX_ID_LENGTH} characters")
-    elif type_name == "AWSDate":
-        match = _DATE.match(text)
-        if not match or not _valid_date(*match.groups()):
-            raise FieldError(where, f"{text[:40]!r} is not a date like 2026-11-26")
-    elif type_name == "AWSTime":
-        if not _TIME.match(text):
-            raise FieldError(where, f"{text[:40]!r} is not a time like 14:30 or 14:30:00Z")
-    elif type_name == "AWSDateTime":
-        match = _DATETIME.match(text)
-        if not match or not _valid_date(*match.group(1).split("-")):
-            raise FieldError(where, f"{text[:40]!r} is not a date and time with a zone, like 2026-11-26T14:30:00Z")
-    elif type_name == "AWSEmail":
-        try:
-            _email(text)
-        except ValidationError:
-            raise FieldError(where, f"{text[:60]!r} is not an email address") from None
-    elif type_name == "AWSURL":
-        bad_url = FieldError(where, f"{text[:60]!r} is not a URL like https://example.com/path")
-        if not _SCHEME.match(text):
-            raise bad_url
-        if text.split(":", 1)[0].lower() in _web_url.schemes:
-            try:
-                _web_url(text)
-            except ValidationError:
-                raise bad_url from None
-    elif type_name == "AWSPhone":
-        digits = sum(c.isdigit() for c in text)
-        if not _PHONE.match(text) or not 4 <= digits <= 15:
-            raise FieldError(where, f"{text[:40]!r} is not a phone number like +14155550123")
-    elif type_name == "AWSIPAddress":
-        try:
-            ipaddress.ip_network(text, strict=False) if "/" in text else ipaddress.ip_address(text)
-        except ValueError:
-            raise FieldError(where, f"{text[:60]!r} is not an IPv4 or IPv6 address") from None
-    elif type_name == "AWSJSON":
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as error:
-            raise FieldError(where, f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
-    return text
+    if type_name in _TEXT_CHECKS:
+        _TEXT_CHECKS[type_name](value, where)
+    return value
 
 
 def check_value(field: Field, value: Any, schema: DataSchema, *, where: str = "", depth: int = 0) -> Any:
