@@ -536,7 +536,8 @@ def test_fifty_concurrent_webhook_calls_make_fifty_jobs_run_in_order(
     summaries = [body["jobSummary"] for _, body in answers]
     assert sorted(int(s["jobId"]) for s in summaries) == list(range(1, 51))
     assert {s["jobType"] for s in summaries} == {"WEB_HOOK"}
-    assert {s["commitId"] for s in summaries} == {sha}
+    # A webhook call never waits on git: each job's worker resolves the head when it clones.
+    assert {s["commitId"] for s in summaries} == {""}
 
     def all_ended() -> bool:
         return Job.objects.filter(branch=branch).exclude(status__in=Job.ENDED).count() == 0

@@ -56,7 +56,8 @@ def wait_for_seed_builds(app: App, worker_output: deque[str], timeout: float = 6
             tail = "".join(list(worker_output)[-40:])
             raise AssertionError(f"the seed's builds did not end within {timeout} s: {statuses}\nworker:\n{tail}")
         time.sleep(0.25)
-    assert statuses == {"main": S.SUCCEED, "dev": S.SUCCEED}, statuses
+    reasons = dict(Job.objects.filter(branch__app=app).values_list("branch__name", "status_reason"))
+    assert statuses == {"main": S.SUCCEED, "dev": S.SUCCEED}, (statuses, reasons)
 
 
 def push_slow_build(repository: str, workdir: Path) -> str:

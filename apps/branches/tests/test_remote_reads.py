@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -139,6 +140,8 @@ def test_checks_that_stay_interactive_are_limited_per_user(
     db: None, make_repo: Callable[..., Path], admin_client: Client, admin_user: Any, settings: Any
 ) -> None:
     settings.GIT_CHECKS_PER_MINUTE = 3
+    window = int(timezone.now().timestamp() // 60)
+    cache.delete_many([f"rate:git-check:user:{admin_user.pk}:{w}" for w in (window - 1, window, window + 1)])
     repo = make_repo(("main", "dev", "x", "y", "z"))
     app = services.app_create(actor=admin_user, name="Shop", repository=str(repo), production_branch="main")
     for name in ("dev", "x"):
