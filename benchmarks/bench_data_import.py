@@ -125,9 +125,7 @@ def run(endpoint_url: str) -> None:
         return written
 
     def seed(table: dynamo.Table) -> int:
-        report = services.records_seed(
-            actor=admin, branch=branch, data=data, model=model, table=table, count=SEED_ROWS, request=None
-        )
+        report = services.records_seed(actor=admin, branch=branch, data=data, model=model, table=table, count=SEED_ROWS)
         assert report.written == SEED_ROWS and not report.unwritten, (report.written, report.error)  # noqa: PT018
         return report.written
 

@@ -1,11 +1,19 @@
-"""Writing the audit trail. Every mutating service calls `audit_record`."""
+"""Writing the audit trail. Every mutating service calls `audit_record`.
+
+Where a change came from (the client's address, its user agent) is the audit context:
+AuditContextMiddleware sets it once per request, so services take no request to pass
+along; work outside a request (a task, a command) has none, and records none."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from console.client_address import client_address
 from console.models import AuditEvent
@@ -16,6 +24,39 @@ if TYPE_CHECKING:
 # Keys whose values must never reach the trail, whatever a caller passes.
 _SENSITIVE_KEY = re.compile(r"(value|secret|password|token|credential|key$)", re.IGNORECASE)
 REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    address: str | None = None
+    user_agent: str = ""
+
+
+_CONTEXT: ContextVar[AuditContext] = ContextVar("audit_context", default=AuditContext())  # noqa: B039 (frozen, never mutated)
+
+
+@contextmanager
+def audit_context(context: AuditContext) -> Iterator[None]:
+    token = _CONTEXT.set(context)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def context_of(request: HttpRequest) -> AuditContext:
+    return AuditContext(address=client_address(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+
+
+class AuditContextMiddleware:
+    """Every audit event written while a request is served says where it came from."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with audit_context(context_of(request)):
+            return self.get_response(request)
 
 
 def redact(detail: Any) -> Any:
@@ -35,11 +76,11 @@ def audit_record(
     outcome: str = AuditEvent.Outcome.SUCCESS,
     message: str = "",
     detail: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
 ) -> AuditEvent:
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     # No actor is the console itself; an actor not signed in is a visitor (a failed sign-in).
     actor_name = actor.get_username() if authenticated else ("system" if actor is None else "anonymous")
+    context = _CONTEXT.get()
     return AuditEvent.objects.create(
         actor=actor if authenticated else None,
         actor_name=actor_name,
@@ -49,7 +90,8 @@ def audit_record(
         outcome=outcome,
         message=message[:500],
         detail=redact(detail or {}),
-        ip_address=client_address(request) if request is not None else None,
+        ip_address=context.address,
+        user_agent=context.user_agent,
     )
 
 
@@ -61,5 +103,4 @@ def audit_denied(request: HttpRequest, *, required: Role) -> AuditEvent:
         target=request.path,
         outcome=AuditEvent.Outcome.DENIED,
         message=f"needs the {required.group_name} role",
-        request=request,
     )

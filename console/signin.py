@@ -119,7 +119,6 @@ class SignInForm(AuthenticationForm):
             target=username[:150],
             outcome=outcome,
             message=message,
-            request=request,
         )
 
 

@@ -40,7 +40,7 @@ def key_create(request: HttpRequest) -> HttpResponse:
     username = request.POST.get("user", "")
     description = request.POST.get("description", "")
     try:
-        new = keys.key_create(actor=request.user, username=username, description=description, request=request)
+        new = keys.key_create(actor=request.user, username=username, description=description)
     except ValidationError as error:
         context = _context(request, errors=error.messages, form={"user": username})
         return render(request, "amplify_api/keys.html", context, status=400)
@@ -54,7 +54,7 @@ def key_create(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 def key_revoke(request: HttpRequest, access_key_id: str) -> HttpResponse:
     try:
-        key = keys.key_revoke(actor=request.user, access_key_id=access_key_id, request=request)
+        key = keys.key_revoke(actor=request.user, access_key_id=access_key_id)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.amplify_api.models import AccessKey
@@ -50,7 +49,7 @@ def _new_key_id() -> str:
             return key_id
 
 
-def key_create(*, actor: Any, username: str, description: str = "", request: HttpRequest | None = None) -> NewKey:
+def key_create(*, actor: Any, username: str, description: str = "") -> NewKey:
     """A new key for the user named `username`; ValidationError for an unknown user, a user
     without a console role, or one who already has the most active keys allowed."""
     user = get_user_model().objects.filter(username=username).first()
@@ -80,12 +79,11 @@ def key_create(*, actor: Any, username: str, description: str = "", request: Htt
             target=key.access_key_id,
             message=f"created an API access key for {username}",
             detail={"user": username},
-            request=request,
         )
     return NewKey(key=key, secret_access_key=secret)
 
 
-def key_revoke(*, actor: Any, access_key_id: str, request: HttpRequest | None = None) -> AccessKey:
+def key_revoke(*, actor: Any, access_key_id: str) -> AccessKey:
     """Revoke the key at once (requests signed with it are refused); harmless if already revoked.
     ValidationError for an unknown key id."""
     key = AccessKey.objects.filter(access_key_id=access_key_id.strip()).select_related("user").first()
@@ -104,6 +102,5 @@ def key_revoke(*, actor: Any, access_key_id: str, request: HttpRequest | None = 
             target=key.access_key_id,
             message=f"revoked an API access key of {key.user.get_username()}",
             detail={"user": key.user.get_username()},
-            request=request,
         )
     return key

@@ -96,9 +96,9 @@ def _replace_variables(call: Call, app: App, branch: Branch | None, variables: d
     current = EnvironmentVariable.objects.filter(app=app, branch=branch)
     for variable in current:
         if variable.name not in variables:
-            services.env_var_delete(actor=call.user, variable=variable, request=call.request)
+            services.env_var_delete(actor=call.user, variable=variable)
     for name, value in variables.items():
-        services.env_var_set(actor=call.user, app=app, name=name, value=value, branch=branch, request=call.request)
+        services.env_var_set(actor=call.user, app=app, name=name, value=value, branch=branch)
 
 
 # --- Apps ---------------------------------------------------------------------------
@@ -143,9 +143,9 @@ def _app_settings(call: Call, app: App) -> None:
         except ValidationError as error:
             raise bad_request(f"iamServiceRoleArn: {' '.join(error.messages)}") from None
     if fields:
-        services.app_update(actor=call.user, app=app, request=call.request, **fields)
+        services.app_update(actor=call.user, app=app, **fields)
     if "buildSpec" in params:
-        services.app_build_spec_update(actor=call.user, app=app, build_spec=params["buildSpec"], request=call.request)
+        services.app_build_spec_update(actor=call.user, app=app, build_spec=params["buildSpec"])
     if "environmentVariables" in params:
         _replace_variables(call, app, None, params["environmentVariables"])
 
@@ -171,7 +171,6 @@ def create_app(call: Call) -> dict[str, Any]:
             description=params.get("description", ""),
             enable_branch_auto_build=params.get("enableBranchAutoBuild", True),
             connect_production_branch=False,
-            request=call.request,
         )
         _app_settings(call, app)
     app.refresh_from_db()
@@ -199,7 +198,7 @@ def update_app(call: Call) -> dict[str, Any]:
 def delete_app(call: Call) -> dict[str, Any]:
     app = _app(call.params["appId"])
     shape = render.app_shape(app)
-    services.app_delete(actor=call.user, app=app, confirm_name=app.name, request=call.request)
+    services.app_delete(actor=call.user, app=app, confirm_name=app.name)
     return {"app": shape}
 
 
@@ -220,7 +219,6 @@ def _branch_settings(call: Call, branch: Branch) -> None:
             stage=params.get("stage") or branch.stage,
             enable_auto_build=params.get("enableAutoBuild", branch.enable_auto_build),
             description=params.get("description", branch.description),
-            request=call.request,
         )
     if "enablePullRequestPreview" in params:
         services.branch_preview_settings_update(
@@ -228,7 +226,6 @@ def _branch_settings(call: Call, branch: Branch) -> None:
             branch=branch,
             pr_previews_enabled=params["enablePullRequestPreview"],
             pr_shared_backend=branch.pr_shared_backend,
-            request=call.request,
         )
     branch.framework = params.get("framework", branch.framework)
     branch.backend_stack_arn = (params.get("backend") or {}).get("stackArn", branch.backend_stack_arn)
@@ -250,7 +247,6 @@ def create_branch(call: Call) -> dict[str, Any]:
             name=params["branchName"],
             stage=params.get("stage") or Branch.Stage.DEVELOPMENT,
             enable_auto_build=params.get("enableAutoBuild", app.enable_branch_auto_build),
-            request=call.request,
         )
         _branch_settings(call, branch)
     branch.refresh_from_db()
@@ -279,7 +275,7 @@ def update_branch(call: Call) -> dict[str, Any]:
 def delete_branch(call: Call) -> dict[str, Any]:
     branch = _branch(_app(call.params["appId"]), call.params["branchName"])
     shape = render.branch_shape(branch)
-    services.branch_disconnect(actor=call.user, branch=branch, confirm_name=branch.name, request=call.request)
+    services.branch_disconnect(actor=call.user, branch=branch, confirm_name=branch.name)
     return {"branch": shape}
 
 
@@ -297,7 +293,7 @@ def start_job(call: Call) -> dict[str, Any]:
     if job_type == Job.Type.RETRY:
         if not params.get("jobId"):
             raise bad_request("jobId is required for a RETRY job: the id of the failed or cancelled job to run again.")
-        job = jobs.job_retry(job=_job(branch, params["jobId"]), actor=call.user, request=call.request)
+        job = jobs.job_retry(job=_job(branch, params["jobId"]), actor=call.user)
     elif job_type == Job.Type.MANUAL:
         raise bad_request("MANUAL jobs deploy an uploaded zip, which this console does not take: use RELEASE.")
     else:
@@ -308,7 +304,6 @@ def start_job(call: Call) -> dict[str, Any]:
             commit_id=params.get("commitId", ""),
             commit_message=params.get("commitMessage", ""),
             actor=call.user,
-            request=call.request,
         )
     return {"jobSummary": render.job_summary(job)}
 
@@ -326,7 +321,7 @@ def list_jobs(call: Call) -> dict[str, Any]:
 
 def stop_job(call: Call) -> dict[str, Any]:
     branch = _branch(_app(call.params["appId"]), call.params["branchName"])
-    job = jobs.job_cancel(job=_job(branch, call.params["jobId"]), actor=call.user, request=call.request)
+    job = jobs.job_cancel(job=_job(branch, call.params["jobId"]), actor=call.user)
     return {"jobSummary": render.job_summary(job)}
 
 
@@ -346,7 +341,7 @@ def create_webhook(call: Call) -> dict[str, Any]:
     if branch.webhooks.count() >= MAX_WEBHOOKS_PER_BRANCH:
         raise limit_exceeded(f"Branch {branch.name} already has {MAX_WEBHOOKS_PER_BRANCH} webhooks, the most it can have.")
     name = _webhook_name(branch, call.params.get("description", ""))
-    webhook = webhooks.webhook_create(actor=call.user, branch=branch, name=name, request=call.request)
+    webhook = webhooks.webhook_create(actor=call.user, branch=branch, name=name)
     return {"webhook": render.webhook_shape(call.request, webhook)}
 
 
@@ -372,7 +367,6 @@ def update_webhook(call: Call) -> dict[str, Any]:
         webhook=webhook,
         branch=branch,
         name=webhook.name if description is None else _webhook_name(branch, description),
-        request=call.request,
     )
     return {"webhook": render.webhook_shape(call.request, webhook)}
 
@@ -380,7 +374,7 @@ def update_webhook(call: Call) -> dict[str, Any]:
 def delete_webhook(call: Call) -> dict[str, Any]:
     webhook = _webhook(call.params["webhookId"])
     shape = render.webhook_shape(call.request, webhook)
-    webhooks.webhook_delete(actor=call.user, webhook=webhook, request=call.request)
+    webhooks.webhook_delete(actor=call.user, webhook=webhook)
     return {"webhook": shape}
 
 

@@ -77,7 +77,6 @@ def amplify_api(request: HttpRequest, path: str = "") -> HttpResponse:
                 target=match.route.name,
                 outcome="denied",
                 detail={"required": role.group_name},
-                request=request,
             )
             raise protocol.unauthorized(f"{match.route.name} needs the {role.group_name} role.")
         params = protocol.parse_input(match, request.META.get("QUERY_STRING", ""), request.body)

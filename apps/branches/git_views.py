@@ -57,7 +57,7 @@ def _render_git_settings(request: HttpRequest, app: App, form: GitSettingsForm, 
 def _git_settings_post(request: HttpRequest, app: App) -> HttpResponse:
     form = GitSettingsForm(request.POST)
     if form.is_valid():
-        services.app_git_settings_update(actor=request.user, app=app, request=request, **form.cleaned_data)
+        services.app_git_settings_update(actor=request.user, app=app, **form.cleaned_data)
         messages.success(request, "Git settings saved.")
         return redirect("git_settings", app_id=app.app_id)
     return _render_git_settings(request, app, form, status=400)
@@ -83,7 +83,7 @@ def pattern_preview(request: HttpRequest, app_id: str) -> HttpResponse:
 @role_required(Role.ADMIN)
 def rotate_webhook_secret(request: HttpRequest, app_id: str) -> HttpResponse:
     app = selectors.app_get(app_id)
-    services.app_rotate_webhook_secret(actor=request.user, app=app, request=request)
+    services.app_rotate_webhook_secret(actor=request.user, app=app)
     messages.success(request, "A new webhook secret is set: update it in GitHub or GitLab now, the old one no longer works.")
     return redirect("git_settings", app_id=app.app_id)
 
@@ -124,7 +124,7 @@ def branch_previews(request: HttpRequest, app_id: str, branch: str) -> HttpRespo
     form = PreviewSettingsForm(request.POST, branch=branch_obj)
     if form.is_valid():
         try:
-            services.branch_preview_settings_update(actor=request.user, branch=branch_obj, request=request, **form.cleaned_data)
+            services.branch_preview_settings_update(actor=request.user, branch=branch_obj, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -43,7 +43,7 @@ def _to_job(job: Job) -> HttpResponse:
 def job_start(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
     branch_obj = _branch(app_id, branch)
     job = jobs.job_start(
-        branch=branch_obj, job_type=Job.Type.MANUAL, triggered_by=request.user.get_username(), actor=request.user, request=request
+        branch=branch_obj, job_type=Job.Type.MANUAL, triggered_by=request.user.get_username(), actor=request.user
     )
     messages.success(request, f"Build #{job.job_id} of {branch_obj.name} queued.")
     return _to_job(job)
@@ -98,10 +98,10 @@ def _job_action(request: HttpRequest, app_id: str, branch: str, job_id: int, act
     job = _job(app_id, branch, job_id)
     try:
         if action == "cancel":
-            jobs.job_cancel(job=job, actor=request.user, request=request)
+            jobs.job_cancel(job=job, actor=request.user)
             messages.success(request, f"Job #{job.job_id} is being cancelled.")
             return _to_job(job)
-        new = (jobs.job_retry if action == "retry" else jobs.job_redeploy)(job=job, actor=request.user, request=request)
+        new = (jobs.job_retry if action == "retry" else jobs.job_redeploy)(job=job, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _to_job(job)
@@ -132,7 +132,7 @@ def job_redeploy(request: HttpRequest, app_id: str, branch: str, job_id: int) ->
 def webhook_add(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
     branch_obj = _branch(app_id, branch)
     try:
-        webhook = webhook_create(actor=request.user, branch=branch_obj, name=request.POST.get("name", ""), request=request)
+        webhook = webhook_create(actor=request.user, branch=branch_obj, name=request.POST.get("name", ""))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -145,7 +145,7 @@ def webhook_add(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
 def webhook_remove(request: HttpRequest, app_id: str, branch: str, webhook_id: str) -> HttpResponse:
     branch_obj = _branch(app_id, branch)
     webhook = get_object_or_404(branch_obj.webhooks, webhook_id=webhook_id)
-    webhook_delete(actor=request.user, webhook=webhook, request=request)
+    webhook_delete(actor=request.user, webhook=webhook)
     messages.success(request, f"Webhook {webhook.name} deleted.")
     return redirect("branch_detail", app_id=app_id, branch=branch_obj.display_name)
 

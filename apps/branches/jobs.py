@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.branches.models import Branch, Job, JobStep, LogChunk
@@ -51,7 +50,6 @@ def job_start(
     source_job: Job | None = None,
     redeploy: bool = False,
     actor: Any = None,
-    request: HttpRequest | None = None,
 ) -> Job:
     """Write a PENDING job with the branch's next id and queue it after commit."""
     with transaction.atomic():
@@ -77,13 +75,12 @@ def job_start(
             target_type="job",
             target=f"{branch.app.app_id}/{branch.name}/{job_id}",
             message=f"{job_type} job #{job_id} by {triggered_by}",
-            request=request,
         )
         _queue_branch(branch.pk)
     return job
 
 
-def _again(job: Job, *, job_type: str, what: str, redeploy: bool, actor: Any, request: HttpRequest | None) -> Job:
+def _again(job: Job, *, job_type: str, what: str, redeploy: bool, actor: Any) -> Job:
     """A new job on the same commit as `job` (a retry, or a redeploy of its files)."""
     return job_start(
         branch=job.branch,
@@ -94,23 +91,22 @@ def _again(job: Job, *, job_type: str, what: str, redeploy: bool, actor: Any, re
         source_job=job,
         redeploy=redeploy,
         actor=actor,
-        request=request,
     )
 
 
-def job_retry(*, job: Job, actor: Any, request: HttpRequest | None = None) -> Job:
+def job_retry(*, job: Job, actor: Any) -> Job:
     if job.status not in (S.FAILED, S.CANCELLED):
         raise ValidationError("Only failed or cancelled jobs can be retried.")
-    return _again(job, job_type=Job.Type.RETRY, what="retry", redeploy=False, actor=actor, request=request)
+    return _again(job, job_type=Job.Type.RETRY, what="retry", redeploy=False, actor=actor)
 
 
-def job_redeploy(*, job: Job, actor: Any, request: HttpRequest | None = None) -> Job:
+def job_redeploy(*, job: Job, actor: Any) -> Job:
     if job.status != S.SUCCEED or not hasattr(job, "deployment"):
         raise ValidationError("Only a successful job with hosted files can be redeployed.")
-    return _again(job, job_type=Job.Type.MANUAL, what="redeploy", redeploy=True, actor=actor, request=request)
+    return _again(job, job_type=Job.Type.MANUAL, what="redeploy", redeploy=True, actor=actor)
 
 
-def job_cancel(*, job: Job, actor: Any, request: HttpRequest | None = None) -> Job:
+def job_cancel(*, job: Job, actor: Any) -> Job:
     """Waiting jobs end at once; running ones go CANCELLING and their runner kills the build."""
     now = timezone.now()
     with transaction.atomic():
@@ -125,7 +121,6 @@ def job_cancel(*, job: Job, actor: Any, request: HttpRequest | None = None) -> J
             action="job.cancel",
             target_type="job",
             target=f"{job.branch.app.app_id}/{job.branch.name}/{job.job_id}",
-            request=request,
         )
     job.refresh_from_db()
     return job

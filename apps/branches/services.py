@@ -15,7 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 
 from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
 from apps.branches.git import GitCredentials, GitError, InvalidRepositoryUrl, list_remote_branches, split_credentials
@@ -69,7 +68,6 @@ def app_create(
     package_name: str = "",
     enable_branch_auto_build: bool = True,
     connect_production_branch: bool = True,
-    request: HttpRequest | None = None,
 ) -> App:
     """A new app. The production branch is connected too when the repository has it,
     unless `connect_production_branch` is off (the API's CreateApp connects no branch).
@@ -110,7 +108,6 @@ def app_create(
             target=app.app_id,
             message=f"created app {name!r} from {repository}",
             detail={"repository": repository, "production_branch": production_branch, "credentials": bool(credentials)},
-            request=request,
         )
     return app
 
@@ -125,7 +122,7 @@ def _split_repository(url: str) -> tuple[str, GitCredentials | None]:
         raise ValidationError({"repository": str(error)}) from None
 
 
-def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fields: Any) -> App:
+def app_update(*, actor: Any, app: App, **fields: Any) -> App:
     """Change the app's fields. A repository URL with credentials replaces the stored ones;
     the same URL without them keeps them; another repository's URL without them drops them."""
     credentials_changed = False
@@ -152,21 +149,18 @@ def app_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fi
             message=f"changed {', '.join(sorted(changed)) or 'nothing'}",  # names only: never a value
             # What builds may reach is worth seeing in full (an ARN is no secret).
             detail={"changed": sorted(changed), **{k: v for k, v in changed.items() if k in _BUILD_ACCESS_FIELDS}},
-            request=request,
         )
     return app
 
 
-def app_delete(*, actor: Any, app: App, confirm_name: str, request: HttpRequest | None = None) -> None:
+def app_delete(*, actor: Any, app: App, confirm_name: str) -> None:
     if confirm_name != app.name:
         raise ValidationError({"confirm_name": f"Type the app name {app.name!r} exactly to delete it."})
     app_id, name = app.app_id, app.name
     with transaction.atomic():
         # A running build notices its job gone at its next heartbeat (half a second) and stops.
         app.delete()
-        audit_record(
-            actor=actor, action="app.delete", target_type="app", target=app_id, message=f"deleted app {name!r}", request=request
-        )
+        audit_record(actor=actor, action="app.delete", target_type="app", target=app_id, message=f"deleted app {name!r}")
 
 
 def spec_version(build_spec: str) -> str:
@@ -187,9 +181,7 @@ class SpecChanged(ValidationError):
         self.current = current
 
 
-def app_build_spec_update(
-    *, actor: Any, app: App, build_spec: str, expected_version: str | None = None, request: HttpRequest | None = None
-) -> App:
+def app_build_spec_update(*, actor: Any, app: App, build_spec: str, expected_version: str | None = None) -> App:
     """Save the stored spec. With `expected_version` (the editor's), a newer save by someone
     else is not overwritten: SpecChanged carries theirs."""
     if build_spec.strip():
@@ -203,7 +195,7 @@ def app_build_spec_update(
             raise SpecChanged(current)
         app.build_spec = build_spec
         app.save(update_fields=["build_spec", "updated_at"])
-        audit_record(actor=actor, action="app.build_spec.update", target_type="app", target=app.app_id, request=request)
+        audit_record(actor=actor, action="app.build_spec.update", target_type="app", target=app.app_id)
     return app
 
 
@@ -214,7 +206,6 @@ def branch_connect(
     name: str,
     stage: str = Branch.Stage.DEVELOPMENT,
     enable_auto_build: bool = True,
-    request: HttpRequest | None = None,
 ) -> Branch:
     validate_branch_name(name)
     if app.branches.filter(name=name).exists():
@@ -232,7 +223,6 @@ def branch_connect(
                 target_type="branch",
                 target=f"{app.app_id}/{name}",
                 detail={"stage": stage, "enable_auto_build": enable_auto_build},
-                request=request,
             )
     except IntegrityError:
         # Another request connected it between our check and our insert.
@@ -240,9 +230,7 @@ def branch_connect(
     return branch
 
 
-def branch_update(
-    *, actor: Any, branch: Branch, stage: str, enable_auto_build: bool, description: str = "", request: HttpRequest | None = None
-) -> Branch:
+def branch_update(*, actor: Any, branch: Branch, stage: str, enable_auto_build: bool, description: str = "") -> Branch:
     with transaction.atomic():
         branch.stage, branch.enable_auto_build, branch.description = stage, enable_auto_build, description
         branch.save(update_fields=["stage", "enable_auto_build", "description", "updated_at"])
@@ -252,18 +240,17 @@ def branch_update(
             target_type="branch",
             target=f"{branch.app.app_id}/{branch.name}",
             detail={"stage": stage, "enable_auto_build": enable_auto_build},
-            request=request,
         )
     return branch
 
 
-def branch_disconnect(*, actor: Any, branch: Branch, confirm_name: str, request: HttpRequest | None = None) -> None:
+def branch_disconnect(*, actor: Any, branch: Branch, confirm_name: str) -> None:
     if confirm_name != branch.name:
         raise ValidationError({"confirm_name": f"Type the branch name {branch.name!r} exactly to disconnect it."})
     target = f"{branch.app.app_id}/{branch.name}"
     with transaction.atomic():
         branch.delete()  # a running build of the branch stops at its next heartbeat
-        audit_record(actor=actor, action="branch.disconnect", target_type="branch", target=target, request=request)
+        audit_record(actor=actor, action="branch.disconnect", target_type="branch", target=target)
 
 
 def env_var_version(variable: EnvironmentVariable | None) -> str:
@@ -293,7 +280,6 @@ def env_var_set(
     value: str,
     branch: Branch | None = None,
     replaces: str | None = None,
-    request: HttpRequest | None = None,
 ) -> EnvironmentVariable:
     """Create or update a variable. With `replaces` (what the editor saw, see env_var_version),
     a variable saved by someone else since, or created meanwhile, is not overwritten:
@@ -317,7 +303,6 @@ def env_var_set(
             target_type="envvar",
             target=f"{app.app_id}/{branch.name if branch else '*'}/{name}",
             message=f"{'set' if created else 'changed'} {name} for {scope}",
-            request=request,
         )
     return variable
 
@@ -344,15 +329,15 @@ def _env_var_write(
     return existing, False
 
 
-def env_var_delete(*, actor: Any, variable: EnvironmentVariable, request: HttpRequest | None = None) -> None:
+def env_var_delete(*, actor: Any, variable: EnvironmentVariable) -> None:
     branch = variable.branch
     target = f"{variable.app.app_id}/{branch.name if branch else '*'}/{variable.name}"
     with transaction.atomic():
         variable.delete()
-        audit_record(actor=actor, action="envvar.delete", target_type="envvar", target=target, request=request)
+        audit_record(actor=actor, action="envvar.delete", target_type="envvar", target=target)
 
 
-def app_git_settings_update(*, actor: Any, app: App, request: HttpRequest | None = None, **fields: Any) -> App:
+def app_git_settings_update(*, actor: Any, app: App, **fields: Any) -> App:
     # What changed, as [before, after]: who let forks' code build with secrets must be findable.
     changed = {key: [getattr(app, key), value] for key, value in fields.items() if getattr(app, key) != value}
     for key, value in fields.items():
@@ -365,21 +350,20 @@ def app_git_settings_update(*, actor: Any, app: App, request: HttpRequest | None
             target_type="app",
             target=app.app_id,
             detail={**fields, "changed": changed},
-            request=request,
         )
     return app
 
 
-def app_rotate_webhook_secret(*, actor: Any, app: App, request: HttpRequest | None = None) -> App:
+def app_rotate_webhook_secret(*, actor: Any, app: App) -> App:
     with transaction.atomic():
         app.git_webhook_secret = secrets.token_hex(32)
         app.save(update_fields=["git_webhook_secret", "updated_at"])
-        audit_record(actor=actor, action="app.webhook_secret.rotate", target_type="app", target=app.app_id, request=request)
+        audit_record(actor=actor, action="app.webhook_secret.rotate", target_type="app", target=app.app_id)
     return app
 
 
 def branch_preview_settings_update(
-    *, actor: Any, branch: Branch, pr_previews_enabled: bool, pr_shared_backend: Branch | None, request: HttpRequest | None = None
+    *, actor: Any, branch: Branch, pr_previews_enabled: bool, pr_shared_backend: Branch | None
 ) -> Branch:
     if pr_shared_backend is not None and pr_shared_backend.app_id != branch.app_id:
         raise ValidationError({"pr_shared_backend": "That branch belongs to another app."})
@@ -392,6 +376,5 @@ def branch_preview_settings_update(
             target_type="branch",
             target=f"{branch.app.app_id}/{branch.name}",
             detail={"enabled": pr_previews_enabled, "shared_backend": pr_shared_backend.name if pr_shared_backend else None},
-            request=request,
         )
     return branch

@@ -49,7 +49,7 @@ def app_create(request: HttpRequest) -> HttpResponse:
     form = AppForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            app = services.app_create(actor=request.user, request=request, **form.cleaned_data)
+            app = services.app_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -94,7 +94,7 @@ def app_settings(request: HttpRequest, app_id: str) -> HttpResponse:
 def _app_settings_post(request: HttpRequest, app: selectors.App, form: AppSettingsForm) -> HttpResponse:
     if form.is_valid():
         try:
-            services.app_update(actor=request.user, app=app, request=request, **form.cleaned_data)
+            services.app_update(actor=request.user, app=app, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -112,9 +112,7 @@ def app_delete(request: HttpRequest, app_id: str) -> HttpResponse:
     delete_form = ConfirmNameForm(request.POST)
     if delete_form.is_valid():
         try:
-            services.app_delete(
-                actor=request.user, app=app, confirm_name=delete_form.cleaned_data["confirm_name"], request=request
-            )
+            services.app_delete(actor=request.user, app=app, confirm_name=delete_form.cleaned_data["confirm_name"])
         except ValidationError as error:
             add_service_errors(delete_form, error)
         else:
@@ -145,7 +143,6 @@ def _app_build_spec_post(request: HttpRequest, app: selectors.App) -> HttpRespon
                 app=app,
                 build_spec=form.cleaned_data["build_spec"],
                 expected_version=form.cleaned_data["loaded_version"] or None,
-                request=request,
             )
         except services.SpecChanged as changed:
             theirs = changed.current
@@ -166,7 +163,7 @@ def branch_connect(request: HttpRequest, app_id: str) -> HttpResponse:
     form = BranchConnectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            branch = services.branch_connect(actor=request.user, app=app, request=request, **form.cleaned_data)
+            branch = services.branch_connect(actor=request.user, app=app, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -244,7 +241,7 @@ def _render_branch(
 def _branch_settings_post(request: HttpRequest, branch: selectors.Branch) -> HttpResponse:
     form = BranchSettingsForm(request.POST)
     if form.is_valid():
-        services.branch_update(actor=request.user, branch=branch, request=request, **form.cleaned_data)
+        services.branch_update(actor=request.user, branch=branch, **form.cleaned_data)
         messages.success(request, "Branch settings saved.")
         return redirect("branch_detail", app_id=branch.app.app_id, branch=branch.display_name)
     return _render_branch(request, branch, form, ConfirmNameForm(), status=400)
@@ -259,7 +256,7 @@ def branch_disconnect(request: HttpRequest, app_id: str, branch: str) -> HttpRes
     if disconnect_form.is_valid():
         try:
             services.branch_disconnect(
-                actor=request.user, branch=branch_obj, confirm_name=disconnect_form.cleaned_data["confirm_name"], request=request
+                actor=request.user, branch=branch_obj, confirm_name=disconnect_form.cleaned_data["confirm_name"]
             )
         except ValidationError as error:
             add_service_errors(disconnect_form, error)
@@ -305,7 +302,7 @@ def _app_environment_post(request: HttpRequest, app: selectors.App) -> HttpRespo
         # A form posted without the field (an old page, a script) saves blindly, as the API does.
         replaces = form.cleaned_data["replaces"] if "replaces" in request.POST else None
         try:
-            variable = services.env_var_set(actor=request.user, app=app, request=request, replaces=replaces, **fields)
+            variable = services.env_var_set(actor=request.user, app=app, replaces=replaces, **fields)
         except services.EnvVarChanged as changed:
             replaces = services.env_var_version(changed.current)
             form = refused_again(lambda data: EnvVarForm(data, app=app), request.POST, changed, replaces=replaces)
@@ -324,6 +321,6 @@ def _app_environment_post(request: HttpRequest, app: selectors.App) -> HttpRespo
 def env_var_delete(request: HttpRequest, app_id: str, pk: int) -> HttpResponse:
     app = selectors.app_get(app_id)
     variable = get_object_or_404(app.environment_variables, pk=pk)
-    services.env_var_delete(actor=request.user, variable=variable, request=request)
+    services.env_var_delete(actor=request.user, variable=variable)
     messages.success(request, f"{variable.name} removed.")
     return redirect("app_environment", app_id=app.app_id)

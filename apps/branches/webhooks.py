@@ -50,7 +50,7 @@ def _checked_name(branch: Branch, name: str, *, renaming: Webhook | None = None)
     return name
 
 
-def webhook_create(*, actor: Any, branch: Branch, name: str, request: HttpRequest | None = None) -> Webhook:
+def webhook_create(*, actor: Any, branch: Branch, name: str) -> Webhook:
     name = _checked_name(branch, name)
     with transaction.atomic():
         webhook = Webhook.objects.create(
@@ -62,12 +62,11 @@ def webhook_create(*, actor: Any, branch: Branch, name: str, request: HttpReques
             target_type="webhook",
             target=f"{branch.app.app_id}/{branch.name}/{webhook.webhook_id}",
             message=f"created webhook {name!r}",
-            request=request,
         )
     return webhook
 
 
-def webhook_update(*, actor: Any, webhook: Webhook, branch: Branch, name: str, request: HttpRequest | None = None) -> Webhook:
+def webhook_update(*, actor: Any, webhook: Webhook, branch: Branch, name: str) -> Webhook:
     """Rename the webhook or point it at another branch of the same app (its URL stays)."""
     if branch.app_id != webhook.branch.app_id:
         raise ValidationError({"branch": "A webhook can only move to a branch of the same app."})
@@ -81,16 +80,15 @@ def webhook_update(*, actor: Any, webhook: Webhook, branch: Branch, name: str, r
             target_type="webhook",
             target=f"{branch.app.app_id}/{branch.name}/{webhook.webhook_id}",
             message=f"webhook {name!r} now builds {branch.name}",
-            request=request,
         )
     return webhook
 
 
-def webhook_delete(*, actor: Any, webhook: Webhook, request: HttpRequest | None = None) -> None:
+def webhook_delete(*, actor: Any, webhook: Webhook) -> None:
     target = f"{webhook.branch.app.app_id}/{webhook.branch.name}/{webhook.webhook_id}"
     with transaction.atomic():
         webhook.delete()
-        audit_record(actor=actor, action="webhook.delete", target_type="webhook", target=target, request=request)
+        audit_record(actor=actor, action="webhook.delete", target_type="webhook", target=target)
 
 
 def webhook_authenticate(webhook_id: str, token: str) -> Webhook:

@@ -132,7 +132,6 @@ def import_map(request: HttpRequest, ctx: Context, pk: int) -> HttpResponse:
             "mode": mode,
             "file": task.payload.get("file_name", ""),
         },
-        request=request,
     )
     return redirect("data_task", app_id=app_id, branch=branch, pk=task.pk)
 

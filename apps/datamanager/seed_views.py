@@ -145,7 +145,6 @@ def records_seed(request: HttpRequest, ctx: Context) -> HttpResponse:
             table=ctx.table,
             count=count,
             constraints=constraints,
-            request=request,
         )
     except (SeedError, AwsError) as error:
         messages.error(request, str(error))

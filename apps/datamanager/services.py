@@ -6,8 +6,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from django.http import HttpRequest
-
 from apps.branches.models import Branch
 from apps.branches.outputs import parse_outputs
 from apps.datamanager import dynamo
@@ -32,9 +30,7 @@ def _target(branch: Branch, model: Model) -> str:
     return f"{branch.app.app_id}/{branch.name}/{model.name}"
 
 
-def record_create(
-    *, actor: Any, branch: Branch, model: Model, table: dynamo.Table, values: dict[str, Any], request: HttpRequest | None = None
-) -> dict[str, Any]:
+def record_create(*, actor: Any, branch: Branch, model: Model, table: dynamo.Table, values: dict[str, Any]) -> dict[str, Any]:
     item = dynamo.stamp_new(model, table, values)
     dynamo.put_new(table, item)
     audit_record(
@@ -43,7 +39,6 @@ def record_create(
         target_type="data",
         target=_target(branch, model),
         detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}},
-        request=request,
     )
     return item
 
@@ -56,7 +51,6 @@ def record_update(
     table: dynamo.Table,
     loaded: dict[str, Any],
     values: dict[str, Any],
-    request: HttpRequest | None = None,
 ) -> dict[str, Any]:
     """Save an edit over the record as loaded; RecordConflict if it changed meanwhile."""
     item = {k: v for k, v in loaded.items()}
@@ -75,7 +69,6 @@ def record_update(
         target_type="data",
         target=_target(branch, model),
         detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}, "fields": changed},
-        request=request,
     )
     return item
 
@@ -87,7 +80,6 @@ def records_delete(
     model: Model,
     table: dynamo.Table,
     keys: list[dict[str, Any]],
-    request: HttpRequest | None = None,
 ) -> dynamo.BatchResult:
     result = dynamo.batch_delete(table, keys)
     audit_record(
@@ -102,7 +94,6 @@ def records_delete(
             "not_deleted": len(result.failed),
             "keys": [{k: str(v) for k, v in key.items()} for key in keys[:MAX_AUDITED_KEYS]],
         },
-        request=request,
     )
     return result
 
@@ -156,7 +147,6 @@ def records_seed(
     table: dynamo.Table,
     count: int,
     constraints: dict[str, FieldConstraint] | None = None,
-    request: HttpRequest | None = None,
 ) -> ImportReport:
     """Seed in the request (the page's small counts), audited."""
     report = seed_records(data, model, table, count=count, constraints=constraints)
@@ -167,14 +157,11 @@ def records_seed(
         target=_target(branch, model),
         outcome="success" if not report.unwritten and not report.error else "failure",
         detail={"model": model.name, "written": report.written, "not_written": len(report.unwritten)},
-        request=request,
     )
     return report
 
 
-def outputs_upload(
-    *, actor: Any, branch: Branch, text: str | bytes, file_name: str, request: HttpRequest | None = None
-) -> SchemaUpload:
+def outputs_upload(*, actor: Any, branch: Branch, text: str | bytes, file_name: str) -> SchemaUpload:
     """Keep an uploaded amplify_outputs.json (validated, with data models) for the branch.
 
     Raises OutputsInvalid (every problem by key path) or ValueError (no data section)."""
@@ -190,7 +177,6 @@ def outputs_upload(
         target_type="branch",
         target=f"{branch.app.app_id}/{branch.name}",
         detail={"file": file_name[:255]},
-        request=request,
     )
     return upload
 

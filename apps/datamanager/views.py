@@ -157,9 +157,7 @@ def outputs_upload(request: HttpRequest, app_id: str, branch: str) -> HttpRespon
         messages.error(request, f"The file is {upload.size:,} bytes; amplify_outputs.json files are at most 5 MB.")
     else:
         try:
-            services.outputs_upload(
-                actor=request.user, branch=branch_obj, text=upload.read(), file_name=upload.name or "", request=request
-            )
+            services.outputs_upload(actor=request.user, branch=branch_obj, text=upload.read(), file_name=upload.name or "")
         except OutputsInvalid as invalid:
             # Every problem (parse_outputs caps them at MAX_ERRORS), so one round of fixes is enough.
             messages.error(request, "The file was not kept: " + "; ".join(invalid.errors))
@@ -294,7 +292,6 @@ def _record_new_post(request: HttpRequest, ctx: Context) -> HttpResponse:
                 model=ctx.model,
                 table=ctx.table,
                 values={k: v for k, v in form.cleaned_values.items() if v is not None},
-                request=request,
             )
         except (dynamo.RecordConflict, AwsError) as error:
             form.add_error(None, str(error))
@@ -354,7 +351,6 @@ def _record_edit_post(request: HttpRequest, ctx: Context, current: dict[str, Any
                 table=ctx.table,
                 loaded=loaded,
                 values=form.cleaned_values,
-                request=request,
             )
         except (dynamo.RecordConflict, AwsError) as error:
             form.add_error(None, str(error))
@@ -379,9 +375,7 @@ def records_delete(request: HttpRequest, ctx: Context) -> HttpResponse:
         messages.error(request, f"Type “{expected}” to delete the {len(tokens)} selected records. Nothing was deleted.")
         return back
     keys = [_table_key(ctx, key_from_token(ctx, token)) for token in tokens]
-    result = services.records_delete(
-        actor=request.user, branch=ctx.branch, model=ctx.model, table=ctx.table, keys=keys, request=request
-    )
+    result = services.records_delete(actor=request.user, branch=ctx.branch, model=ctx.model, table=ctx.table, keys=keys)
     if result.failed or result.error:
         messages.error(
             request,

@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.sandboxes import cloudformation
@@ -35,7 +34,6 @@ def request_deletion(
     actor: Any,
     sandboxes: Iterable[Sandbox],
     with_secrets: bool,
-    request: HttpRequest | None = None,
     reason: str = "",
     queue: bool = True,
 ) -> list[Sandbox]:
@@ -67,7 +65,6 @@ def request_deletion(
             # Not "with_secrets": the audit trail redacts any key that mentions secrets.
             message=reason,
             detail={"deletes_ssm_parameters": with_secrets, "stack_id": sandbox.stack_id},
-            request=request,
         )
         queued.append(sandbox)
         if queue:

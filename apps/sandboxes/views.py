@@ -153,7 +153,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
             "moment; the inventory also refreshes on its own schedule once the queue is back.",
         )
         return redirect("sandboxes")
-    audit_record(actor=request.user, action="sandbox.refresh", target_type="sandbox", target="all regions", request=request)
+    audit_record(actor=request.user, action="sandbox.refresh", target_type="sandbox", target="all regions")
     messages.info(request, "Refreshing the inventory from CloudFormation in every region; this page updates when it is done.")
     return redirect("sandboxes")
 
@@ -181,7 +181,7 @@ def bulk_delete(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Type “{expected}” to delete the {len(chosen)} selected sandboxes. Nothing was deleted.")
         return _back(request)
     with_secrets = request.POST.get("with_secrets") == "on"
-    queued = request_deletion(actor=request.user, sandboxes=chosen, with_secrets=with_secrets, request=request)
+    queued = request_deletion(actor=request.user, sandboxes=chosen, with_secrets=with_secrets)
     skipped = len(chosen) - len(queued)
     text = f"Deleting {len(queued)} sandbox{'es' if len(queued) != 1 else ''}{' and their secrets' if with_secrets else ''}."
     messages.success(request, text + (f" {skipped} already being deleted." if skipped else ""))
@@ -210,7 +210,6 @@ def inventory_settings(request: HttpRequest) -> HttpResponse:
         target_type="sandbox",
         target="inventory settings",
         detail=changed,
-        request=request,
     )
     messages.success(request, "Inventory settings saved.")
     return redirect("sandboxes")
@@ -233,7 +232,6 @@ def retention_run(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         sandboxes=candidates,
         with_secrets=policy.retention_with_secrets,
-        request=request,
         reason=f"retention policy: idle for more than {policy.retention_days} days",
     )
     messages.success(request, f"Deleting {len(queued)} idle sandboxes.")
@@ -286,7 +284,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Type the stack name {sandbox.stack_name} exactly to delete this sandbox. Nothing was deleted.")
         return redirect("sandbox_detail", pk=pk)
     with_secrets = request.POST.get("with_secrets") == "on"
-    if request_deletion(actor=request.user, sandboxes=[sandbox], with_secrets=with_secrets, request=request):
+    if request_deletion(actor=request.user, sandboxes=[sandbox], with_secrets=with_secrets):
         messages.success(request, f"Deleting {sandbox.stack_name}{' and its secrets' if with_secrets else ''}.")
     else:
         messages.info(request, f"{sandbox.stack_name} is already being deleted.")

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 
 from apps.secrets import ssm
 from apps.secrets.paths import InvalidSecretName, branch_prefix, validate_name
@@ -31,20 +30,17 @@ def secret_set(
     value: str,
     kms_key_id: str = "",
     create_only: bool = False,
-    request: HttpRequest | None = None,
 ) -> int:
     """Create or update one secret (only create, with `create_only`); returns its new version."""
     path = scope.path(_name(name))
     if value == "":
         raise ValidationError({"value": "Enter a value."})
     version = ssm.put_value(path, value, kms_key_id=kms_key_id, overwrite=not create_only)
-    audit_record(
-        actor=actor, action="secret.set", target_type="secret", target=path, message=f"version {version}", request=request
-    )
+    audit_record(actor=actor, action="secret.set", target_type="secret", target=path, message=f"version {version}")
     return version
 
 
-def secret_remove(*, actor: Any, scope: Scope, name: str, request: HttpRequest | None = None) -> bool:
+def secret_remove(*, actor: Any, scope: Scope, name: str) -> bool:
     path = scope.path(_name(name))
     existed = ssm.delete(path)
     audit_record(
@@ -53,7 +49,6 @@ def secret_remove(*, actor: Any, scope: Scope, name: str, request: HttpRequest |
         target_type="secret",
         target=path,
         message="removed" if existed else "was already gone",
-        request=request,
     )
     return existed
 
@@ -70,7 +65,7 @@ def secrets_remove_branch(*, actor: Any, app_id: str, branch: str) -> int:
     return removed
 
 
-def secret_reveal(*, actor: Any, scope: Scope, name: str, request: HttpRequest | None = None) -> str | None:
+def secret_reveal(*, actor: Any, scope: Scope, name: str) -> str | None:
     """The value, for an admin who asked for it explicitly; every reveal is audited."""
     path = scope.path(_name(name))
     value = ssm.get_value(path)
@@ -81,14 +76,11 @@ def secret_reveal(*, actor: Any, scope: Scope, name: str, request: HttpRequest |
         target=path,
         outcome="success" if value is not None else "failure",
         message="" if value is not None else "no such secret",
-        request=request,
     )
     return value
 
 
-def secret_copy(
-    *, actor: Any, source: Scope, target: Scope, overwrite: bool = False, request: HttpRequest | None = None
-) -> list[str]:
+def secret_copy(*, actor: Any, source: Scope, target: Scope, overwrite: bool = False) -> list[str]:
     """Copy every secret of `source` to `target`; existing ones are kept unless `overwrite`."""
     values = ssm.values_under(source.prefix)
     existing = {info.name for info in ssm.list_parameters(target.prefix)}
@@ -104,7 +96,6 @@ def secret_copy(
         target_type="secret",
         target=target.prefix,
         message=f"copied {len(copied)} from {source.prefix}: {', '.join(copied)}"[:500],
-        request=request,
     )
     return copied
 
@@ -177,7 +168,6 @@ def secret_set_scopes(
     name: str,
     value: str,
     replaces: dict[str, int] | None = None,
-    request: HttpRequest | None = None,
 ) -> None:
     """One secret in several scopes (one parameter each), all or none. With `replaces` (the
     version the editor saw in each scope, by path; missing: none), nothing is written when
@@ -190,7 +180,7 @@ def secret_set_scopes(
     try:
         if len(scopes) == 1:
             path = scopes[0].path(name)
-            secret_set(actor=actor, scope=scopes[0], name=name, value=value, create_only=path in create_only, request=request)
+            secret_set(actor=actor, scope=scopes[0], name=name, value=value, create_only=path in create_only)
             return
         _write_all([(scope.path(name), value) for scope in scopes], create_only=create_only)
     except ssm.ParameterExists:
@@ -198,7 +188,7 @@ def secret_set_scopes(
         _check_unchanged(scopes, name, replaces or {})
         raise
     for scope in scopes:
-        audit_record(actor=actor, action="secret.set", target_type="secret", target=scope.path(name), request=request)
+        audit_record(actor=actor, action="secret.set", target_type="secret", target=scope.path(name))
 
 
 @dataclass(frozen=True)
@@ -258,7 +248,7 @@ def parse_env(text: str) -> tuple[list[EnvEntry], list[str]]:
     return entries, errors
 
 
-def secret_import(*, actor: Any, scopes: list[Scope], text: str, request: HttpRequest | None = None) -> list[str]:
+def secret_import(*, actor: Any, scopes: list[Scope], text: str) -> list[str]:
     """Write every entry to every scope, or nothing: invalid input writes nothing, and a
     failed write puts back what this import had already changed."""
     entries, errors = parse_env(text)
@@ -274,7 +264,6 @@ def secret_import(*, actor: Any, scopes: list[Scope], text: str, request: HttpRe
         target_type="secret",
         target=", ".join(s.prefix for s in scopes)[:512],
         message=f"imported {len(names)} names: {', '.join(names)}"[:500],
-        request=request,
     )
     return names
 

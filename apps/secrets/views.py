@@ -71,7 +71,6 @@ def secret_set(request: HttpRequest, app_id: str) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 value=form.cleaned_data["value"],
                 replaces=replaces,
-                request=request,
             )
         except services.SecretChanged as changed:
             # The value is typed again: a secret never goes back into a page.
@@ -97,7 +96,7 @@ def secret_remove(request: HttpRequest, app_id: str) -> HttpResponse:
         messages.error(request, f"Type the secret name {name} exactly to remove it from {scope.label}.")
         return redirect("secrets", app_id=app.app_id)
     try:
-        services.secret_remove(actor=request.user, scope=scope, name=name, request=request)
+        services.secret_remove(actor=request.user, scope=scope, name=name)
     except (ValidationError, InvalidSecretName, AwsError) as error:
         messages.error(request, str(error))
     else:
@@ -112,7 +111,7 @@ def secret_reveal(request: HttpRequest, app_id: str) -> HttpResponse:
     app = app_get(app_id)
     name, scope = request.POST.get("name", ""), _scope(app, request.POST.get("scope", ""))
     try:
-        value = services.secret_reveal(actor=request.user, scope=scope, name=name, request=request)
+        value = services.secret_reveal(actor=request.user, scope=scope, name=name)
     except (InvalidSecretName, AwsError) as error:
         value, error_text = None, str(error)
     else:
@@ -133,7 +132,7 @@ def secret_copy(request: HttpRequest, app_id: str) -> HttpResponse:
         source, target = _scope(app, form.cleaned_data["source"]), _scope(app, form.cleaned_data["target"])
         try:
             copied = services.secret_copy(
-                actor=request.user, source=source, target=target, overwrite=form.cleaned_data["overwrite"], request=request
+                actor=request.user, source=source, target=target, overwrite=form.cleaned_data["overwrite"]
             )
         except AwsError as error:
             form.add_error(None, str(error))
@@ -153,7 +152,7 @@ def secret_import(request: HttpRequest, app_id: str) -> HttpResponse:
     if form.is_valid():
         scopes = [_scope(app, s) for s in form.cleaned_data["scopes"]]
         try:
-            names = services.secret_import(actor=request.user, scopes=scopes, text=form.cleaned_data["text"], request=request)
+            names = services.secret_import(actor=request.user, scopes=scopes, text=form.cleaned_data["text"])
         except ValidationError as error:
             add_service_errors(form, error)
         except AwsError as error:

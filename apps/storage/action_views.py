@@ -60,7 +60,6 @@ def _queue(
         selection=selection,
         destination=destination,
         total=total,
-        request=request,
     )
     messages.info(
         request, f"{task.get_kind_display()} of {total:,} objects runs in the background; this page shows its progress."
@@ -76,7 +75,7 @@ def folder_create(request: HttpRequest, app_id: str, branch: str, bucket: str) -
     name = request.POST.get("name", "")[: keys.MAX_KEY_BYTES]
     back = safe_next(request.POST.get("next", ""), browse_url(branch_obj, bucket_obj, parent))
     try:
-        key = services.folder_create(actor=request.user, bucket=bucket_obj, parent=parent, name=name, request=request)
+        key = services.folder_create(actor=request.user, bucket=bucket_obj, parent=parent, name=name)
     except (services.StorageInvalid, AwsError) as error:
         messages.error(request, f"The folder was not created: {error}")
         return redirect(back)
@@ -126,7 +125,7 @@ def delete(request: HttpRequest, app_id: str, branch: str, bucket: str) -> HttpR
         return render(request, "storage/delete_confirm.html", context)
     if count > settings.STORAGE_INLINE_OBJECTS:
         return _queue(request, branch_obj, bucket_obj, StorageTask.Kind.DELETE, selection, count)
-    outcome = services.selection_delete(actor=request.user, bucket=bucket_obj, where=prefix, selection=selection, request=request)
+    outcome = services.selection_delete(actor=request.user, bucket=bucket_obj, where=prefix, selection=selection)
     report(request, "Deleted", outcome)
     return redirect(back)
 
@@ -172,7 +171,7 @@ def transfer(request: HttpRequest, app_id: str, branch: str, bucket: str) -> Htt
     new_folder = request.POST.get("new_folder", "")[: keys.MAX_KEY_BYTES]
     if request.POST.get("create") == "1" and new_folder.strip():
         try:
-            at = services.folder_create(actor=request.user, bucket=bucket_obj, parent=at, name=new_folder, request=request)
+            at = services.folder_create(actor=request.user, bucket=bucket_obj, parent=at, name=new_folder)
             messages.success(request, f"Folder {keys.plain_name(keys.base_name(at))} created.")
         except (services.StorageInvalid, AwsError) as error:
             messages.error(request, f"The folder was not created: {error}")
@@ -212,7 +211,6 @@ def _carry_out(
             selection=selection,
             destination=destination,
             move=move,
-            request=request,
         )
     except (operations.SelectionInvalid, operations.TransferInvalid, services.StorageInvalid, AwsError) as error:
         messages.error(request, f"Nothing was {'moved' if move else 'copied'}: {error}")

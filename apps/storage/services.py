@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import IO, Any
 
 from django.conf import settings
-from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.branches.models import Branch
@@ -34,7 +33,6 @@ def _audit(
     bucket: Bucket | str,
     where: str,
     detail: dict[str, Any],
-    request: HttpRequest | None,
     outcome: str = "success",
     message: str = "",
 ) -> None:
@@ -47,7 +45,6 @@ def _audit(
         outcome=outcome,
         message=message,
         detail={"bucket": name, **detail},
-        request=request,
     )
 
 
@@ -58,7 +55,7 @@ def _names(items: list[str] | tuple[str, ...]) -> list[str]:
 # Buckets
 
 
-def bucket_add(*, actor: Any, branch: Branch, name: str, region: str, request: HttpRequest | None = None) -> ExtraBucket:
+def bucket_add(*, actor: Any, branch: Branch, name: str, region: str) -> ExtraBucket:
     name, region = name.strip(), region.strip()
     problem = bucket_name_problem(name) or region_problem(region)
     if problem:
@@ -78,13 +75,12 @@ def bucket_add(*, actor: Any, branch: Branch, name: str, region: str, request: H
         action="storage.bucket_add",
         bucket=name,
         where="",
-        request=request,
         detail={"region": region, "branch": f"{branch.app.app_id}/{branch.name}"},
     )
     return extra
 
 
-def bucket_remove(*, actor: Any, extra: ExtraBucket, request: HttpRequest | None = None) -> None:
+def bucket_remove(*, actor: Any, extra: ExtraBucket) -> None:
     """Take an added bucket off the branch's list (the bucket itself is untouched)."""
     branch = extra.branch
     extra.delete()
@@ -93,7 +89,6 @@ def bucket_remove(*, actor: Any, extra: ExtraBucket, request: HttpRequest | None
         action="storage.bucket_remove",
         bucket=extra.name,
         where="",
-        request=request,
         detail={"branch": f"{branch.app.app_id}/{branch.name}"},
     )
 
@@ -105,7 +100,7 @@ def _person(actor: Any) -> bool:
 # Folders and uploads
 
 
-def folder_create(*, actor: Any, bucket: Bucket, parent: str, name: str, request: HttpRequest | None = None) -> str:
+def folder_create(*, actor: Any, bucket: Bucket, parent: str, name: str) -> str:
     """Create `parent` + `name` + "/" (a zero-byte marker); its key."""
     name = name.strip()
     problem = ("The parent is not a folder." if not keys.is_folder_prefix(parent) else "") or keys.folder_name_problem(name)
@@ -122,7 +117,6 @@ def folder_create(*, actor: Any, bucket: Bucket, parent: str, name: str, request
         bucket=bucket,
         where=key,
         detail={"folder": keys.plain_name(key)},
-        request=request,
     )
     return key
 
@@ -136,7 +130,6 @@ def upload_put(
     length: int,
     content_type: str,
     overwrote: bool,
-    request: HttpRequest | None = None,
 ) -> None:
     s3.put(bucket.name, bucket.region, key, body, length, content_type)
     _audit(
@@ -144,7 +137,6 @@ def upload_put(
         action="storage.upload",
         bucket=bucket,
         where=key,
-        request=request,
         detail={"file": keys.plain_name(key), "bytes": length, "parts": 1, "overwrote": overwrote},
     )
 
@@ -165,7 +157,6 @@ def upload_complete(
     size: int,
     parts: list[tuple[int, str]],
     overwrote: bool,
-    request: HttpRequest | None = None,
 ) -> None:
     s3.multipart_complete(bucket.name, bucket.region, key, upload_id, parts)
     PendingUpload.objects.filter(upload_id=upload_id).delete()
@@ -174,12 +165,11 @@ def upload_complete(
         action="storage.upload",
         bucket=bucket,
         where=key,
-        request=request,
         detail={"file": keys.plain_name(key), "bytes": size, "parts": len(parts), "overwrote": overwrote},
     )
 
 
-def upload_abort(*, actor: Any, bucket: Bucket, key: str, upload_id: str, request: HttpRequest | None = None) -> None:
+def upload_abort(*, actor: Any, bucket: Bucket, key: str, upload_id: str) -> None:
     s3.multipart_abort(bucket.name, bucket.region, key, upload_id)
     PendingUpload.objects.filter(upload_id=upload_id).delete()
     _audit(
@@ -187,7 +177,6 @@ def upload_abort(*, actor: Any, bucket: Bucket, key: str, upload_id: str, reques
         action="storage.upload_abort",
         bucket=bucket,
         where=key,
-        request=request,
         detail={"file": keys.plain_name(key)},
     )
 
@@ -231,16 +220,13 @@ def _outcome_detail(outcome: operations.Outcome) -> dict[str, Any]:
     return {"objects": outcome.done, "failed": outcome.failed, "failures": [keys.plain_name(k) for k, _ in outcome.failures[:20]]}
 
 
-def selection_delete(
-    *, actor: Any, bucket: Bucket, where: str, selection: operations.Selection, request: HttpRequest | None = None
-) -> operations.Outcome:
+def selection_delete(*, actor: Any, bucket: Bucket, where: str, selection: operations.Selection) -> operations.Outcome:
     outcome = operations.delete(bucket, selection)
     _audit(
         actor=actor,
         action="storage.delete",
         bucket=bucket,
         where=where,
-        request=request,
         outcome="failure" if outcome.failed else "success",
         detail={**_selection_detail(selection), **_outcome_detail(outcome)},
     )
@@ -255,7 +241,6 @@ def selection_transfer(
     selection: operations.Selection,
     destination: str,
     move: bool,
-    request: HttpRequest | None = None,
 ) -> operations.Outcome:
     try:
         operations.check_transfer(selection, destination)
@@ -267,7 +252,6 @@ def selection_transfer(
         action="storage.move" if move else "storage.copy",
         bucket=bucket,
         where=where,
-        request=request,
         outcome="failure" if outcome.failed else "success",
         detail={
             **_selection_detail(selection),
@@ -287,7 +271,6 @@ def task_queue(
     selection: operations.Selection,
     destination: str = "",
     total: int,
-    request: HttpRequest | None = None,
 ) -> StorageTask:
     """A delete, copy or move for a worker (many objects); it is audited when it ends."""
     from apps.storage.tasks import run_storage_task
@@ -312,7 +295,6 @@ def task_queue(
         action=f"storage.{kind.lower()}_queued",
         bucket=bucket,
         where=where,
-        request=request,
         detail={**_selection_detail(selection), "task": task.pk, "objects": total},
     )
     send_on_commit(run_storage_task, task.pk)

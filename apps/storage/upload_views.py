@@ -126,7 +126,6 @@ def upload_put(request: HttpRequest, bucket: Bucket) -> JsonResponse:
             length=length,
             content_type=content_type,
             overwrote=exists,
-            request=request,
         )
     return JsonResponse({"ok": True, "key": key})
 
@@ -195,7 +194,6 @@ def upload_complete(request: HttpRequest, bucket: Bucket) -> JsonResponse:
         size=ticket.size,
         parts=[(n, etag) for n, etag, _ in held],
         overwrote=ticket.overwrote,
-        request=request,
     )
     return JsonResponse({"ok": True, "key": ticket.key})
 
@@ -203,5 +201,5 @@ def upload_complete(request: HttpRequest, bucket: Bucket) -> JsonResponse:
 @upload_endpoint
 def upload_abort(request: HttpRequest, bucket: Bucket) -> JsonResponse:
     ticket = _ticket(request, bucket, _json(request).get("ticket"))
-    services.upload_abort(actor=request.user, bucket=bucket, key=ticket.key, upload_id=ticket.upload_id, request=request)
+    services.upload_abort(actor=request.user, bucket=bucket, key=ticket.key, upload_id=ticket.upload_id)
     return JsonResponse({"ok": True})

@@ -63,9 +63,7 @@ def bucket_add(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
     branch_obj = branch_of(app_id, branch)
     name, region = request.POST.get("name", "")[:100], request.POST.get("region", "")[:40]
     try:
-        services.bucket_add(
-            actor=request.user, branch=branch_obj, name=name, region=region or settings.AWS_REGION, request=request
-        )
+        services.bucket_add(actor=request.user, branch=branch_obj, name=name, region=region or settings.AWS_REGION)
     except (services.StorageInvalid, AwsError) as error:
         messages.error(request, f"The bucket was not added: {error}")
     else:
@@ -78,7 +76,7 @@ def bucket_add(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
 def bucket_remove(request: HttpRequest, app_id: str, branch: str, pk: int) -> HttpResponse:
     branch_obj = branch_of(app_id, branch)
     extra = get_object_or_404(ExtraBucket, pk=pk, branch=branch_obj)
-    services.bucket_remove(actor=request.user, extra=extra, request=request)
+    services.bucket_remove(actor=request.user, extra=extra)
     messages.success(request, f"Bucket {extra.name} is no longer listed for {branch_obj.name}; its files are untouched.")
     return redirect("storage_home", app_id=app_id, branch=branch)
 

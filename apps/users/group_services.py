@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
-
 from apps.users import cognito
 from apps.users.cognito import Group
 from apps.users.inputs import InputInvalid, description_problem, group_name_problem, precedence_value
@@ -40,9 +38,7 @@ def _listed(lines: list[str]) -> str:
     return ", ".join(repr(line) for line in lines)
 
 
-def group_create(
-    *, actor: Any, pool: UserPool, name: str, description: str, precedence: str, request: HttpRequest | None = None
-) -> Group:
+def group_create(*, actor: Any, pool: UserPool, name: str, description: str, precedence: str) -> Group:
     name, description = name.strip(), description.strip()
     if problem := group_name_problem(name):
         raise InputInvalid(problem, "name")
@@ -60,18 +56,17 @@ def group_create(
         action="group_create",
         pool=pool,
         target=f"group/{name}",
-        request=request,
         detail={"group": name, "precedence": rank},
     )
     return group
 
 
-def group_delete(*, actor: Any, pool: UserPool, name: str, confirmation: str, request: HttpRequest | None = None) -> None:
+def group_delete(*, actor: Any, pool: UserPool, name: str, confirmation: str) -> None:
     """Delete the group (its members stay in the pool) once `Delete` was typed."""
     if confirmation.strip() != CONFIRMATION:
         raise InputInvalid(f"Type {CONFIRMATION} to delete the group. Nothing was deleted.", "confirm")
     cognito.delete_group(pool, name)
-    audit(actor=actor, action="group_delete", pool=pool, target=f"group/{name}", detail={"group": name}, request=request)
+    audit(actor=actor, action="group_delete", pool=pool, target=f"group/{name}", detail={"group": name})
 
 
 def member_lines(text: str) -> list[str]:
@@ -101,7 +96,7 @@ def _is_member(pool: UserPool, username: str, group: str) -> bool:
         token = page.next_token
 
 
-def group_members_add(*, actor: Any, pool: UserPool, group: str, text: str, request: HttpRequest | None = None) -> Added:
+def group_members_add(*, actor: Any, pool: UserPool, group: str, text: str) -> Added:
     lines = member_lines(text)
     if cognito.get_group(pool, group) is None:
         raise InputInvalid("There is no such group in this user pool (any more).")
@@ -132,15 +127,12 @@ def group_members_add(*, actor: Any, pool: UserPool, group: str, text: str, requ
         action="group_members_add",
         pool=pool,
         target=f"group/{group}",
-        request=request,
         detail={"group": group, "added": added, "already": already},
     )
     return Added(added, already)
 
 
-def group_members_remove(
-    *, actor: Any, pool: UserPool, group: str, usernames: list[str], request: HttpRequest | None = None
-) -> int:
+def group_members_remove(*, actor: Any, pool: UserPool, group: str, usernames: list[str]) -> int:
     usernames = list(dict.fromkeys(u for u in usernames if u))
     if not usernames:
         raise InputInvalid("Select the members to remove first.")
@@ -164,7 +156,6 @@ def group_members_remove(
         action="group_members_remove",
         pool=pool,
         target=f"group/{group}",
-        request=request,
         detail={"group": group, "removed": removed},
     )
     return len(removed)

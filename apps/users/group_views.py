@@ -71,7 +71,7 @@ def users_group_create(request: HttpRequest, where: Where) -> HttpResponse:
     form = GroupCreateForm(request.POST)
     if form.is_valid():
         try:
-            group = group_services.group_create(actor=request.user, pool=where.pool, request=request, **form.cleaned_data)
+            group = group_services.group_create(actor=request.user, pool=where.pool, **form.cleaned_data)
         except InputInvalid as invalid:
             show_error(form, invalid)
         except AwsError as error:
@@ -129,7 +129,7 @@ def users_group_add(request: HttpRequest, where: Where) -> HttpResponse:
     if form.is_valid():
         try:
             added = group_services.group_members_add(
-                actor=request.user, pool=where.pool, group=name, text=form.cleaned_data["members"], request=request
+                actor=request.user, pool=where.pool, group=name, text=form.cleaned_data["members"]
             )
         except InputInvalid as invalid:
             show_error(form, invalid)
@@ -154,7 +154,7 @@ def users_group_remove(request: HttpRequest, where: Where) -> HttpResponse:
     name = _group_name(request)
     try:
         removed = group_services.group_members_remove(
-            actor=request.user, pool=where.pool, group=name, usernames=request.POST.getlist("usernames"), request=request
+            actor=request.user, pool=where.pool, group=name, usernames=request.POST.getlist("usernames")
         )
     except (InputInvalid, AwsError) as error:
         messages.error(request, str(error))
@@ -171,9 +171,7 @@ def users_group_delete(request: HttpRequest, where: Where) -> HttpResponse:
     form = DeleteForm(request.POST)
     if form.is_valid():
         try:
-            group_services.group_delete(
-                actor=request.user, pool=where.pool, name=name, confirmation=form.cleaned_data["confirm"], request=request
-            )
+            group_services.group_delete(actor=request.user, pool=where.pool, name=name, confirmation=form.cleaned_data["confirm"])
         except InputInvalid as invalid:
             show_error(form, invalid)
         except AwsError as error:

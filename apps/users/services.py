@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.http import HttpRequest
-
 from apps.users import cognito
 from apps.users.cognito import CognitoUser
 from apps.users.inputs import (
@@ -40,7 +38,6 @@ def audit(
     pool: UserPool,
     target: str,
     detail: dict[str, Any],
-    request: HttpRequest | None,
     outcome: str = "success",
     message: str = "",
 ) -> None:
@@ -52,7 +49,6 @@ def audit(
         outcome=outcome,
         message=message,
         detail={"user_pool": pool.user_pool_id, **detail},
-        request=request,
     )
 
 
@@ -113,7 +109,7 @@ def _sign_in_field(username_attributes: tuple[str, ...], sign_in: str, field_nam
     return "phone" if sign_in.startswith("+") else "email"
 
 
-def user_create(*, actor: Any, pool: UserPool, new: NewUser, request: HttpRequest | None = None) -> CognitoUser:
+def user_create(*, actor: Any, pool: UserPool, new: NewUser) -> CognitoUser:
     """Create the user (and put it in `new.group`); if joining the group fails, the user is
     deleted again and the error raised: no half-made user stays behind."""
     rules = pool_settings(pool)
@@ -144,7 +140,6 @@ def user_create(*, actor: Any, pool: UserPool, new: NewUser, request: HttpReques
                 pool=pool,
                 target=user.username,
                 detail=detail,
-                request=request,
                 outcome="failure",
                 message=f"adding to {group} failed; {'deleted again' if undone else 'NOT deleted'}",
             )
@@ -156,7 +151,7 @@ def user_create(*, actor: Any, pool: UserPool, new: NewUser, request: HttpReques
                 action=error.action,
                 code=error.code,
             ) from error
-    audit(actor=actor, action="user_create", pool=pool, target=user.username, detail=detail, request=request)
+    audit(actor=actor, action="user_create", pool=pool, target=user.username, detail=detail)
     return user
 
 
@@ -190,9 +185,7 @@ def _attribute_changes(pool: UserPool, user: CognitoUser, values: dict[str, str]
     return updates, removals
 
 
-def user_attributes_update(
-    *, actor: Any, pool: UserPool, username: str, values: dict[str, str], request: HttpRequest | None = None
-) -> list[str]:
+def user_attributes_update(*, actor: Any, pool: UserPool, username: str, values: dict[str, str]) -> list[str]:
     """Set changed attributes and remove emptied ones; the names changed ([] for none)."""
     user = cognito.get_user(pool, username)
     if user is None:
@@ -215,7 +208,6 @@ def user_attributes_update(
             action="user_attributes",
             pool=pool,
             target=user.username,
-            request=request,
             detail={"username": user.username, "set": sorted(updates), "removed": removals},
         )
     return changed
@@ -234,13 +226,13 @@ def _restore_attributes(pool: UserPool, user: CognitoUser, names: list[str]) -> 
         pass  # the error that started this is the one reported
 
 
-def user_password_reset(*, actor: Any, pool: UserPool, username: str, request: HttpRequest | None = None) -> None:
+def user_password_reset(*, actor: Any, pool: UserPool, username: str) -> None:
     """AdminResetUserPassword: Cognito sends the user a code to choose a new password."""
     cognito.reset_password(pool, username)
-    audit(actor=actor, action="user_password_reset", pool=pool, target=username, detail={"username": username}, request=request)
+    audit(actor=actor, action="user_password_reset", pool=pool, target=username, detail={"username": username})
 
 
-def user_password_set(*, actor: Any, pool: UserPool, username: str, password: str, request: HttpRequest | None = None) -> None:
+def user_password_set(*, actor: Any, pool: UserPool, username: str, password: str) -> None:
     """A new temporary password (Permanent=false): the user chooses their own at next sign-in."""
     if problems := pool_settings(pool).policy.problems(password):
         raise InputInvalid(" ".join(problems), "password")
@@ -255,12 +247,11 @@ def user_password_set(*, actor: Any, pool: UserPool, username: str, password: st
         action="user_temporary_password",
         pool=pool,
         target=username,
-        request=request,
         detail={"username": username, "permanent": False},
     )
 
 
-def user_enabled_set(*, actor: Any, pool: UserPool, username: str, enabled: bool, request: HttpRequest | None = None) -> None:
+def user_enabled_set(*, actor: Any, pool: UserPool, username: str, enabled: bool) -> None:
     (cognito.enable_user if enabled else cognito.disable_user)(pool, username)
     audit(
         actor=actor,
@@ -268,12 +259,11 @@ def user_enabled_set(*, actor: Any, pool: UserPool, username: str, enabled: bool
         pool=pool,
         target=username,
         detail={"username": username},
-        request=request,
     )
 
 
-def user_delete(*, actor: Any, pool: UserPool, username: str, confirmation: str, request: HttpRequest | None = None) -> None:
+def user_delete(*, actor: Any, pool: UserPool, username: str, confirmation: str) -> None:
     if confirmation.strip() != CONFIRMATION:
         raise InputInvalid(f"Type {CONFIRMATION} to delete the user. Nothing was deleted.", "confirm")
     cognito.delete_user(pool, username)
-    audit(actor=actor, action="user_delete", pool=pool, target=username, detail={"username": username}, request=request)
+    audit(actor=actor, action="user_delete", pool=pool, target=username, detail={"username": username})

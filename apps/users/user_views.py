@@ -74,7 +74,7 @@ def users_attributes(request: HttpRequest, where: Where) -> HttpResponse:
     if form.is_valid():
         try:
             changed = services.user_attributes_update(
-                actor=request.user, pool=where.pool, username=username, values=form.values(), request=request
+                actor=request.user, pool=where.pool, username=username, values=form.values()
             )
         except InputInvalid as invalid:
             show_error(form, invalid)
@@ -97,7 +97,7 @@ def users_password(request: HttpRequest, where: Where) -> HttpResponse:
     username = _username(request)
     if request.POST.get("action") == "reset":
         try:
-            services.user_password_reset(actor=request.user, pool=where.pool, username=username, request=request)
+            services.user_password_reset(actor=request.user, pool=where.pool, username=username)
         except AwsError as error:
             messages.error(request, f"The password was not reset: {error}")
         else:
@@ -107,7 +107,7 @@ def users_password(request: HttpRequest, where: Where) -> HttpResponse:
     if form.is_valid():
         try:
             services.user_password_set(
-                actor=request.user, pool=where.pool, username=username, password=form.cleaned_data["password"], request=request
+                actor=request.user, pool=where.pool, username=username, password=form.cleaned_data["password"]
             )
         except InputInvalid as invalid:
             show_error(form, invalid)
@@ -122,7 +122,7 @@ def users_password(request: HttpRequest, where: Where) -> HttpResponse:
 def _set_enabled(request: HttpRequest, where: Where, enabled: bool) -> HttpResponse:
     username = _username(request)
     try:
-        services.user_enabled_set(actor=request.user, pool=where.pool, username=username, enabled=enabled, request=request)
+        services.user_enabled_set(actor=request.user, pool=where.pool, username=username, enabled=enabled)
     except AwsError as error:
         messages.error(request, f"The user was not {'enabled' if enabled else 'disabled'}: {error}")
     else:
@@ -153,7 +153,7 @@ def users_delete(request: HttpRequest, where: Where) -> HttpResponse:
     if form.is_valid():
         try:
             services.user_delete(
-                actor=request.user, pool=where.pool, username=username, confirmation=form.cleaned_data["confirm"], request=request
+                actor=request.user, pool=where.pool, username=username, confirmation=form.cleaned_data["confirm"]
             )
         except InputInvalid as invalid:
             show_error(form, invalid)

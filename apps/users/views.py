@@ -98,7 +98,7 @@ def users_create(request: HttpRequest, where: Where) -> HttpResponse:
             group=data["group"],
         )
         try:
-            user = services.user_create(actor=request.user, pool=where.pool, new=new, request=request)
+            user = services.user_create(actor=request.user, pool=where.pool, new=new)
         except InputInvalid as invalid:
             show_error(form, invalid)
         except AwsError as error:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from console.audit import audit_record
+from console.audit import audit_context, audit_record, context_of
 from console.client_address import client_address
 
 PROXY = "10.0.0.254"
@@ -61,18 +61,15 @@ def test_a_missing_or_invalid_entry_falls_back_to_remote_addr(behind_one_proxy: 
 
 
 def test_the_audit_trail_records_the_client_behind_the_proxy(behind_one_proxy: None, db: None) -> None:
-    event = audit_record(
-        actor=None, action="app.create", target_type="app", target="d1",
-        request=request_from(forwarded="6.6.6.6, 203.0.113.9"),
-    )  # fmt: skip
+    with audit_context(context_of(request_from(forwarded="6.6.6.6, 203.0.113.9"))):
+        event = audit_record(actor=None, action="app.create", target_type="app", target="d1")
     event.refresh_from_db()
     assert event.ip_address == "203.0.113.9"
 
 
 def test_without_the_setting_the_audit_trail_records_remote_addr(settings: Any, db: None) -> None:
     settings.TRUSTED_PROXY_HEADER = ""
-    event = audit_record(
-        actor=None, action="app.create", target_type="app", target="d1", request=request_from("192.0.2.10", "203.0.113.9")
-    )
+    with audit_context(context_of(request_from("192.0.2.10", "203.0.113.9"))):
+        event = audit_record(actor=None, action="app.create", target_type="app", target="d1")
     event.refresh_from_db()
     assert event.ip_address == "192.0.2.10"
