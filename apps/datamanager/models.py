@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from apps.branches.fields import OutputsDocumentField
+from console.progress import ProgressTask
 
 
 class SchemaUpload(models.Model):
@@ -20,7 +21,7 @@ class SchemaUpload(models.Model):
         return f"outputs of {self.branch}"
 
 
-class DataTask(models.Model):
+class DataTask(ProgressTask):
     """A long seed or import, run by a worker; the page shows its progress."""
 
     class Kind(models.TextChoices):
@@ -38,33 +39,13 @@ class DataTask(models.Model):
     branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, related_name="data_tasks")
     model_name = models.CharField(max_length=255)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     refused = models.PositiveIntegerField(default=0)
-    # Input the task needs (import: the CSV text and mapping; seed: count and constraints).
-    payload = models.JSONField(default=dict, blank=True)
-    report = models.JSONField(default=dict, blank=True)  # line-numbered errors, unwritten keys
-    error = models.CharField(max_length=2000, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Stamped while a worker runs it (console.heartbeat); the reaper fails it when it stops.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    # Records of the input handled in finished batches: a Retry starts after them.
-    resume_at = models.PositiveIntegerField(default=0)
-    # Failed in a way another attempt may get past (its worker died, AWS refused), with its input kept.
-    retryable = models.BooleanField(default=False)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ProgressTask.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.model_name} ({self.get_status_display()})"
-
-    @property
-    def can_retry(self) -> bool:
-        return self.status == self.Status.FAILED and self.retryable
 
     @property
     def percent(self) -> int:

@@ -35,6 +35,7 @@ from apps.datamanager.values import FieldError
 from console.audit import audit_record
 from console.aws_errors import AwsError
 from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
+from console.progress import claim, requeue_failed
 from console.queue import send, send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -150,10 +151,7 @@ def _runner(kind: str) -> Any:
 def task_retry(*, actor: Any, task: DataTask) -> bool:
     """Queue a failed task again; it continues after what was written. False when it
     cannot be retried (it is not failed, or its input is gone)."""
-    retried = DataTask.objects.filter(pk=task.pk, status=S.FAILED, retryable=True).update(
-        status=S.PENDING, error="", finished_at=None, retryable=False, heartbeat_at=timezone.now()
-    )
-    if not retried:
+    if not requeue_failed(DataTask, task.pk):
         return False
     send_on_commit(_runner(task.kind), task.pk)
     audit_record(
@@ -167,15 +165,7 @@ def task_retry(*, actor: Any, task: DataTask) -> bool:
 
 
 def _claim(task_pk: int, kind: str) -> DataTask | None:
-    claimed = DataTask.objects.filter(pk=task_pk, kind=kind, status=S.PENDING).update(
-        status=S.RUNNING, heartbeat_at=timezone.now()
-    )
-    if not claimed:
-        return None
-    task = DataTask.objects.select_related("branch__app").get(pk=task_pk)
-    task.attempts += 1
-    DataTask.objects.filter(pk=task_pk).update(attempts=task.attempts)
-    return task
+    return claim(DataTask, task_pk, kind=kind)
 
 
 Work = Callable[[DataTask, BranchData, Model, dynamo.Table, csv_io.Progress], tuple[csv_io.ImportReport, dict[str, Any]]]

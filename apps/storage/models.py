@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from console.progress import ProgressTask
+
 
 class ExtraBucket(models.Model):
     """A bucket an admin added to a branch's file browser by name, beside those of its outputs."""
@@ -21,52 +23,27 @@ class ExtraBucket(models.Model):
         return self.name
 
 
-class StorageTask(models.Model):
-    """A delete, copy or move of many objects, run by a worker; the page shows its progress."""
+class StorageTask(ProgressTask):
+    """A delete, copy or move of many objects, run by a worker; the page shows its progress.
+    Its payload is the selection: {"files": [...], "folders": [...], "dest": "prefix/"}; its
+    report {"failures": [[key, reason], ...]} (the first ones)."""
 
     class Kind(models.TextChoices):
         DELETE = "DELETE", "Delete"
         COPY = "COPY", "Copy"
         MOVE = "MOVE", "Move"
 
-    class Status(models.TextChoices):
-        PENDING = "PENDING", "Waiting"
-        RUNNING = "RUNNING", "Running"
-        SUCCEEDED = "SUCCEEDED", "Done"
-        FAILED = "FAILED", "Failed"
-
     branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, related_name="storage_tasks")
     bucket = models.CharField(max_length=63)
     region = models.CharField(max_length=32)
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    # The selection: {"files": [...], "folders": [...], "dest": "prefix/"}.
-    payload = models.JSONField(default=dict, blank=True)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
-    report = models.JSONField(default=dict, blank=True)  # {"failures": [[key, reason], ...]} (the first ones)
-    error = models.CharField(max_length=2000, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Stamped while a worker runs it (console.heartbeat); the reaper fails it when it stops.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    # Objects handled in finished batches (a copy's Retry skips them; deleted and moved
-    # objects are gone from the source anyway).
-    resume_at = models.PositiveIntegerField(default=0)
-    retryable = models.BooleanField(default=False)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ProgressTask.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in {self.bucket} ({self.get_status_display()})"
-
-    @property
-    def can_retry(self) -> bool:
-        return self.status == self.Status.FAILED and self.retryable
 
     @property
     def percent(self) -> int:

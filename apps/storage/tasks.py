@@ -24,6 +24,7 @@ from apps.storage.models import StorageTask
 from console.audit import audit_record
 from console.aws_errors import AwsError
 from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
+from console.progress import claim, requeue_failed
 from console.queue import send, send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -34,11 +35,8 @@ S = StorageTask.Status
     name="apps.storage.tasks.run_storage_task", acks_late=True, ignore_result=True, soft_time_limit=3500, time_limit=3600
 )
 def run_storage_task(task_pk: int) -> None:
-    claimed = StorageTask.objects.filter(pk=task_pk, status=S.PENDING).update(status=S.RUNNING, heartbeat_at=timezone.now())
-    if claimed:
-        task = StorageTask.objects.select_related("branch__app").get(pk=task_pk)
-        task.attempts += 1
-        StorageTask.objects.filter(pk=task_pk).update(attempts=task.attempts)
+    task = claim(StorageTask, task_pk)
+    if task is not None:
         with beating(StorageTask, task_pk):
             carry_out(task)
 
@@ -62,10 +60,7 @@ _PAST: dict[str, str] = {StorageTask.Kind.DELETE: "deleted", StorageTask.Kind.CO
 
 def task_retry(*, actor: Any, task: StorageTask) -> bool:
     """Queue a failed task again; it continues after what was done. False when it cannot be retried."""
-    retried = StorageTask.objects.filter(pk=task.pk, status=S.FAILED, retryable=True).update(
-        status=S.PENDING, error="", finished_at=None, retryable=False, heartbeat_at=timezone.now()
-    )
-    if not retried:
+    if not requeue_failed(StorageTask, task.pk):
         return False
     send_on_commit(run_storage_task, task.pk)
     audit_record(
