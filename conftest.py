@@ -25,12 +25,8 @@ if TYPE_CHECKING:
     from apps.branches.tests.https_git import PrivateRepo
 from console.roles import Role, set_role
 
-# ../shared/fixtures next to the repository: real-world test input, read there, never copied in.
-# SHARED_FIXTURES_DIR reads it from elsewhere (a folder that does not exist shows what a test
-# does without it: a skip, or under CI a failure).
-SHARED_FIXTURES_DIR = Path(
-    os.environ.get("SHARED_FIXTURES_DIR") or Path(__file__).resolve().parent.parent / "shared" / "fixtures"
-)
+# ../shared next to the repository: real-world test input, read there, never copied in.
+SHARED_DIR = Path(__file__).resolve().parent.parent / "shared"
 
 
 def under_ci() -> bool:
@@ -45,27 +41,12 @@ def fixture_missing(message: str) -> NoReturn:
     pytest.skip(message)
 
 
-def shared_fixture_path(*parts: str) -> Path:
-    """Where a file or folder of ../shared/fixtures is, whether it is there or not: only for
-    what a module computes at import. A test reads it through shared_fixture()."""
-    return SHARED_FIXTURES_DIR.joinpath(*parts)
-
-
 def shared_fixture(*parts: str) -> Path:
-    """A file or folder of ../shared/fixtures, e.g. shared_fixture("github-webhooks", "push.payload.json");
-    when it is absent, fixture_missing(): the test skips, or fails under CI. The one way tests
-    reach ../shared (tests/test_fixture_skips.py checks that)."""
-    path = shared_fixture_path(*parts)
+    """The path of a file or folder of ../shared, or fixture_missing() when it is absent."""
+    path = SHARED_DIR.joinpath(*parts)
     if not path.exists():
-        fixture_missing(f"{path} is absent (../shared/fixtures next to the repository, or SHARED_FIXTURES_DIR)")
+        fixture_missing(f"{path} is absent (../shared next to the repository)")
     return path
-
-
-def shared_fixture_files(folder: str, pattern: str = "*.json") -> list[Path]:
-    """The files of a folder of ../shared/fixtures to parametrize a test over, sorted. With none,
-    the one path folder/pattern, which shared_fixture() then reports missing: pytest would skip
-    an empty parameter set, even under CI."""
-    return sorted(shared_fixture_path(folder).glob(pattern)) or [shared_fixture_path(folder, pattern)]
 
 
 PASSWORD = "correct-horse-battery"

@@ -16,10 +16,11 @@ import pytest
 
 from apps.datamanager.schema import Association, schema_from_introspection
 from apps.datamanager.sdl import schema_from_sdl
-from conftest import shared_fixture
-from tests.test_example_standin import EXAMPLE_DIR, load_standin
+from conftest import fixture_missing
+from tests.test_example_standin import EXAMPLE_DIR, SHARED_DIR, load_standin
 
 SCHEMA_FILE = EXAMPLE_DIR / "amplify" / "data" / "schema.graphql"
+FIXTURES = SHARED_DIR / "fixtures" / "model-introspection"
 
 # The schemas two of the code generator's fixtures were made from (see apps/datamanager/tests/test_sdl.py).
 HAS_ONE_AND_HAS_MANY_REFERENCES = """
@@ -44,7 +45,9 @@ type Bar @model {
 
 
 def fixture(prefix: str) -> dict[str, Any]:
-    (path,) = shared_fixture("model-introspection").glob(f"{prefix}-*.json")
+    if not FIXTURES.is_dir():
+        fixture_missing(f"{FIXTURES} is absent")
+    (path,) = FIXTURES.glob(f"{prefix}-*.json")
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from apps.branches.outputs import parse_outputs
 from apps.datamanager.schema import schema_from_introspection
-from conftest import shared_fixture
+from conftest import fixture_missing
 from console.emulator import EMULATOR_CREDENTIALS, Emulator
 
 pytestmark = pytest.mark.emulator
@@ -33,6 +33,9 @@ pytestmark = pytest.mark.emulator
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_DIR = REPO_ROOT / "examples" / "todo-app"
 SCRIPT = EXAMPLE_DIR / "tools" / "ampx_standin.py"
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+OUTPUTS_SCHEMA_DIR = SHARED_DIR / "fixtures" / "amplify-outputs-schema"
+INTROSPECTION_SCHEMA = SHARED_DIR / "fixtures" / "model-introspection" / "ModelIntrospectionSchema.json"
 
 REGION = "us-east-1"
 MODELS = ("Project", "Todo", "Note")  # the @model types of amplify/data/schema.graphql
@@ -166,12 +169,13 @@ def read_outputs_file(project: Path) -> dict[str, Any]:
 
 
 def validate_outputs(document: dict[str, Any]) -> None:
+    if not OUTPUTS_SCHEMA_DIR.is_dir():
+        fixture_missing(f"{OUTPUTS_SCHEMA_DIR} is absent")
     version = document["version"]
     suffix = "" if version == "1" else version.removeprefix("1")
-    schema = json.loads(shared_fixture("amplify-outputs-schema", f"schema_v1{suffix}.json").read_text(encoding="utf-8"))
+    schema = json.loads((OUTPUTS_SCHEMA_DIR / f"schema_v1{suffix}.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(document)
-    introspection_schema = shared_fixture("model-introspection", "ModelIntrospectionSchema.json")
-    introspection = json.loads(introspection_schema.read_text(encoding="utf-8"))
+    introspection = json.loads(INTROSPECTION_SCHEMA.read_text(encoding="utf-8"))
     jsonschema.validators.validator_for(introspection)(introspection).validate(document["data"]["model_introspection"])
 
 

@@ -1,33 +1,25 @@
-"""No test may pass under CI by skipping for a missing ../shared fixture: every test reaches
-../shared through conftest.shared_fixture (and its helpers), which fails under CI=true and
-skips elsewhere."""
+"""No test may pass under CI by skipping for a missing ../shared fixture: every such test
+goes through conftest.fixture_missing, which fails under CI=true and skips elsewhere."""
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import conftest
-from conftest import fixture_missing, shared_fixture, shared_fixture_files
+from conftest import fixture_missing, shared_fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a skip for missing input says; a skip for another reason (no bubblewrap, SQLite) is fine.
 _FIXTURE_WORDS = ("shared", "fixture", "absent", "not available", "is not next to")
-# A string naming a place under ../shared ("../shared/fixtures", "shared/fixtures/x").
-_SHARED_PLACE = re.compile(r"(^|/)\.\./shared(/|$)|(^|/)shared/fixtures(/|$)")
-# Where a path to ../shared may be built: the helper, and this file's own made-up layouts.
-_MAY_NAME_SHARED = {Path("conftest.py"), Path("tests/test_fixture_skips.py")}
 
 
 def _test_sources() -> list[Path]:
-    skip = {".venv", "node_modules", ".git", "var"}
+    skip = {".venv", "node_modules", ".git"}
     return [
         path
         for path in ROOT.rglob("*.py")
@@ -36,13 +28,7 @@ def _test_sources() -> list[Path]:
     ]
 
 
-def _where(path: Path, node: ast.AST) -> str:
-    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-    return f"{where}:{getattr(node, 'lineno', '?')}: {ast.unparse(node)[:100]}"
-
-
 def _skips_for_missing_input(path: Path) -> list[str]:
-    """pytest.skip(...) / pytest.mark.skipif(...) calls whose reason or condition is about missing input."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
@@ -56,44 +42,12 @@ def _skips_for_missing_input(path: Path) -> list[str]:
             continue
         words = " ".join(ast.unparse(argument) for argument in [*node.args, *(k.value for k in node.keywords)]).lower()
         if any(word in words for word in _FIXTURE_WORDS):
-            found.append(_where(path, node))
+            where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            found.append(f"{where}:{node.lineno}: {ast.unparse(node)[:100]}")
     return found
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    nodes = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
-    return {
-        id(node.body[0].value)
-        for node in ast.walk(tree)
-        if isinstance(node, nodes) and node.body and isinstance(node.body[0], ast.Expr)
-    }
-
-
-def _names_shared(node: ast.AST, docstrings: set[int]) -> bool:
-    """`... / "shared"`, .joinpath("shared"), Path("shared"), or a string (not a docstring)
-    naming a place under ../shared."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return id(node) not in docstrings and bool(_SHARED_PLACE.search(node.value))
-    parts: list[ast.expr] = []
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        parts = [node.left, node.right]
-    elif isinstance(node, ast.Call) and (
-        (isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath")
-        or (isinstance(node.func, ast.Name) and node.func.id in ("Path", "PurePath"))
-    ):
-        parts = node.args
-    return any(isinstance(part, ast.Constant) and part.value == "shared" for part in parts)
-
-
-def _own_paths_to_shared(path: Path) -> list[str]:
-    """Paths to ../shared a module builds by hand. Such a test checks for itself whether its
-    fixture is there, and may skip or return where CI must fail."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = _docstrings(tree)
-    return [_where(path, node) for node in ast.walk(tree) if _names_shared(node, docstrings)]
-
-
-def test_no_test_skips_for_missing_input_but_through_the_helper() -> None:
+def test_no_test_skips_for_missing_input_but_through_fixture_missing() -> None:
     sources = _test_sources()
     assert len(sources) > 50  # the scan really saw the test suite
     offenders = [line for path in sources for line in _skips_for_missing_input(path)]
@@ -102,109 +56,33 @@ def test_no_test_skips_for_missing_input_but_through_the_helper() -> None:
     assert offenders == []
 
 
-def test_no_test_finds_shared_by_itself() -> None:
-    sources = [path for path in _test_sources() if path.relative_to(ROOT) not in _MAY_NAME_SHARED]
-    offenders = [line for path in sources for line in _own_paths_to_shared(path)]
-    assert offenders == [], "reach ../shared through conftest.shared_fixture / shared_fixture_files"
-
-
-def test_the_scans_catch_a_skip_or_a_path_of_its_own(tmp_path: Path) -> None:
+def test_the_scan_catches_a_skip_for_a_missing_fixture(tmp_path: Path) -> None:
     sneaky = tmp_path / "test_sneaky.py"
-    sneaky.write_text(
-        '"""Reads ../shared/fixtures (a docstring may say so)."""\n'
-        "import pytest\nfrom pathlib import Path\n\n"
-        'HOOKS = Path(__file__).parents[2] / "shared" / "fixtures" / "github-webhooks"\n'
-        'SCHEMAS = Path("../shared/fixtures/amplify-outputs-schema")\n'
-        'INTROSPECTION = Path(__file__).parents[2].joinpath("shared", "fixtures")\n\n'
-        "@pytest.mark.skipif(not HOOKS.is_dir(), reason='fixtures not available')\n"
-        "def test_x():\n"
-        '    pytest.skip("../shared fixtures are absent")\n'
-    )
-    assert len(_skips_for_missing_input(sneaky)) == 2
-    assert sorted(line.split(":")[1] for line in _own_paths_to_shared(sneaky)) == ["5", "6", "7"]
-    innocent = tmp_path / "test_innocent.py"
-    innocent.write_text('SCOPE = ("shared", "d1a2")\nPATH = "/amplify/shared/d1a2/API_KEY"\n')
-    assert _own_paths_to_shared(innocent) == []
-
-
-def _outcome(call: Callable[[], object]) -> BaseException:
-    """What the call raised. Caught here, not by pytest.raises: a Skipped where a Failed is
-    expected would otherwise skip this test instead of failing it."""
-    try:
-        call()
-    except BaseException as raised:  # pytest's Failed and Skipped are BaseExceptions
-        return raised
-    raise AssertionError(f"{call} neither failed nor skipped")
+    sneaky.write_text('import pytest\n\ndef test_x():\n    pytest.skip("../shared fixtures are absent")\n')
+    assert len(_skips_for_missing_input(sneaky)) == 1
 
 
 def test_under_ci_a_missing_fixture_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(conftest, "SHARED_FIXTURES_DIR", tmp_path / "no-fixtures-here")
+    monkeypatch.setattr(conftest, "SHARED_DIR", tmp_path / "no-shared-here")
     monkeypatch.setenv("CI", "true")
-    outcome = _outcome(lambda: shared_fixture("github-webhooks", "push.payload.json"))
-    assert isinstance(outcome, pytest.fail.Exception), repr(outcome)
-    assert str(outcome) == (
-        f"{tmp_path}/no-fixtures-here/github-webhooks/push.payload.json is absent (../shared/fixtures next to the"
-        " repository, or SHARED_FIXTURES_DIR) (under CI every ../shared fixture must be present)"
-    )
-    assert isinstance(_outcome(lambda: fixture_missing("push.payload.json is not available")), pytest.fail.Exception)
-    # A folder to parametrize over gives one case, which fails, not an empty set, which skips.
-    (missing,) = shared_fixture_files("model-introspection")
-    assert isinstance(_outcome(lambda: shared_fixture("model-introspection", missing.name)), pytest.fail.Exception)
+    with pytest.raises(pytest.fail.Exception, match=re.escape("under CI every ../shared fixture must be present")):
+        shared_fixture("fixtures", "github-webhooks")
+    with pytest.raises(pytest.fail.Exception):
+        fixture_missing("GitHub webhook fixture push.payload.json is not available")
 
 
 def test_elsewhere_a_missing_fixture_skips(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(conftest, "SHARED_FIXTURES_DIR", tmp_path / "no-fixtures-here")
+    monkeypatch.setattr(conftest, "SHARED_DIR", tmp_path / "no-shared-here")
     monkeypatch.delenv("CI", raising=False)
-    outcome = _outcome(lambda: shared_fixture("github-webhooks"))
-    assert isinstance(outcome, pytest.skip.Exception), repr(outcome)
-    assert "github-webhooks is absent" in str(outcome)
-    (missing,) = shared_fixture_files("github-webhooks")
-    assert isinstance(_outcome(lambda: shared_fixture("github-webhooks", missing.name)), pytest.skip.Exception)
+    with pytest.raises(pytest.skip.Exception, match="is absent"):
+        shared_fixture("fixtures")
 
 
 def test_a_present_fixture_is_given_whatever_ci_says(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    (tmp_path / "github-webhooks").mkdir()
-    for name in ("b.json", "a.json", "README.md"):
-        (tmp_path / "github-webhooks" / name).write_text("{}")
-    monkeypatch.setattr(conftest, "SHARED_FIXTURES_DIR", tmp_path)
+    (tmp_path / "fixtures").mkdir()
+    monkeypatch.setattr(conftest, "SHARED_DIR", tmp_path)
     monkeypatch.setenv("CI", "true")
-    assert shared_fixture("github-webhooks") == tmp_path / "github-webhooks"
-    assert shared_fixture_files("github-webhooks") == [tmp_path / "github-webhooks" / n for n in ("a.json", "b.json")]
-
-
-# One test of each way a module reads ../shared: a file, a folder, a parametrized folder.
-_FIXTURE_TESTS = (
-    "apps/branches/tests/test_githooks.py::test_the_table_covers_every_fixture",
-    "apps/branches/tests/test_githooks.py::test_github_fixture_parses_to_its_event[push.payload.json]",
-    "apps/datamanager/tests/test_sdl.py::test_custom_primary_keys_and_invented_foreign_keys_match_the_generator",
-    "apps/branches/tests/test_outputs.py::test_real_model_introspection_documents_validate",
-)
-
-
-@pytest.mark.parametrize(("ci", "outcome"), [("true", "failed"), (None, "skipped")], ids=["CI=true", "no CI"])
-def test_the_fixture_tests_without_their_fixtures(tmp_path: Path, ci: str | None, outcome: str) -> None:
-    """The real tests, run with SHARED_FIXTURES_DIR at a folder that does not exist."""
-    env = {key: value for key, value in os.environ.items() if key not in ("CI", "PYTEST_ADDOPTS")}
-    env["SHARED_FIXTURES_DIR"] = str(tmp_path / "no-fixtures-here")
-    if ci:
-        env["CI"] = ci
-    ran = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_FIXTURE_TESTS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    summary = ran.stdout.strip().splitlines()[-1] if ran.stdout.strip() else ran.stderr
-    counts = dict((word, int(number)) for number, word in re.findall(r"(\d+) (passed|failed|skipped|errors?)", summary))
-    assert set(counts) == {outcome}, ran.stdout[-3000:]
-    assert counts[outcome] >= len(_FIXTURE_TESTS), ran.stdout[-3000:]
-    if ci:
-        assert "under CI every ../shared fixture must be present" in ran.stdout
-        assert ran.returncode == 1
-    else:
-        assert ran.returncode == 0
+    assert shared_fixture("fixtures") == tmp_path / "fixtures"
 
 
 def test_ci_requires_the_fixtures_wherever_they_can_be(tmp_path: Path) -> None:

@@ -31,12 +31,13 @@ from django.test import Client
 from apps.branches import services
 from apps.branches.models import App, Branch, GitDelivery, Job, LogChunk, Teardown
 from apps.branches.tasks import poll_app
-from conftest import shared_fixture
+from conftest import fixture_missing
 from console.amplify_names import branch_stack_name
 from console.emulator import Emulator
 
 pytestmark = pytest.mark.worker
 
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "github-webhooks"
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@x",
@@ -148,7 +149,10 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def fixture_json(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(shared_fixture("github-webhooks", name).read_bytes())
+    path = FIXTURES / name
+    if not path.is_file():
+        fixture_missing(f"GitHub webhook fixture {name} is not available at {FIXTURES}")
+    document: dict[str, Any] = json.loads(path.read_bytes())
     return document
 
 

@@ -32,8 +32,10 @@ from apps.branches.githooks import (
     verify_github,
     verify_gitlab,
 )
-from conftest import shared_fixture
+from conftest import fixture_missing
 
+# ../shared next to the repository root: fixtures are read there, never copied in.
+FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "github-webhooks"
 SECRET = "It's a Secret to Everybody"
 PR_SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 PUSH_SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
@@ -45,7 +47,10 @@ HELLO_WORLD = "https://github.com/Codertocat/Hello-World"
 
 
 def fixture_body(name: str) -> bytes:
-    return shared_fixture("github-webhooks", name).read_bytes()
+    path = FIXTURES / name
+    if not path.is_file():
+        fixture_missing(f"GitHub webhook fixture {name} is not available")
+    return path.read_bytes()
 
 
 def fixture_json(name: str) -> dict[str, Any]:
@@ -150,7 +155,9 @@ GITHUB_FIXTURES: dict[str, tuple[type, dict[str, Any]]] = {
 
 
 def test_the_table_covers_every_fixture() -> None:
-    assert sorted(p.name for p in shared_fixture("github-webhooks").glob("*.json")) == sorted(GITHUB_FIXTURES)
+    if not FIXTURES.is_dir():
+        fixture_missing("the GitHub webhook fixtures are not available")
+    assert sorted(p.name for p in FIXTURES.glob("*.json")) == sorted(GITHUB_FIXTURES)
 
 
 @pytest.mark.parametrize(("name", "expected"), GITHUB_FIXTURES.items(), ids=list(GITHUB_FIXTURES))

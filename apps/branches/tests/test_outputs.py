@@ -11,8 +11,12 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from apps.branches.outputs import MAX_OUTPUTS_BYTES, SUPPORTED_VERSIONS, OutputsInvalid, parse_outputs
-from conftest import shared_fixture, shared_fixture_files
+from conftest import fixture_missing
 
+# ../shared next to the repository root: fixtures are read there, never copied in.
+SHARED = Path(__file__).resolve().parents[4] / "shared"
+INTROSPECTION_DIR = SHARED / "fixtures" / "model-introspection"
+OFFICIAL_DIR = SHARED / "fixtures" / "amplify-outputs-schema"
 OWN_SCHEMA = Path(__file__).resolve().parents[1] / "outputs_schema.json"
 OFFICIAL_FILES = {version: f"schema_v{version}.json" for version in SUPPORTED_VERSIONS}
 
@@ -141,10 +145,11 @@ def _errors(document: object) -> list[str]:
 
 
 def _introspection_files() -> list[Path]:
-    # The folder also holds ModelIntrospectionSchema.json, the JSON Schema those documents
-    # follow: it is not a document. (Without the folder: the one path shared_fixture reports.)
-    files = shared_fixture_files("model-introspection")
-    return [path for path in files if not path.is_file() or "$schema" not in json.loads(path.read_text())]
+    if not INTROSPECTION_DIR.is_dir():
+        return []
+    # The directory also holds ModelIntrospectionSchema.json, the JSON Schema
+    # those documents follow: it is not a document.
+    return [path for path in sorted(INTROSPECTION_DIR.glob("*.json")) if "$schema" not in json.loads(path.read_text())]
 
 
 def _as_outputs(document: dict[str, Any]) -> dict[str, Any]:
@@ -167,14 +172,17 @@ INTROSPECTION_FILES = _introspection_files()
 
 
 # With no documents, one case that reports them missing (a failure under CI), not an empty set.
-@pytest.mark.parametrize("path", INTROSPECTION_FILES, ids=lambda path: path.stem[:40])
+@pytest.mark.parametrize("path", INTROSPECTION_FILES or [INTROSPECTION_DIR], ids=lambda path: path.stem[:40])
 def test_real_model_introspection_documents_validate(path: Path) -> None:
-    document = _as_outputs(json.loads(shared_fixture("model-introspection", path.name).read_text()))
+    if not path.is_file():
+        fixture_missing(f"{INTROSPECTION_DIR} is absent")
+    document = _as_outputs(json.loads(path.read_text()))
     assert parse_outputs(json.dumps(document)) == document
 
 
 def test_the_fixture_directory_was_really_read() -> None:
-    shared_fixture("model-introspection")
+    if not INTROSPECTION_DIR.is_dir():
+        fixture_missing(f"{INTROSPECTION_DIR} is absent")
     assert len(INTROSPECTION_FILES) >= 20
 
 
@@ -379,7 +387,7 @@ def _official_accepts(document: dict[str, Any]) -> bool:
     name = OFFICIAL_FILES.get(version) if isinstance(version, str) else None
     if name is None:
         return False  # no published schema for it
-    schema = json.loads(shared_fixture("amplify-outputs-schema", name).read_text())
+    schema = json.loads((OFFICIAL_DIR / name).read_text())
     # The published schema_v1.json says "const": "1.1" (a slip when the v1.1
     # file was split off; client_config_v1.ts says '1'): compare everything else.
     published = schema["properties"]["version"].get("const", version)
@@ -405,5 +413,6 @@ def test_our_schema_on_the_agreement_cases(document: dict[str, Any], valid: bool
 
 @pytest.mark.parametrize(("document", "valid"), AGREEMENT_PARAMS, ids=AGREEMENT_IDS)
 def test_the_published_schemas_agree(document: dict[str, Any], valid: bool) -> None:
-    shared_fixture("amplify-outputs-schema")
+    if not OFFICIAL_DIR.is_dir():
+        fixture_missing(f"{OFFICIAL_DIR} is absent")
     assert _official_accepts(document) == valid

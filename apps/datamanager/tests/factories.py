@@ -5,6 +5,7 @@ Amplify names and keys them. Use inside the in-process moto mock."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,9 +13,10 @@ from django.conf import settings
 
 from apps.datamanager import dynamo
 from apps.datamanager.schema import DataSchema, Model, schema_from_introspection
-from conftest import shared_fixture
+from conftest import fixture_missing
 
 API_ID = "testapi1234567890"
+FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "model-introspection"
 NUMBER_TYPES = ("Int", "Float", "AWSTimestamp")
 
 
@@ -129,8 +131,11 @@ def outputs_document(introspection: dict[str, Any], *, region: str = "") -> dict
 
 
 def fixture_introspection(name: str) -> dict[str, Any]:
-    """A real codegen document from ../shared/fixtures (conftest.shared_fixture)."""
-    document: dict[str, Any] = json.loads(shared_fixture("model-introspection", name).read_text())
+    """A real codegen document from ../shared (conftest.fixture_missing when it is not there)."""
+    path = FIXTURES / name
+    if not path.exists():
+        fixture_missing(f"{path} is not available")
+    document: dict[str, Any] = json.loads(path.read_text())
     return document
 
 

@@ -7,13 +7,16 @@ import pytest
 
 from apps.datamanager.schema import Association, DataSchema, Field, SchemaInvalid, schema_from_introspection
 from apps.datamanager.sdl import plural, schema_from_sdl
-from conftest import shared_fixture
+from conftest import fixture_missing
 
 REPO = Path(__file__).resolve().parents[3]
+FIXTURES = REPO / "../shared/fixtures/model-introspection"
 
 
 def introspection_fixture(prefix: str) -> DataSchema:
-    (path,) = shared_fixture("model-introspection").glob(f"{prefix}-*.json")
+    if not FIXTURES.is_dir():
+        fixture_missing("../shared/fixtures is not next to the repository")
+    (path,) = FIXTURES.glob(f"{prefix}-*.json")
     return schema_from_introspection(json.loads(path.read_text()), source="stack")
 
 

@@ -4,6 +4,7 @@ import ipaddress
 import json
 import re
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +19,10 @@ from apps.datamanager.seed import (
     Seeder,
 )
 from apps.datamanager.values import check_value
-from conftest import shared_fixture, shared_fixture_files
+from conftest import fixture_missing
 
-DOCUMENTS = shared_fixture_files("model-introspection", "[0-9]*.json")
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "model-introspection"
+DOCUMENTS: list[Path | None] = [*sorted(FIXTURES.glob("[0-9]*.json"))]
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -498,10 +500,11 @@ def test_rows_counts_from_zero() -> None:
 # The real code generator's documents.
 
 
-@pytest.fixture(params=DOCUMENTS, ids=lambda p: p.stem[:40])
+@pytest.fixture(params=DOCUMENTS or [None], ids=lambda p: p.stem[:40] if p else "absent")
 def document(request: pytest.FixtureRequest) -> DataSchema:
-    path = shared_fixture("model-introspection", request.param.name)
-    schema = schema_from_introspection(json.loads(path.read_text()))
+    if request.param is None:
+        fixture_missing(f"{FIXTURES} is absent (../shared next to the repository)")
+    schema = schema_from_introspection(json.loads(request.param.read_text()))
     if not schema.models:
         pytest.skip("a document without models")
     return schema
