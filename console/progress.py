@@ -9,9 +9,14 @@ on after `resume_at`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from console.heartbeat import reap, requeue_lost, stopped_worker_message
 
 
 class ProgressTask(models.Model):
@@ -71,3 +76,29 @@ def requeue_failed(model: type[ProgressTask], pk: int) -> bool:
             status=ProgressTask.Status.PENDING, error="", finished_at=None, retryable=False, heartbeat_at=timezone.now()
         )
     )
+
+
+def finish(model: type[ProgressTask], pk: int, *, status: str, error: str, retryable: bool = False, **fields: Any) -> None:
+    """The task's final state, with its own counts and report in `fields`."""
+    model._default_manager.filter(pk=pk).update(
+        status=status, error=error[:2000], finished_at=timezone.now(), retryable=retryable, **fields
+    )
+
+
+def reap_stalled[T: ProgressTask](model: type[T], *, progress: Callable[[T], str], resend: Callable[[int], object]) -> list[int]:
+    """Fail the RUNNING tasks whose worker stopped, saying how far they got (`progress`:
+    "412 of 1,000 rows written"), and queue again the PENDING ones whose message was
+    lost (`resend(pk)`). Returns the failed tasks' pks."""
+
+    def failed(task: T) -> dict[str, Any]:
+        status = ProgressTask.Status.FAILED
+        return {
+            "status": status,
+            "retryable": True,
+            "finished_at": timezone.now(),
+            "error": stopped_worker_message(progress(task)),
+        }
+
+    reaped = reap(model, running=ProgressTask.Status.RUNNING, failed_fields=failed)
+    requeue_lost(model, waiting=ProgressTask.Status.PENDING, send=resend)
+    return reaped

@@ -34,8 +34,8 @@ from apps.datamanager.sources import BranchData, NoSchema, branch_data
 from apps.datamanager.values import FieldError
 from console.audit import audit_record
 from console.aws_errors import AwsError
-from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
-from console.progress import claim, requeue_failed
+from console.heartbeat import beating
+from console.progress import claim, finish, reap_stalled, requeue_failed
 from console.queue import send, send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -133,14 +133,11 @@ def reap_stalled_tasks() -> list[int]:
     """Fail the running tasks whose worker stopped, saying how far they got (the pks), and
     queue again the waiting ones whose message was lost."""
 
-    def failed(task: DataTask) -> dict[str, Any]:
+    def progress(task: DataTask) -> str:
         unit = "rows" if task.kind == DataTask.Kind.IMPORT else "records"
-        done = f"{task.done:,} of {task.total:,} {unit} written"
-        return {"status": S.FAILED, "retryable": True, "finished_at": timezone.now(), "error": stopped_worker_message(done)}
+        return f"{task.done:,} of {task.total:,} {unit} written"
 
-    reaped = reap(DataTask, running=S.RUNNING, failed_fields=failed)
-    requeue_lost(DataTask, waiting=S.PENDING, send=lambda pk: send(_runner(DataTask.objects.get(pk=pk).kind), pk))
-    return reaped
+    return reap_stalled(DataTask, progress=progress, resend=lambda pk: send(_runner(DataTask.objects.get(pk=pk).kind), pk))
 
 
 def _runner(kind: str) -> Any:
@@ -248,12 +245,12 @@ def _finish(
 ) -> None:
     """The final state; an import's CSV text is dropped (it can be megabytes) once done
     with, unless a Retry may need it."""
-    fields: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now(), "retryable": retryable}
+    fields: dict[str, Any] = {}
     if report is not None:
         fields |= {"done": report.written, "refused": len(report.refused), "report": report.as_json(limit=REPORT_LIMIT)}
     if "csv" in task.payload and not retryable:
         fields["payload"] = {k: v for k, v in task.payload.items() if k != "csv"}
-    DataTask.objects.filter(pk=task.pk).update(**fields)
+    finish(DataTask, task.pk, status=status, error=error, retryable=retryable, **fields)
 
 
 def _import(

@@ -16,15 +16,14 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from django.utils import timezone
 
 from apps.storage import keys, operations
 from apps.storage.buckets import Bucket
 from apps.storage.models import StorageTask
 from console.audit import audit_record
 from console.aws_errors import AwsError
-from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
-from console.progress import claim, requeue_failed
+from console.heartbeat import beating
+from console.progress import claim, finish, reap_stalled, requeue_failed
 from console.queue import send, send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -46,13 +45,10 @@ def reap_stalled_tasks() -> list[int]:
     """Fail the running tasks whose worker stopped, saying how far they got (the pks), and
     queue again the waiting ones whose message was lost."""
 
-    def failed(task: StorageTask) -> dict[str, Any]:
-        done = f"{task.done:,} of {task.total:,} objects {_PAST[task.kind]}"
-        return {"status": S.FAILED, "retryable": True, "finished_at": timezone.now(), "error": stopped_worker_message(done)}
+    def progress(task: StorageTask) -> str:
+        return f"{task.done:,} of {task.total:,} objects {_PAST[task.kind]}"
 
-    reaped = reap(StorageTask, running=S.RUNNING, failed_fields=failed)
-    requeue_lost(StorageTask, waiting=S.PENDING, send=lambda pk: send(run_storage_task, pk))
-    return reaped
+    return reap_stalled(StorageTask, progress=progress, resend=lambda pk: send(run_storage_task, pk))
 
 
 _PAST: dict[str, str] = {StorageTask.Kind.DELETE: "deleted", StorageTask.Kind.COPY: "copied", StorageTask.Kind.MOVE: "moved"}
@@ -159,10 +155,10 @@ def carry_out(task: StorageTask) -> None:
 def _finish(
     task: StorageTask, *, status: str, error: str, outcome: operations.Outcome | None = None, retryable: bool = False
 ) -> None:
-    fields: dict[str, Any] = {"status": status, "error": error[:2000], "finished_at": timezone.now(), "retryable": retryable}
+    fields: dict[str, Any] = {}
     if outcome is not None:
         fields |= {"done": outcome.done, "failed": outcome.failed, "report": outcome.as_json()}
-    StorageTask.objects.filter(pk=task.pk).update(**fields)
+    finish(StorageTask, task.pk, status=status, error=error, retryable=retryable, **fields)
 
 
 @shared_task(name="apps.storage.tasks.abort_stale_uploads", ignore_result=True)
