@@ -20,7 +20,7 @@ from apps.amplify_api import render
 from apps.amplify_api.paging import page_of
 from apps.amplify_api.protocol import bad_request, limit_exceeded, not_found
 from apps.branches import jobs, services, webhooks
-from apps.branches.git import GitError, InvalidRepositoryUrl, list_remote_branches, redact_url, split_credentials
+from apps.branches.git import GitError, InvalidRepositoryUrl, list_remote_branches, mask_credentials, split_credentials
 from apps.branches.models import App, Branch, EnvironmentVariable, Job, Webhook
 from apps.branches.patterns import parse_patterns
 from apps.branches.servicerole import validate_role_arn
@@ -109,7 +109,7 @@ def _production_branch_of(repository: str) -> str:
         bare, credentials = split_credentials(repository)
         names = [branch.name for branch in list_remote_branches(bare, credentials=credentials)]
     except (GitError, ValidationError, InvalidRepositoryUrl) as error:
-        raise bad_request(f"Cannot read the repository {redact_url(repository)!r}: {error}") from None
+        raise bad_request(f"Cannot read the repository {mask_credentials(repository)!r}: {error}") from None
     return next((name for name in ("main", "master") if name in names), names[0] if names else "main")
 
 

@@ -50,7 +50,7 @@ def split_credentials(url: str) -> tuple[str, GitCredentials | None]:
     return bare, GitCredentials(username, password)
 
 
-def redact_url(url: str) -> str:
+def mask_credentials(url: str) -> str:
     """The URL as it may be shown: credentials, if any, replaced by ***."""
     bare, credentials = split_credentials(url)
     if credentials is None:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import Task
 from django.conf import settings
 from django.db.models import Model, Q
 from django.utils import timezone
@@ -44,7 +45,7 @@ def repository_heads(app: App) -> Snapshot:
     from apps.branches.tasks import read_repository_heads
 
     row, _ = RepositoryHeads.objects.get_or_create(app=app)
-    return _snapshot(row, lambda: send_on_commit(read_repository_heads, app.pk))
+    return _snapshot(row, read_repository_heads)
 
 
 def backend_stack(branch: Branch) -> Snapshot:
@@ -52,14 +53,15 @@ def backend_stack(branch: Branch) -> Snapshot:
     from apps.branches.tasks import read_backend_stack
 
     row, _ = StackRead.objects.get_or_create(branch=branch)
-    snapshot = _snapshot(row, lambda: send_on_commit(read_backend_stack, branch.pk))
+    snapshot = _snapshot(row, read_backend_stack)
     value = row.value
     if value is not None:
         value = Stack(**{**value, **{key: _when(value.get(key)) for key in _TIMES}})
     return Snapshot(value, snapshot.error, snapshot.read_at, snapshot.refreshing)
 
 
-def _snapshot(row: RepositoryHeads | StackRead, ask: Any) -> Snapshot:
+def _snapshot(row: RepositoryHeads | StackRead, reader: Task) -> Snapshot:
+    """The row as a Snapshot; when stale, `reader` (the task that reads it anew) is queued."""
     now = timezone.now()
     fresh = row.read_at is not None and now - row.read_at < timedelta(seconds=settings.REMOTE_READ_FRESH_SECONDS)
     refreshing = row.requested_at is not None and (row.read_at is None or row.requested_at > row.read_at)
@@ -67,17 +69,16 @@ def _snapshot(row: RepositoryHeads | StackRead, ask: Any) -> Snapshot:
         # One conditional UPDATE: of many pages asking at once, one asks the worker.
         asked = type(row).objects.filter(pk=row.pk).filter(Q(requested_at__isnull=True) | Q(requested_at__lt=now - _COOL_DOWN))
         if asked.update(requested_at=now):
-            ask()
+            send_on_commit(reader, row.app_id if isinstance(row, RepositoryHeads) else row.branch_id)
         refreshing = True
     return Snapshot(row.value, row.error, row.read_at, refreshing)
 
 
 def _store(model: type[Model], subject: dict[str, Any], value: Any, error: str) -> None:
     now = timezone.now()
-    if error:  # a failed read keeps the last good value: the page shows it with the error
-        model.objects.update_or_create(**subject, defaults={"error": error, "read_at": now})  # type: ignore[attr-defined]
-    else:
-        model.objects.update_or_create(**subject, defaults={"value": value, "error": "", "read_at": now})  # type: ignore[attr-defined]
+    # A failed read keeps the last good value: the page shows it with the error.
+    defaults = {"error": error, "read_at": now} if error else {"value": value, "error": "", "read_at": now}
+    model._default_manager.update_or_create(**subject, defaults=defaults)
 
 
 def store_heads(app: App, heads: dict[str, str] | None, error: str = "") -> None:

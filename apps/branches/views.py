@@ -23,7 +23,7 @@ from apps.branches.forms import (
     EnvVarForm,
     PreviewSettingsForm,
 )
-from apps.branches.git import RemoteBranch, redact_url
+from apps.branches.git import RemoteBranch, mask_credentials
 from apps.branches.isolation_status import isolation_warnings
 from apps.branches.remote_reads import backend_stack, repository_heads
 from apps.branches.webhooks import trigger_url
@@ -63,9 +63,9 @@ def app_create(request: HttpRequest) -> HttpResponse:
 def _without_credentials(form: AppForm) -> AppForm:
     """A refused form shown again: the repository URL's token, if any, is not sent back."""
     url = form.data.get("repository", "")
-    if redact_url(url) != url:
+    if mask_credentials(url) != url:
         data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict: the POST
-        data["repository"] = redact_url(url)
+        data["repository"] = mask_credentials(url)
         form.data = data
         form.add_error("repository", "Enter the repository's credentials again: they are never shown.")
     return form

@@ -12,7 +12,7 @@ from django.test import Client
 
 from apps.amplify_api.render import app_shape
 from apps.branches import services
-from apps.branches.git import GitCredentials, redact_url, split_credentials
+from apps.branches.git import GitCredentials, mask_credentials, split_credentials
 from apps.branches.models import App, Job
 from apps.branches.tests.builds import build, log_of
 from apps.branches.tests.https_git import PrivateRepo
@@ -32,7 +32,7 @@ def test_split_credentials_keeps_the_url_bare() -> None:
     assert split_credentials("https://ghp_only@github.com/o/r.git")[1] == GitCredentials("ghp_only", "")
     assert split_credentials("git@github.com:o/r.git") == ("git@github.com:o/r.git", None)
     assert split_credentials("ssh://git@host/o/r.git") == ("ssh://git@host/o/r.git", None)
-    assert redact_url("https://bot:tok@h/o.git") == "https://***@h/o.git"
+    assert mask_credentials("https://bot:tok@h/o.git") == "https://***@h/o.git"
     assert "tok" not in repr(GitCredentials("bot", "tok"))
 
 
@@ -65,7 +65,7 @@ def test_a_wrong_token_is_refused_with_the_reason_and_nothing_is_written(
     assert "Cannot read the repository" in page
     assert "Enter the repository&#x27;s credentials again" in page
     assert "wrong" not in page  # even a wrong token is not sent back
-    assert f'value="{redact_url(private_repo.url_with())}"' in page
+    assert f'value="{mask_credentials(private_repo.url_with())}"' in page
     assert not App.objects.exists()
 
 
