@@ -71,10 +71,10 @@ def main() -> None:
         from django.core.management import call_command
         from django.test import override_settings
 
-        from apps.branches import jobs
-        from apps.branches.models import Job
-        from apps.branches.sandbox import Layout, Limits, Sandbox, isolation_problem, outer_uid_for
         from apps.branches.services import app_create
+        from apps.builds import jobs
+        from apps.builds.models import Job
+        from apps.builds.sandbox import Layout, Limits, Sandbox, isolation_problem, outer_uid_for
 
         problem = isolation_problem()
         if problem:

@@ -1,6 +1,6 @@
 """What the console adds to a build that does nothing: the only command is `true`, no artifacts.
 
-Work: `apps.branches.jobs.job_start` (a MANUAL job) run by a warm, real Celery
+Work: `apps.builds.jobs.job_start` (a MANUAL job) run by a warm, real Celery
 worker (prefork, 2 processes) over Redis: queue hop, claim, workspace, clone,
 spec, environment, the phase script in its own process group, log, finish.
 Job wall time is `ended_at - created_at` from the job row (worker-side clock);
@@ -56,8 +56,8 @@ class Bench:
         self.branch, self.worker, self.tmp = branch, worker, tmp
 
     def one(self) -> dict[str, float]:
-        from apps.branches import jobs
-        from apps.branches.models import Job, JobStep
+        from apps.builds import jobs
+        from apps.builds.models import Job, JobStep
 
         start = time.perf_counter()
         job = jobs.job_start(branch=self.branch, job_type=Job.Type.MANUAL, triggered_by="bench")

@@ -1,6 +1,6 @@
 """One branch-poll cycle over 50 apps with 200 branches each, in the steady state.
 
-Work: `apps.branches.polling.poll_cycle(pks)` over the 50 apps, in-process (what the
+Work: `apps.gitops.polling.poll_cycle(pks)` over the 50 apps, in-process (what the
 beat's `poll_repositories` task runs): two queries, the `git ls-remote` listings
 (GIT_POLL_CONCURRENCY at once; also timed one at a time), and `gitsync.sync_app`
 only where something changed. Nothing changed in git, so a cycle reads the app
@@ -130,10 +130,12 @@ def run(tmp: Path, connection: Any, capture: Any, call_command: Callable[..., An
     from django.conf import settings
 
     from apps.branches.git import list_remote_branches, remote_heads
-    from apps.branches.gitsync import sync_app
-    from apps.branches.models import App, Branch, GitDelivery, Job
-    from apps.branches.polling import apps_to_poll, poll_cycle
+    from apps.branches.models import App, Branch
     from apps.branches.services import app_create, app_git_settings_update
+    from apps.builds.models import Job
+    from apps.gitops.gitsync import sync_app
+    from apps.gitops.models import GitDelivery
+    from apps.gitops.polling import apps_to_poll, poll_cycle
 
     call_command("migrate", verbosity=0)
     setup_start = time.perf_counter()

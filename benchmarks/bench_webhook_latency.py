@@ -124,7 +124,7 @@ class Bench:
     def wait(self, job_id: int, done: Callable[[str, Any], bool]) -> tuple[float, str]:
         from django.db import close_old_connections
 
-        from apps.branches.models import Job
+        from apps.builds.models import Job
 
         deadline, row = time.monotonic() + JOB_TIMEOUT, None
         while time.monotonic() < deadline:
@@ -139,7 +139,7 @@ class Bench:
         raise RuntimeError(f"job {job_id} is still {row and row[0]} after {JOB_TIMEOUT:.0f} s; the worker's log:\n{log}")
 
     def one(self) -> dict[str, float]:
-        from apps.branches.models import Job, JobStep
+        from apps.builds.models import Job, JobStep
 
         wall0, start = time.time(), time.perf_counter()
         body = self.post()
@@ -179,7 +179,7 @@ def running_console(tmp: Path) -> Iterator[Bench]:
         from django.core.management import call_command
 
         from apps.branches.services import app_create
-        from apps.branches.webhooks import webhook_create
+        from apps.builds.webhooks import webhook_create
 
         call_command("migrate", verbosity=0)
         app = app_create(actor=None, name="bench", repository=str(repo), production_branch="main")

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "console",
     "apps.branches",
+    "apps.builds",
+    "apps.gitops",
+    "apps.hosting",
     "apps.sandboxes",
     "apps.secrets",
     "apps.datamanager",
@@ -73,7 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "console.audit.AuditContextMiddleware",
-    "apps.branches.hosting.HostedSiteMiddleware",
+    "apps.hosting.serving.HostedSiteMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,13 +189,13 @@ BUILD_HEARTBEAT_TIMEOUT_SECONDS = env_int("BUILD_HEARTBEAT_TIMEOUT_SECONDS", 90,
 BUILD_REAPER_INTERVAL_SECONDS = env_float("BUILD_REAPER_INTERVAL_SECONDS", 30.0, minimum=1.0)
 BUILD_ARTIFACT_MAX_BYTES = env_int("BUILD_ARTIFACT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 BUILD_CACHE_MAX_BYTES = env_int("BUILD_CACHE_MAX_BYTES", 100 * 1024 * 1024, minimum=0)
-# Isolation of builds (apps/branches/sandbox.py): "on" runs each build under bubblewrap
+# Isolation of builds (apps/builds/sandbox.py): "on" runs each build under bubblewrap
 # and refuses builds where that is impossible; "off" runs them as the worker, on purpose.
 BUILD_ISOLATION = env_str("BUILD_ISOLATION", "on") or "on"
 if BUILD_ISOLATION not in ("on", "off"):
     raise ImproperlyConfigured(f"BUILD_ISOLATION must be on or off; got {BUILD_ISOLATION!r}.")
 # Builds with the network on are kept off this host's addresses by the firewall
-# (apps/branches/netguard.py); "off" lets them run without that guard.
+# (apps/builds/netguard.py); "off" lets them run without that guard.
 BUILD_NETWORK_GUARD = env_str("BUILD_NETWORK_GUARD", "on") or "on"
 if BUILD_NETWORK_GUARD not in ("on", "off"):
     raise ImproperlyConfigured(f"BUILD_NETWORK_GUARD must be on or off; got {BUILD_NETWORK_GUARD!r}.")
@@ -260,13 +263,13 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "console.tasks.worker_heartbeat", "schedule": 30.0},
     "abort-stale-uploads": {"task": "apps.storage.tasks.abort_stale_uploads", "schedule": 3600.0},
     "remove-stale-drafts": {"task": "apps.datamanager.tasks.remove_stale_drafts", "schedule": 3600.0},
-    "probe-build-isolation": {"task": "apps.branches.tasks.probe_build_isolation", "schedule": 60.0},
-    "reap-stale-jobs": {"task": "apps.branches.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},
+    "probe-build-isolation": {"task": "apps.builds.tasks.probe_build_isolation", "schedule": 60.0},
+    "reap-stale-jobs": {"task": "apps.builds.tasks.reap_stale_jobs", "schedule": BUILD_REAPER_INTERVAL_SECONDS},
     "reap-data-tasks": {"task": "apps.datamanager.tasks.reap_stalled_tasks", "schedule": TASK_REAPER_INTERVAL_SECONDS},
     "reap-storage-tasks": {"task": "apps.storage.tasks.reap_stalled_tasks", "schedule": TASK_REAPER_INTERVAL_SECONDS},
-    "reap-teardowns": {"task": "apps.branches.tasks.reap_stalled_teardowns", "schedule": TASK_REAPER_INTERVAL_SECONDS},
-    "poll-repositories": {"task": "apps.branches.tasks.poll_repositories", "schedule": GIT_POLL_INTERVAL_SECONDS},
-    "sweep-preview-stacks": {"task": "apps.branches.tasks.sweep_preview_stacks", "schedule": 15 * 60.0},
+    "reap-teardowns": {"task": "apps.gitops.tasks.reap_stalled_teardowns", "schedule": TASK_REAPER_INTERVAL_SECONDS},
+    "poll-repositories": {"task": "apps.gitops.tasks.poll_repositories", "schedule": GIT_POLL_INTERVAL_SECONDS},
+    "sweep-preview-stacks": {"task": "apps.gitops.tasks.sweep_preview_stacks", "schedule": 15 * 60.0},
     "refresh-sandboxes": {"task": "apps.sandboxes.tasks.refresh_sandboxes", "schedule": SANDBOX_REFRESH_INTERVAL_SECONDS},
     # Does nothing unless an admin turned the retention policy on.
     "sandbox-retention": {"task": "apps.sandboxes.tasks.apply_retention", "schedule": 3600.0},

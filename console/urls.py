@@ -17,6 +17,9 @@ urlpatterns = [
     path("", include("apps.users.urls")),
     path("", include("apps.secrets.urls")),
     path("", include("apps.branches.urls")),
+    path("", include("apps.builds.urls")),
+    path("", include("apps.gitops.urls")),
+    path("", include("apps.hosting.urls")),
 ]
 
 handler500 = "console.errors.server_error"

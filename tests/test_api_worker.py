@@ -15,8 +15,9 @@ import pytest
 
 from apps.amplify_api import keys
 from apps.amplify_api.tests.conftest import amplify_client, assert_valid_output
-from apps.branches.models import App, Job
-from apps.branches.tests.builds import SITE_SPEC
+from apps.branches.models import App
+from apps.builds.models import Job
+from apps.builds.tests.builds import SITE_SPEC
 
 pytestmark = pytest.mark.worker
 

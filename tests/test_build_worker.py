@@ -26,12 +26,14 @@ import pytest
 import yaml
 from django.test import Client
 
-from apps.branches import jobs, services
-from apps.branches.models import App, Branch, Job, JobStep, LogChunk
+from apps.branches import services
+from apps.branches.models import App, Branch
 from apps.branches.outputs import parse_outputs
-from apps.branches.process import CANCEL, ProcessResult, run_script
-from apps.branches.sandbox import outer_uid_for
-from apps.branches.webhooks import webhook_create
+from apps.builds import jobs
+from apps.builds.models import Job, JobStep, LogChunk
+from apps.builds.process import CANCEL, ProcessResult, run_script
+from apps.builds.sandbox import outer_uid_for
+from apps.builds.webhooks import webhook_create
 from apps.secrets.scopes import Scope
 from apps.secrets.services import secret_set
 from conftest import post_to, queued_to_workers, wait_for, worker_env

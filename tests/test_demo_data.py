@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from apps.branches.models import Branch, Job
+from apps.branches.models import Branch
+from apps.builds.models import Job
 from apps.datamanager import dynamo
 from apps.datamanager.sources import branch_data
 from apps.demo.seed import DEMO_APP_NAME, BuildPending, ensure_demo_data, seed_demo, seed_demo_data_after_build

@@ -29,8 +29,10 @@ from django.conf import settings
 from django.test import Client
 
 from apps.branches import services
-from apps.branches.models import App, Branch, GitDelivery, Job, LogChunk, Teardown
-from apps.branches.tasks import poll_app
+from apps.branches.models import App, Branch
+from apps.builds.models import Job, LogChunk
+from apps.gitops.models import GitDelivery, Teardown
+from apps.gitops.tasks import poll_app
 from conftest import fixture_missing
 from console.amplify_names import branch_stack_name
 from console.emulator import Emulator

@@ -24,9 +24,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from apps.branches import jobs
-from apps.branches.models import App, Branch, DeployedFile, Job
-from apps.branches.sandbox import isolation_problem, outer_uid_for
+from apps.branches.models import App, Branch
+from apps.builds import jobs
+from apps.builds.models import Job
+from apps.builds.sandbox import isolation_problem, outer_uid_for
+from apps.hosting.models import DeployedFile
 from conftest import queued_to_workers, worker_env
 from console.aws import aws_credentials
 from console.emulator import Emulator

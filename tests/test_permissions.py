@@ -16,13 +16,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver
 
-from apps.branches import jobs, services
-from apps.branches.models import App, Deployment, EnvironmentVariable, Job, Teardown, Webhook
-from apps.branches.webhooks import webhook_create
+from apps.branches import services
+from apps.branches.models import App, EnvironmentVariable
+from apps.builds import jobs
+from apps.builds.models import Job, Webhook
+from apps.builds.webhooks import webhook_create
 from apps.datamanager.models import DataTask, SchemaUpload
 from apps.datamanager.schema import schema_from_introspection
 from apps.datamanager.tests.factories import field, make_table, model, outputs_document
 from apps.datamanager.views import key_token
+from apps.gitops.models import Teardown
+from apps.hosting.models import Deployment
 from apps.sandboxes.inventory import refresh_inventory
 from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
 from apps.sandboxes.tests.stacks import deploy_sandbox, set_stack_state

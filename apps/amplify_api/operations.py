@@ -19,11 +19,12 @@ from django.http import HttpRequest
 from apps.amplify_api import render
 from apps.amplify_api.paging import page_of
 from apps.amplify_api.protocol import bad_request, limit_exceeded, not_found
-from apps.branches import jobs, services, webhooks
-from apps.branches.git import GitError, InvalidRepositoryUrl, list_remote_branches, mask_credentials, split_credentials
-from apps.branches.models import App, Branch, EnvironmentVariable, Job, Webhook
-from apps.branches.patterns import parse_patterns
-from apps.branches.servicerole import validate_role_arn
+from apps.branches import services
+from apps.branches.models import App, Branch, EnvironmentVariable
+from apps.branches.selectors import mask_credentials, parse_patterns
+from apps.branches.services import GitError, InvalidRepositoryUrl, list_remote_branches, split_credentials, validate_role_arn
+from apps.builds import services as build_services
+from apps.builds.models import Job, Webhook
 from console.roles import Role
 
 # Amplify's own default quotas.
@@ -293,11 +294,11 @@ def start_job(call: Call) -> dict[str, Any]:
     if job_type == Job.Type.RETRY:
         if not params.get("jobId"):
             raise bad_request("jobId is required for a RETRY job: the id of the failed or cancelled job to run again.")
-        job = jobs.job_retry(job=_job(branch, params["jobId"]), actor=call.user)
+        job = build_services.job_retry(job=_job(branch, params["jobId"]), actor=call.user)
     elif job_type == Job.Type.MANUAL:
         raise bad_request("MANUAL jobs deploy an uploaded zip, which this console does not take: use RELEASE.")
     else:
-        job = jobs.job_start(
+        job = build_services.job_start(
             branch=branch,
             job_type=job_type,
             triggered_by=f"{call.user.get_username()} (API{': ' + params['jobReason'] if params.get('jobReason') else ''})",
@@ -321,7 +322,7 @@ def list_jobs(call: Call) -> dict[str, Any]:
 
 def stop_job(call: Call) -> dict[str, Any]:
     branch = _branch(_app(call.params["appId"]), call.params["branchName"])
-    job = jobs.job_cancel(job=_job(branch, call.params["jobId"]), actor=call.user)
+    job = build_services.job_cancel(job=_job(branch, call.params["jobId"]), actor=call.user)
     return {"jobSummary": render.job_summary(job)}
 
 
@@ -341,7 +342,7 @@ def create_webhook(call: Call) -> dict[str, Any]:
     if branch.webhooks.count() >= MAX_WEBHOOKS_PER_BRANCH:
         raise limit_exceeded(f"Branch {branch.name} already has {MAX_WEBHOOKS_PER_BRANCH} webhooks, the most it can have.")
     name = _webhook_name(branch, call.params.get("description", ""))
-    webhook = webhooks.webhook_create(actor=call.user, branch=branch, name=name)
+    webhook = build_services.webhook_create(actor=call.user, branch=branch, name=name)
     return {"webhook": render.webhook_shape(call.request, webhook)}
 
 
@@ -362,7 +363,7 @@ def update_webhook(call: Call) -> dict[str, Any]:
     if call.params.get("branchName"):
         branch = _branch(webhook.branch.app, call.params["branchName"])
     description = call.params.get("description")
-    webhook = webhooks.webhook_update(
+    webhook = build_services.webhook_update(
         actor=call.user,
         webhook=webhook,
         branch=branch,
@@ -374,7 +375,7 @@ def update_webhook(call: Call) -> dict[str, Any]:
 def delete_webhook(call: Call) -> dict[str, Any]:
     webhook = _webhook(call.params["webhookId"])
     shape = render.webhook_shape(call.request, webhook)
-    webhooks.webhook_delete(actor=call.user, webhook=webhook)
+    build_services.webhook_delete(actor=call.user, webhook=webhook)
     return {"webhook": shape}
 
 

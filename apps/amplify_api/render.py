@@ -12,8 +12,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.branches.models import App, Branch, EnvironmentVariable, Job, JobStep, Webhook
-from apps.branches.webhooks import trigger_url
+from apps.branches.models import App, Branch, EnvironmentVariable
+from apps.builds.models import Job, JobStep, Webhook
+from apps.builds.selectors import trigger_url
 
 ACCOUNT_ID = "000000000000"  # the console has no AWS account of its own; Branch.arn uses the same
 LOG_URL_SALT = "amplify-api.step-log"

@@ -18,8 +18,9 @@ from django.views.decorators.http import require_GET
 from apps.amplify_api import operations, protocol, render, sigv4
 from apps.amplify_api.models import AccessKey
 from apps.amplify_api.protocol import ApiError, Match
-from apps.branches.joblog import stored_log
-from apps.branches.models import App, Job
+from apps.branches.models import App
+from apps.builds.models import Job
+from apps.builds.selectors import stored_log
 from console.audit import audit_record
 from console.roles import has_role
 

@@ -28,7 +28,7 @@ MAX_OUTPUTS_BYTES = 5 * 1024 * 1024
 # A file with thousands of problems is not worth listing in full.
 MAX_ERRORS = 100
 DOCUMENT = "(document)"
-_SCHEMA_PATH = Path(__file__).with_name("outputs_schema.json")
+SCHEMA_PATH = Path(__file__).with_name("outputs_schema.json")
 
 
 class OutputsInvalid(ValueError):
@@ -40,7 +40,7 @@ class OutputsInvalid(ValueError):
 
 
 def _validator() -> Draft202012Validator:
-    return schema_validator(_SCHEMA_PATH)
+    return schema_validator(SCHEMA_PATH)
 
 
 def _version_of(document: dict[str, Any]) -> str:

@@ -17,8 +17,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.branches.buildspec import BuildSpecInvalid, parse_build_spec
-from apps.branches.git import GitCredentials, GitError, InvalidRepositoryUrl, list_remote_branches, split_credentials
+from apps.branches.git import GitCredentials as GitCredentials
+from apps.branches.git import GitError as GitError
+from apps.branches.git import InvalidRepositoryUrl as InvalidRepositoryUrl
+from apps.branches.git import list_remote_branches as list_remote_branches
+from apps.branches.git import remote_heads as remote_heads
+from apps.branches.git import run_git as run_git
+from apps.branches.git import split_credentials as split_credentials
 from apps.branches.models import App, Branch, EnvironmentVariable
+from apps.branches.ownership import unowned_resources as unowned_resources
+from apps.branches.remote_reads import read_stack_now as read_stack_now
+from apps.branches.remote_reads import store_heads as store_heads
+from apps.branches.servicerole import ServiceRoleError as ServiceRoleError
+from apps.branches.servicerole import assume_service_role as assume_service_role
+from apps.branches.servicerole import validate_role_arn as validate_role_arn
 from apps.branches.validators import validate_branch_name, validate_env_name, validate_env_value
 from console.audit import audit_record
 from console.ratelimit import within_rate

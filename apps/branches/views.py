@@ -24,10 +24,9 @@ from apps.branches.forms import (
     PreviewSettingsForm,
 )
 from apps.branches.git import RemoteBranch, mask_credentials
-from apps.branches.isolation_status import isolation_warnings
 from apps.branches.remote_reads import backend_stack, repository_heads
-from apps.branches.webhooks import trigger_url
 from console.forms_util import add_service_errors, refused_again
+from console.isolation_status import isolation_warnings
 from console.roles import Role, role_required
 from console.tasks import worker_last_seen, workers_healthy
 
@@ -232,7 +231,9 @@ def _render_branch(
             initial={"pr_previews_enabled": branch.pr_previews_enabled, "pr_shared_backend": branch.pr_shared_backend_id},
         ),
         "jobs_page": Paginator(branch.jobs.all(), 20).get_page(request.GET.get("jobs")),
-        "webhooks": [{"webhook": w, "name": w.name, "url": trigger_url(request, w)} for w in branch.webhooks.all()],
+        "webhooks": [
+            {"webhook": w, "name": w.name, "url": request.build_absolute_uri(w.trigger_path)} for w in branch.webhooks.all()
+        ],
     }
     return render(request, "branches/branch_detail.html", context, status=status)
 
@@ -324,3 +325,20 @@ def env_var_delete(request: HttpRequest, app_id: str, pk: int) -> HttpResponse:
     services.env_var_delete(actor=request.user, variable=variable)
     messages.success(request, f"{variable.name} removed.")
     return redirect("app_environment", app_id=app.app_id)
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def branch_previews(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
+    branch_obj = selectors.branch_get(selectors.app_get(app_id), branch)
+    form = PreviewSettingsForm(request.POST, branch=branch_obj)
+    if form.is_valid():
+        try:
+            services.branch_preview_settings_update(actor=request.user, branch=branch_obj, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Preview settings saved.")
+            return redirect("branch_detail", app_id=app_id, branch=branch_obj.display_name)
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("branch_detail", app_id=app_id, branch=branch_obj.display_name)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from apps.branches.fields import OutputsDocumentField
+from apps.branches.models import OutputsDocumentField
 from console.progress import ProgressTask
 
 

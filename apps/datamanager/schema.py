@@ -12,8 +12,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from apps.branches.outputs import _SCHEMA_PATH as OUTPUTS_SCHEMA_PATH
-from apps.branches.outputs import FIELD_ORDER_KEY
+from apps.branches.selectors import FIELD_ORDER_KEY, OUTPUTS_SCHEMA_PATH
 from console.schemas import dotted_path, schema_validator
 
 SCALARS = (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from apps.branches.models import Branch
-from apps.branches.outputs import parse_outputs
+from apps.branches.selectors import parse_outputs
 from apps.datamanager import dynamo
 from apps.datamanager.csv_io import ImportReport, Progress, write_records
 from apps.datamanager.models import SchemaUpload

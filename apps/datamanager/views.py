@@ -18,8 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.branches.models import Branch
-from apps.branches.outputs import OutputsInvalid
-from apps.branches.selectors import app_get, branch_get
+from apps.branches.selectors import OutputsInvalid, app_get, branch_get
 from apps.datamanager import counts, dynamo, services, values
 from apps.datamanager.forms import RecordForm, describe_type, rules_for
 from apps.datamanager.models import DataTask

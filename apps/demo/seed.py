@@ -26,15 +26,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from apps.branches import services
-from apps.branches.models import App, Branch, Job
-from apps.datamanager import dynamo
-from apps.datamanager.schema import SchemaInvalid
+from apps.branches.models import App, Branch
+from apps.builds.models import Job
+from apps.datamanager.selectors import NoSchema, SchemaInvalid, TableMissing, branch_data, table_has_records
 from apps.datamanager.services import seed_records
-from apps.datamanager.sources import NoSchema, branch_data
-from apps.sandboxes.inventory import refresh_inventory
-from apps.secrets import ssm
-from apps.secrets.scopes import Scope
-from apps.users.demo import ensure_demo_users
+from apps.sandboxes.services import refresh_inventory
+from apps.secrets.selectors import Scope
+from apps.secrets.services import sandbox_secrets_seed
+from apps.users.services import ensure_demo_users
 from console.amplify_names import sandbox_stack_name
 from console.aws import aws_client
 from console.aws_errors import AwsError, AwsNotFound, aws_errors
@@ -174,7 +173,6 @@ def ensure_service_role(app: App, say: Say) -> None:
 def ensure_secrets(app: App, say: Say) -> None:
     """Shared and branch secrets on the emulator; dev lacks STRIPE_KEY, so the page flags it."""
     from apps.secrets import services as secrets
-    from apps.secrets.scopes import Scope
 
     demo = {
         Scope.shared(app.app_id): {"API_KEY": "demo-shared-api-key"},
@@ -294,10 +292,7 @@ def ensure_sandboxes(say: Say) -> None:
                 except EmulatorError as error:  # an emulator without our hook: the sandbox stays as deployed
                     say(f"sandbox {name} left as deployed: {error}")
         if region == settings.AWS_REGION:  # SSM writes go to the console's region
-            for secret, value in sandbox.secrets.items():
-                path = Scope.sandbox(sandbox.package, sandbox.owner).path(secret)
-                if ssm.get_value(path) is None:
-                    ssm.put_value(path, value)
+            sandbox_secrets_seed(sandbox.package, sandbox.owner, dict(sandbox.secrets))
     if deployed:
         say(f"demo sandboxes deployed: {', '.join(deployed)}")
     result = refresh_inventory(regions)
@@ -306,7 +301,7 @@ def ensure_sandboxes(say: Say) -> None:
 
 def build_branches(app: App, say: Say) -> None:
     """Queue a build of each demo branch; the worker deploys its backend to the emulator and hosts its site."""
-    from apps.branches.jobs import job_start
+    from apps.builds.services import job_start
 
     for branch in app.branches.filter(name__in=DEMO_BRANCHES).order_by("name"):
         job = job_start(branch=branch, job_type=Job.Type.RELEASE, triggered_by="make run")
@@ -335,11 +330,11 @@ def ensure_demo_data(branch: Branch, say: Say) -> None:
                 say(f"{branch.name}'s schema has no {name} model; no demo rows for it")
                 continue
             table = data.table(model)
-            if dynamo.scan_page(table, size=1).items:
+            if table_has_records(table):
                 continue
             report = seed_records(data, model, table, count=count, seed=DEMO_DATA_SEED)
             say(f"demo data: {report.written} {model.plural_name} written to {table.name}")
-    except (NoSchema, SchemaInvalid, dynamo.TableMissing, AwsError) as error:
+    except (NoSchema, SchemaInvalid, TableMissing, AwsError) as error:
         say(f"no demo data for {branch.name}: {error}")
     ensure_demo_files(branch, say)
     ensure_demo_users(branch.backend_outputs, say)
@@ -347,8 +342,8 @@ def ensure_demo_data(branch: Branch, say: Say) -> None:
 
 def ensure_demo_files(branch: Branch, say: Say) -> None:
     """Folders and files in the branch's storage buckets, for the file browser."""
-    from apps.storage.buckets import outputs_buckets
-    from apps.storage.demo import seed_demo_files
+    from apps.storage.selectors import outputs_buckets
+    from apps.storage.services import seed_demo_files
 
     branch.refresh_from_db(fields=["backend_outputs"])
     for bucket in outputs_buckets(branch.backend_outputs):

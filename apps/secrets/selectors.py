@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from apps.branches.models import App
 from apps.secrets import ssm
-from apps.secrets.scopes import Scope
+from apps.secrets.scopes import Scope as Scope
 
 
 @dataclass

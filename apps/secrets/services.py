@@ -276,3 +276,18 @@ def sandbox_secrets_delete(region: str, prefix: str) -> list[str]:
         if ssm.delete(info.path, region=region):
             deleted.append(info.name)
     return sorted(deleted)
+
+
+def sandbox_secrets_seed(package_name: str, identifier: str, values: dict[str, str]) -> list[str]:
+    """Write a sandbox's secrets that are not there yet (the demo's; never overwrites one).
+
+    Not audited: no person sets them, as `ampx sandbox secret set` on a developer's machine
+    would not be either. The names written, in order."""
+    written = []
+    scope = Scope.sandbox(package_name, identifier)
+    for name, value in values.items():
+        path = scope.path(_name(name))
+        if ssm.get_value(path) is None:
+            ssm.put_value(path, value)
+            written.append(name)
+    return written

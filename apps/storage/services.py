@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.branches.models import Branch
 from apps.storage import keys, operations, s3
 from apps.storage.buckets import Bucket, branch_buckets, bucket_name_problem, region_problem
+from apps.storage.demo import seed_demo_files as seed_demo_files
 from apps.storage.models import ExtraBucket, PendingUpload, StorageTask
 from console.audit import audit_record
 from console.aws_errors import AwsAccessDenied, AwsError, AwsNotFound

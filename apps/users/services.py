@@ -12,6 +12,7 @@ from typing import Any
 
 from apps.users import cognito
 from apps.users.cognito import CognitoUser
+from apps.users.demo import ensure_demo_users as ensure_demo_users
 from apps.users.inputs import (
     InputInvalid,
     attribute_name_problem,

@@ -39,6 +39,6 @@ def test_every_beat_entry_names_a_registered_task(db: None) -> None:
     assert {
         "apps.datamanager.tasks.reap_stalled_tasks",
         "apps.storage.tasks.reap_stalled_tasks",
-        "apps.branches.tasks.reap_stalled_teardowns",
+        "apps.gitops.tasks.reap_stalled_teardowns",
     } <= scheduled
     assert scheduled <= set(app.tasks), scheduled - set(app.tasks)

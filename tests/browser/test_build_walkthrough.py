@@ -22,7 +22,8 @@ import pytest
 import yaml
 from playwright.sync_api import Page, expect
 
-from apps.branches.models import App, Job, JobStep
+from apps.branches.models import App
+from apps.builds.models import Job, JobStep
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from apps.branches import services
-from apps.branches.models import Job
-from apps.branches.webhooks import webhook_create
+from apps.builds.models import Job
+from apps.builds.webhooks import webhook_create
 from conftest import post_to, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

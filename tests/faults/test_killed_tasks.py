@@ -16,16 +16,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.branches import gitsync, jobs
-from apps.branches.models import Branch, Job, Teardown
+from apps.branches.models import Branch
 from apps.branches.services import app_create
-from apps.branches.tasks import reap_stalled_teardowns
+from apps.builds import jobs
+from apps.builds.models import Job
 from apps.datamanager import dynamo, services
 from apps.datamanager.models import DataTask
 from apps.datamanager.sources import branch_data
 from apps.datamanager.tasks import reap_stalled_tasks as reap_data_tasks
 from apps.datamanager.tasks import run_import, run_seed
 from apps.datamanager.tests.factories import API_ID, every_type_introspection, every_type_schema, outputs_document
+from apps.gitops import gitsync
+from apps.gitops.models import Teardown
+from apps.gitops.tasks import reap_stalled_teardowns
 from apps.secrets.paths import branch_path
 from apps.storage import s3
 from apps.storage.models import StorageTask

@@ -20,9 +20,11 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from apps.branches import jobs, services
-from apps.branches.models import App, Branch, Job, JobStep, LogChunk
-from apps.branches.webhooks import webhook_create
+from apps.branches import services
+from apps.branches.models import App, Branch
+from apps.builds import jobs
+from apps.builds.models import Job, JobStep, LogChunk
+from apps.builds.webhooks import webhook_create
 from conftest import drain_output, queued_to_workers, wait_for, worker_env
 from console.celery import app as celery_app
 from console.emulator import Emulator, free_port, start_emulator

@@ -12,7 +12,8 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
 from apps.amplify_api.tests.conftest import assert_valid_output, error_code
-from apps.branches.models import App, Branch, EnvironmentVariable, Webhook
+from apps.branches.models import App, Branch, EnvironmentVariable
+from apps.builds.models import Webhook
 from console.models import AuditEvent
 
 

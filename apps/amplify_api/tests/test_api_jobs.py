@@ -18,8 +18,9 @@ from django.urls import reverse
 
 from apps.amplify_api import render
 from apps.amplify_api.tests.conftest import assert_valid_output, error_code
-from apps.branches.models import Branch, Job
-from apps.branches.tests.builds import SITE_SPEC
+from apps.branches.models import Branch
+from apps.builds.models import Job
+from apps.builds.tests.builds import SITE_SPEC
 
 
 @pytest.fixture

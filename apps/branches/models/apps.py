@@ -113,10 +113,10 @@ class Branch(models.Model):
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.DEVELOPMENT)
     enable_auto_build = models.BooleanField(default=True)
     # The deployment served at the branch URL: switching it is one UPDATE.
-    live_deployment = models.ForeignKey("branches.Deployment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    live_deployment = models.ForeignKey("hosting.Deployment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # amplify_outputs.json of the last build that wrote one (validated).
     backend_outputs = OutputsDocumentField(null=True, blank=True)
-    backend_outputs_job = models.ForeignKey("branches.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    backend_outputs_job = models.ForeignKey("builds.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # Resources backend_outputs names that the branch's own stack does not own, found when a
     # build captured them ({kind, name, reason}): the console refuses to act on them.
     backend_outputs_unowned = models.JSONField(default=list, blank=True)

@@ -10,8 +10,9 @@ from typing import Any
 
 from django.test import Client
 
-from apps.branches.models import App, Branch, Job
-from apps.branches.tests.builds import build, log_of, make_app, preview_branch
+from apps.branches.models import App, Branch
+from apps.builds.models import Job
+from apps.builds.tests.builds import build, log_of, make_app, preview_branch
 from console.amplify_names import branch_stack_name
 from console.aws import aws_client
 from console.models import AuditEvent

@@ -13,9 +13,10 @@ from django.test import Client
 from apps.amplify_api.render import app_shape
 from apps.branches import services
 from apps.branches.git import GitCredentials, mask_credentials, split_credentials
-from apps.branches.models import App, Job
-from apps.branches.tests.builds import build, log_of
+from apps.branches.models import App
 from apps.branches.tests.https_git import PrivateRepo
+from apps.builds.models import Job
+from apps.builds.tests.builds import build, log_of
 from console.models import AuditEvent
 
 

@@ -167,8 +167,8 @@ def test_builds_get_the_secrets_json_with_branch_values_winning(app: App) -> Non
 
 
 def test_a_build_masks_the_secret_values_it_prints(app: App, make_repo: Any) -> None:
-    from apps.branches.models import Job
-    from apps.branches.tests.builds import build, log_of
+    from apps.builds.models import Job
+    from apps.builds.tests.builds import build, log_of
 
     spec = 'version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n        - echo "secrets=$secrets"\n'
     app.build_spec = spec

@@ -17,7 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.branches.models import App, Branch
-from apps.branches.outputs import MAX_OUTPUTS_BYTES, OutputsInvalid, parse_outputs
+from apps.branches.selectors import MAX_OUTPUTS_BYTES, OutputsInvalid, parse_outputs
 from apps.datamanager import csv_io, dynamo
 from apps.datamanager.schema import Model
 from apps.datamanager.seed import SeedError

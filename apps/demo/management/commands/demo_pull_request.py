@@ -16,9 +16,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.branches import gitsync
 from apps.branches.models import App
 from apps.demo.seed import DEMO_APP_NAME
+from apps.gitops import services as gitops
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Demo",
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         number, source_branch = options["number"], f"demo/pull-request-{options['number']}"
         if options["action"] == "open":
             commit = self._push_change(app, source_branch, number)
-            outcome = gitsync.preview_open(
+            outcome = gitops.preview_open(
                 app,
                 number=number,
                 head_branch=source_branch,
@@ -65,7 +65,7 @@ class Command(BaseCommand):
             if preview:
                 self.stdout.write(f"Preview URL (once built): {preview.url}")
         else:
-            self.stdout.write(gitsync.preview_close(app, number=number, source="demo"))
+            self.stdout.write(gitops.preview_close(app, number=number, source="demo"))
             with tempfile.TemporaryDirectory() as tmp:
                 _git("clone", "-q", "--", app.repository, tmp, cwd=Path(tmp).parent)
                 subprocess.run(["git", "push", "-q", "origin", f":{source_branch}"], cwd=tmp, capture_output=True, check=False)

@@ -106,7 +106,7 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
     def _isolation(self) -> str:
-        from apps.branches.isolation import check_build_isolation
+        from apps.builds.services import check_build_isolation
 
         if settings.BUILD_ISOLATION == "off":
             return "NOT isolated (BUILD_ISOLATION=off): any build can act as the console"

@@ -1,0 +1,484 @@
+"""The build of one claimed job: clone, read the spec, run the phases, store
+the artifacts, switch hosting. Called by the Celery task with a job id."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from apps.branches.models import Branch
+from apps.branches.selectors import BuildSpecInvalid, OutputsInvalid, parse_build_spec, parse_outputs
+from apps.branches.services import GitCredentials, GitError, read_stack_now, run_git, unowned_resources
+from apps.builds import jobs
+from apps.builds.artifacts import ArtifactError, collect_artifacts, content_type_for
+from apps.builds.buildcache import restore_cache, save_cache
+from apps.builds.buildenv import NoCredentials, build_environment, build_timeout
+from apps.builds.isolation import BuildRefused, describe, sandbox_for
+from apps.builds.joblog import JobLog, Masker
+from apps.builds.limits import LimitGuard, OutputWatcher, limit_hint
+from apps.builds.models import Job, JobStep
+from apps.builds.process import CANCEL, process_identity, run_script
+from apps.builds.sandbox import Layout, Sandbox, isolation_enabled
+from apps.builds.workspace_files import read_small_file, read_workspace_file, write_workspace_file
+from apps.hosting.models import DeployedFile, Deployment
+from console.db_outage import DATABASE_AWAY, forget_connection
+
+logger = logging.getLogger(__name__)
+S = Job.Status
+SPEC_FILES = ("amplify.yml", "amplify.yaml")
+SPEC_MAX_BYTES = 1024 * 1024
+OUTPUTS_MAX_BYTES = 20 * 1024 * 1024
+PHASES = {
+    "backend": ("preBuild", "build", "postBuild"),
+    "frontend": ("preBuild", "build", "postBuild"),
+    "test": ("preTest", "test", "postTest"),
+}
+
+
+class BuildFailed(Exception):
+    def __init__(self, reason: str, *, command: str = "", exit_code: int | None = None, status: str = S.FAILED) -> None:
+        super().__init__(reason)
+        self.reason, self.command, self.exit_code, self.status = reason, command, exit_code, status
+
+
+@dataclass
+class Workspace:
+    layout: Layout
+    project: Path
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    @property
+    def source(self) -> Path:
+        return self.layout.src
+
+
+JOB_GONE = "job-gone"
+
+
+class JobGone(Exception):
+    """The job's row went away mid-build: its branch was disconnected or its app deleted."""
+
+
+def run_job(job_pk: int) -> None:
+    job = Job.objects.select_related("branch__app", "source_job").filter(pk=job_pk).first()
+    if job is None:
+        return
+    log = JobLog(job, Masker([]))
+    workspace: Workspace | None = None
+    try:
+        if job.redeploy:
+            _redeploy(job, log)
+        else:
+            workspace = _new_workspace(job)
+            _build(job, log, workspace)
+        log.flush(final=True)
+        jobs.job_finish(job.pk, S.SUCCEED)
+    except JobGone:
+        logger.info("job %s was removed while it ran: its build was stopped", job_pk)
+    except Exception as error:  # the job must end, whatever broke
+        if not Job.objects.filter(pk=job_pk).exists():
+            # Removed between two steps: nothing is left to report to.
+            logger.info("job %s was removed while it ran", job_pk)
+            return
+        _end_with_error(job, log, error)
+    finally:
+        if workspace is not None:
+            shutil.rmtree(workspace.root, ignore_errors=True)
+
+
+def _end_with_error(job: Job, log: JobLog, error: Exception) -> None:
+    """End the job with what went wrong: a build's failure, or the runner's own error."""
+    if isinstance(error, BuildFailed):
+        failure = error
+        log.line(f"## {failure.reason}")
+        log.flush(final=True)
+        jobs.job_finish(
+            job.pk, failure.status, reason=failure.reason, failed_command=failure.command, exit_code=failure.exit_code
+        )
+        return
+    logger.error("job %s crashed", job.pk, exc_info=error)
+    log.line(f"## Internal error in the build runner: {type(error).__name__}: {error}")
+    log.flush(final=True)
+    jobs.job_finish(job.pk, S.FAILED, reason=f"Internal error: {type(error).__name__}")
+
+
+def _new_workspace(job: Job) -> Workspace:
+    settings.BUILD_WORKSPACE_DIR.mkdir(parents=True, exist_ok=True)
+    root = settings.BUILD_WORKSPACE_DIR / f"{job.branch.app.app_id}-{job.branch_id}-{job.job_id}-{uuid.uuid4().hex[:8]}"
+    layout = Layout(root)
+    layout.create()
+    return Workspace(layout=layout, project=layout.src)
+
+
+def _redeploy(job: Job, log: JobLog) -> None:
+    source = job.source_job
+    deployment = Deployment.objects.filter(job=source).first() if source else None
+    if deployment is None:
+        raise BuildFailed("The job to redeploy has no hosted files any more.")
+    jobs.job_set_running(job.pk)
+    jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
+    log.line(f"## Redeploying the files of job #{source.job_id if source else '?'} (commit {job.commit_id[:12]}); no rebuild.")
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
+    Branch.objects.filter(pk=job.branch_id).update(live_deployment=deployment)
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
+    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)
+    log.line(f"## Deployed: {deployment.file_count} files are live at {job.branch.url}")
+
+
+def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
+    branch = job.branch
+    jobs.step_update(job.pk, JobStep.Name.BUILD, S.RUNNING)
+    try:
+        sandbox = sandbox_for(job, workspace.layout)
+    except BuildRefused as refused:
+        raise BuildFailed(str(refused)) from None
+    log.line(f"## Cloning {branch.app.repository} ({branch.name})")
+    commit = _clone(job, workspace)
+    jobs.job_set_running(job.pk, commit_id=commit["id"], commit_message=commit["message"], commit_time=commit["time"])
+    job.commit_id = commit["id"]
+    log.line(f"## Commit {commit['id']}: {commit['message'].splitlines()[0] if commit['message'] else ''}")
+    spec, spec_source = _read_spec(job, workspace)
+    log.line(f"## Build spec: {spec_source}")
+    section = _select_application(spec, job, workspace)
+    try:
+        environment = build_environment(
+            job,
+            {**spec.get("env", {}).get("variables", {}), **section.get("env", {}).get("variables", {})},
+            home=sandbox.home,
+            tmp=sandbox.tmp,
+        )
+    except NoCredentials as error:
+        raise BuildFailed(f"The service role could not be assumed: {error}") from None
+    log.mask = Masker(environment.mask)
+    log.line(describe(sandbox))
+    for note in environment.notes:
+        log.line(note)
+    env = environment.variables
+    limit = build_timeout(env, branch.app.build_timeout_cap_minutes)
+    if limit.note:
+        log.line(limit.note)
+    timeout = limit.seconds
+    deadline = time.monotonic() + timeout
+    restore_cache(branch, workspace.project, log.line)
+    sandbox.hand_over()
+    ctx = _PhaseContext(job=job, log=log, workspace=workspace, env=env, deadline=deadline, timeout=timeout, sandbox=sandbox)
+    shared = branch.pr_shared_backend if branch.pull_request_number else None
+    if shared is not None:
+        _use_shared_backend(shared, workspace, log)
+    elif "backend" in section:
+        _run_phases(ctx, "backend", section["backend"])
+        read_stack_now(branch)  # the deploy changed it: the branch page shows the new status at once
+        _capture_outputs(job, workspace, log)
+    if "frontend" in section:
+        _run_phases(ctx, "frontend", section["frontend"])
+    if "test" in section:
+        _run_phases(ctx, "test", section["test"])
+    jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
+    save_cache(branch, section, workspace.project, log.line)
+    _deploy(job, section, workspace, log)
+
+
+# Where git hosts keep a pull request's head, for PRs from forks.
+_PR_REFS = ("refs/pull/{n}/head", "refs/merge-requests/{n}/head")
+
+
+def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
+    branch = job.branch
+    # A preview branch (pr-N) does not exist in git: clone the pull request's source branch.
+    ref = branch.pr_source_branch if branch.pull_request_number else branch.name
+    # Given to git through its environment: the clone's .git/config keeps the bare URL.
+    credentials = branch.app.git_credentials
+    try:
+        clone = [
+            "clone",
+            "--quiet",
+            "--no-tags",
+            "--single-branch",
+            "--branch",
+            ref,
+            "--",
+            branch.app.repository,
+            str(workspace.source),
+        ]
+        try:
+            run_git(clone, timeout=600, credentials=credentials)
+        except GitError:
+            if not branch.pull_request_number:
+                raise
+            # The source branch lives in a fork: take the host's pull-request ref instead.
+            run_git(
+                ["clone", "--quiet", "--no-tags", "--no-checkout", "--", branch.app.repository, str(workspace.source)],
+                timeout=600,
+                credentials=credentials,
+            )
+            _fetch_pull_request(workspace, branch.pull_request_number, credentials)
+        if job.commit_id:
+            try:
+                run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
+            except GitError:
+                run_git(["fetch", "--quiet", "origin", job.commit_id], cwd=workspace.source, timeout=600, credentials=credentials)
+                run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
+        out = run_git(["log", "-1", "--format=%H%x00%cI%x00%B"], cwd=workspace.source)
+    except GitError as error:
+        raise BuildFailed(f"Cloning the repository failed: {error}") from None
+    commit_id, commit_time, message = out.split("\x00", 2)
+    return {"id": commit_id.strip(), "time": parse_datetime(commit_time.strip()), "message": message.strip()}
+
+
+def _fetch_pull_request(workspace: Workspace, number: int, credentials: GitCredentials | None) -> None:
+    for pattern in _PR_REFS:
+        try:
+            run_git(
+                ["fetch", "--quiet", "origin", pattern.format(n=number)],
+                cwd=workspace.source,
+                timeout=600,
+                credentials=credentials,
+            )
+            run_git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], cwd=workspace.source)
+            return
+        except GitError:
+            continue
+    raise GitError(f"neither the source branch nor a pull-request ref of #{number} could be fetched")
+
+
+def _read_spec(job: Job, workspace: Workspace) -> tuple[dict[str, Any], str]:
+    for name in SPEC_FILES:
+        # A repository may carry amplify.yml as a symlink to anywhere: read plain files only.
+        try:
+            data = read_workspace_file(workspace.source, workspace.source / name, SPEC_MAX_BYTES)
+        except ValueError as error:
+            raise BuildFailed(f"The build spec is too large: {error}") from None
+        if data is not None:
+            text = data.decode("utf-8", errors="replace")
+            source = f"{name} from the repository (it wins over the stored spec)"
+            break
+    else:
+        text, source = job.branch.app.build_spec, "the app's stored build spec"
+        if not text.strip():
+            raise BuildFailed("No build spec: add amplify.yml to the repository or save one in Build settings.")
+    try:
+        return parse_build_spec(text), source
+    except BuildSpecInvalid as invalid:
+        raise BuildFailed(f"The build spec ({source.split(' ')[0]}) is invalid: {invalid}") from None
+
+
+def _select_application(spec: dict[str, Any], job: Job, workspace: Workspace) -> dict[str, Any]:
+    applications = spec.get("applications")
+    if not applications:
+        return spec
+    wanted = next(
+        (v.value for v in job.branch.app.environment_variables.filter(name="AMPLIFY_MONOREPO_APP_ROOT", branch__isnull=True)),
+        None,
+    )
+    if wanted is None and len(applications) == 1:
+        chosen = applications[0]
+    else:
+        chosen = next((a for a in applications if a["appRoot"].strip("/") == (wanted or "").strip("/")), None)
+        if chosen is None:
+            roots = ", ".join(a["appRoot"] for a in applications)
+            raise BuildFailed(f"The spec lists several applications ({roots}); set AMPLIFY_MONOREPO_APP_ROOT to one of them.")
+    project = (workspace.source / chosen["appRoot"]).resolve()
+    if not project.is_relative_to(workspace.source.resolve()) or not project.is_dir():
+        raise BuildFailed(f"appRoot {chosen['appRoot']!r} is not a folder of the repository.")
+    workspace.project = project
+    return {
+        **chosen,
+        "env": {"variables": {**spec.get("env", {}).get("variables", {}), **chosen.get("env", {}).get("variables", {})}},
+    }
+
+
+@dataclass
+class _PhaseContext:
+    job: Job
+    log: JobLog
+    workspace: Workspace
+    env: dict[str, str]
+    deadline: float
+    timeout: int
+    sandbox: Sandbox
+
+
+def _phase_script(ctx: _PhaseContext, section: str, phases: dict[str, Any], status_file: Path) -> tuple[Path, list[str]]:
+    """One bash script for the section's phases: `set -e`, each command logged before it runs."""
+    commands: list[str] = []
+    lines = ["set -e", f"cd {shlex.quote(str(ctx.workspace.project))}"]
+    for phase in PHASES[section]:
+        phase_commands = (phases.get(phase) or {}).get("commands") or []
+        if not phase_commands:
+            continue
+        lines.append(f"printf '%s\\n' {shlex.quote(f'## Starting phase: {section} {phase}')}")
+        for command in phase_commands:
+            commands.append(command)
+            lines.append(f"printf '%s\\n' {len(commands) - 1} > {shlex.quote(str(status_file))}")
+            lines.append(f"printf '%s\\n' {shlex.quote(f'# Executing command: {command}')}")
+            lines.append(command)
+    lines.append(f"printf 'done\\n' > {shlex.quote(str(status_file))}")
+    # The worker's own folder: the build can read its scripts but not swap them.
+    script = ctx.workspace.layout.control / f"{section}.sh"
+    script.write_text("\n".join(lines) + "\n")
+    return script, commands
+
+
+def _run_phases(ctx: _PhaseContext, section: str, spec: dict[str, Any]) -> None:
+    phases = spec.get("phases") or {}
+    status_file = ctx.workspace.layout.status / f"{section}.status"
+    script, commands = _phase_script(ctx, section, phases, status_file)
+    if not commands:
+        return
+
+    recorded_group: list[int] = []
+    watcher = OutputWatcher()
+    guard = LimitGuard(ctx.sandbox, watcher)
+
+    def output(text: str) -> None:
+        watcher.feed(text)
+        ctx.log.write(text)
+
+    def tick(pgid: int) -> str | None:
+        # Every half second: the page sees new lines soon, the reaper sees a live worker.
+        try:
+            status = jobs.job_heartbeat(ctx.job.pk)
+            if status and not recorded_group:
+                Job.objects.filter(pk=ctx.job.pk).update(process_group=pgid, process_started=process_identity(pgid))
+                recorded_group.append(pgid)
+        except DATABASE_AWAY as error:
+            # The database is restarting: the build goes on, its lines wait in the log's
+            # buffer, and the reaper fails the job only if the database stays away longer
+            # than BUILD_HEARTBEAT_TIMEOUT_SECONDS.
+            forget_connection(error)
+            return guard.check()
+        if not status:
+            return JOB_GONE  # before any write: the job's rows are gone
+        ctx.log.flush()
+        if status == S.CANCELLING:
+            return CANCEL
+        return guard.check()
+
+    result = run_script(
+        ctx.sandbox.command(["bash", str(script)]),
+        cwd=ctx.workspace.project,
+        env=ctx.env,
+        on_output=output,
+        on_tick=tick,
+        deadline=ctx.deadline,
+        tick_seconds=0.5,
+        preexec=ctx.sandbox.preexec(),
+    )
+    if result.stopped == JOB_GONE:
+        raise JobGone
+    ctx.log.flush(final=True)
+    if result.cancelled:
+        raise BuildFailed(f"Cancelled: {_what_was_stopped()}.", status=S.CANCELLED)
+    if result.stopped:
+        stopped = _what_was_stopped()
+        raise BuildFailed(f"{result.stopped} {stopped[0].upper()}{stopped[1:]}.")
+    if result.timed_out:
+        limit = f"{ctx.timeout // 60} minutes" if ctx.timeout >= 60 else f"{ctx.timeout} s"
+        raise BuildFailed(f"Timed out after {limit} (_BUILD_TIMEOUT): {_what_was_stopped()}.")
+    if result.exit_code != 0:
+        marker = read_small_file(ctx.workspace.layout.status, status_file.name)
+        command = commands[int(marker)] if marker.isdigit() and int(marker) < len(commands) else ""
+        failed = (
+            f"Command failed with exit code {result.exit_code}: {command}"
+            if command
+            else f"{section} failed with exit code {result.exit_code}"
+        )
+        hint = limit_hint(result.exit_code, watcher.out_of_memory, ctx.sandbox.limits)
+        if not hint and section == "backend" and "AWS_ACCESS_KEY_ID" not in ctx.env:
+            hint = "The build had no AWS credentials: set a service role in the app's settings."
+        raise BuildFailed(f"{failed}. {hint}" if hint else failed, command=command, exit_code=result.exit_code)
+
+
+def _what_was_stopped() -> str:
+    # Only the sandbox's PID namespace takes along processes that left the group (setsid).
+    if isolation_enabled():
+        return "every process of the build was stopped"
+    return "the build's processes were stopped, but unisolated (BUILD_ISOLATION=off) one that left its group may still run"
+
+
+def _capture_outputs(job: Job, workspace: Workspace, log: JobLog) -> None:
+    # The build wrote this file: read it only if it is a regular file of the project,
+    # never through a symlink (it could name the console's own files).
+    try:
+        data = read_workspace_file(workspace.source, workspace.project / "amplify_outputs.json", OUTPUTS_MAX_BYTES)
+    except ValueError as error:
+        raise BuildFailed(f"amplify_outputs.json is too large: {error}") from None
+    if data is None:
+        log.line("## The backend wrote no amplify_outputs.json (or not as a plain file)")
+        return
+    try:
+        outputs = parse_outputs(data)
+    except OutputsInvalid as invalid:
+        raise BuildFailed(f"amplify_outputs.json is invalid: {'; '.join(invalid.errors[:5])}") from None
+    # The build wrote these: what they name is the branch's only if the branch's stack owns it.
+    unowned, stack_name = unowned_resources(job.branch, outputs)
+    Branch.objects.filter(pk=job.branch_id).update(
+        backend_outputs=outputs, backend_outputs_job=job, backend_outputs_unowned=unowned
+    )
+    log.line(f"## Captured amplify_outputs.json (version {outputs['version']}) as the branch's backend outputs")
+    if stack_name and not unowned:
+        log.line(f"## Every bucket and user pool it names belongs to the branch's stack {stack_name}")
+    for entry in unowned:
+        log.line(
+            f"## Warning: it names the {entry['kind']} {entry['name']}, but {entry['reason']}: "
+            "the console will not act on it (an admin may add a bucket by hand under Storage)"
+        )
+
+
+def _use_shared_backend(shared: Branch, workspace: Workspace, log: JobLog) -> None:
+    """A preview sharing a branch's backend skips the backend phase and gets its outputs."""
+    if not shared.backend_outputs:
+        raise BuildFailed(f"This preview shares the backend of {shared.name}, which has no captured amplify_outputs.json yet.")
+    write_workspace_file(workspace.project / "amplify_outputs.json", json.dumps(shared.backend_outputs, indent=2))
+    log.line(f"## Backend phase skipped: this preview uses the backend of {shared.name} (its amplify_outputs.json)")
+
+
+def _deploy(job: Job, section: dict[str, Any], workspace: Workspace, log: JobLog) -> None:
+    artifacts = (section.get("frontend") or {}).get("artifacts")
+    if not artifacts:
+        log.line("## No frontend.artifacts in the build spec: nothing to host")
+        for step in (JobStep.Name.DEPLOY, JobStep.Name.VERIFY):
+            jobs.step_update(job.pk, step, S.SUCCEED)
+        return
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
+    discard = artifacts.get("discard-paths") in (True, "yes")
+    try:
+        files = collect_artifacts(workspace.project, artifacts.get("baseDirectory", ""), artifacts["files"], discard)
+    except ArtifactError as error:
+        raise BuildFailed(f"Collecting artifacts failed: {error}") from None
+    total = sum(f.size for f in files)
+    if total > settings.BUILD_ARTIFACT_MAX_BYTES:
+        limit_mb = settings.BUILD_ARTIFACT_MAX_BYTES // (1024 * 1024)
+        raise BuildFailed(f"The artifacts are {total // (1024 * 1024)} MB; the limit is {limit_mb} MB.")
+    with transaction.atomic():
+        deployment = Deployment.objects.create(branch_id=job.branch_id, job=job, file_count=len(files), total_bytes=total)
+        for artifact in files:
+            DeployedFile.objects.create(
+                deployment=deployment,
+                path=artifact.path,
+                content_type=content_type_for(artifact.path),
+                size=artifact.size,
+                content=artifact.source.read_bytes(),
+            )
+        # The switch: one UPDATE, so a visitor sees the old site or the new one, never a mix.
+        Branch.objects.filter(pk=job.branch_id).update(live_deployment=deployment)
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
+    log.line(f"## Deployed {len(files)} files ({total // 1024} KiB) to {job.branch.url}")
+    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.RUNNING)
+    if not any(f.path == "index.html" for f in files):
+        log.line("## Warning: no index.html at the top of the artifacts; the branch URL's root will show 404")
+    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)

@@ -1,0 +1,86 @@
+"""Serving the live deployment at the branch URL and the console's path-based URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from apps.branches.models import App, Branch
+from apps.builds.tests.builds import build, make_app
+
+
+@pytest.fixture
+def site(db: None, make_repo: Callable[..., Path]) -> App:
+    app = make_app(make_repo)
+    assert build(app).status == "SUCCEED"
+    return app
+
+
+def host(app: App, label: str = "main") -> str:
+    return f"{label}.{app.app_id}.localhost:8000"
+
+
+def test_directories_serve_their_index_and_slashless_paths_redirect(site: App) -> None:
+    client = Client()
+    assert client.get("/docs/", HTTP_HOST=host(site)).content == b"<p>docs</p>"
+    redirect = client.get("/docs", HTTP_HOST=host(site))
+    assert (redirect.status_code, redirect["Location"]) == (301, "/docs/")
+
+
+def test_missing_files_are_404_and_a_custom_404_page_is_used(site: App, make_repo: Callable[..., Path]) -> None:
+    client = Client()
+    assert client.get("/nope.js", HTTP_HOST=host(site)).status_code == 404
+    branch = site.branches.get(name="main")
+    assert branch.live_deployment is not None
+    branch.live_deployment.files.create(path="404.html", content_type="text/html; charset=utf-8", size=8, content=b"<p>gone")
+    missing = client.get("/nope.js", HTTP_HOST=host(site))
+    assert (missing.status_code, missing.content) == (404, b"<p>gone")
+
+
+def test_hosted_sites_need_no_login_and_are_read_only(site: App) -> None:
+    client = Client()
+    assert client.get("/", HTTP_HOST=host(site)).status_code == 200
+    assert client.post("/", HTTP_HOST=host(site)).status_code == 405
+
+
+def test_paths_cannot_escape_the_deployment(site: App) -> None:
+    response = Client().get("/../../etc/passwd", HTTP_HOST=host(site))
+    assert response.status_code == 404
+
+
+def test_unknown_branch_or_app_or_nothing_deployed_is_404(site: App) -> None:
+    client = Client()
+    assert client.get("/", HTTP_HOST=host(site, "nope")).status_code == 404
+    assert client.get("/", HTTP_HOST="main.dzzzzzzzzzzzzz.localhost:8000").status_code == 404
+    from apps.branches import services
+
+    services.branch_connect(actor=None, app=site, name="dev")
+    empty = client.get("/", HTTP_HOST=host(site, "dev"))
+    assert empty.status_code == 404
+    assert b"first successful build" in empty.content
+
+
+def test_the_console_itself_is_not_a_hosted_site(site: App) -> None:
+    response = Client().get("/", HTTP_HOST="localhost:8000")
+    assert response.status_code == 302  # the console's sign-in redirect
+
+
+def test_path_based_url_needs_login_and_is_sandboxed(site: App, viewer_client: Client, outsider_client: Client) -> None:
+    url = f"/sites/{site.app_id}/main/"
+    assert outsider_client.get(url).status_code == 302
+    page = viewer_client.get(url)
+    assert page.content == b"<h1>home</h1>"
+    assert page["Content-Security-Policy"].startswith("sandbox")
+    assert viewer_client.get(url + "app.css")["Content-Type"] == "text/css; charset=utf-8"
+    assert viewer_client.get(url + "docs")["Location"] == f"/sites/{site.app_id}/main/docs/"
+
+
+def test_the_switch_to_a_new_deployment_is_one_update(site: App) -> None:
+    branch = site.branches.get(name="main")
+    first = branch.live_deployment_id
+    job = build(site)
+    branch = Branch.objects.get(pk=branch.pk)
+    assert branch.live_deployment_id == job.deployment.pk != first
