@@ -1,6 +1,7 @@
 """Long work a worker carries out for a page (data imports and seeds, storage deletes,
-copies and moves): one abstract model and one lifecycle, so every kind claims, beats,
-is reaped and retried the same way (console.heartbeat beats and reaps).
+copies and moves, teardowns of previews): one abstract model and one lifecycle, so every
+kind claims, beats, fails, is reaped and retried the same way (console.heartbeat beats
+and reaps), and one progress fragment (templates/console/progress.html) shows it.
 
 A task row is PENDING until a worker claims it with one conditional UPDATE (a message
 delivered twice runs it once), RUNNING while the worker beats, then SUCCEEDED or FAILED;
@@ -9,14 +10,22 @@ on after `resume_at`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from console.audit import audit_record
+from console.aws_errors import AwsError
 from console.heartbeat import reap, requeue_lost, stopped_worker_message
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED_ERROR = "The task stopped on an unexpected error; see the worker log."
 
 
 class ProgressTask(models.Model):
@@ -52,17 +61,25 @@ class ProgressTask(models.Model):
     def can_retry(self) -> bool:
         return self.status == self.Status.FAILED and self.retryable
 
+    @property
+    def active(self) -> bool:
+        """Waiting or running: its page polls for progress."""
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
 
-def claim[T: ProgressTask](model: type[T], pk: int, **match: object) -> T | None:
+
+def claim[T: ProgressTask](
+    model: type[T], pk: int, *, related: Sequence[str] = ("branch__app",), fresh: dict[str, Any] | None = None, **match: object
+) -> T | None:
     """The task, now RUNNING and counting one more attempt, if this caller claimed it
-    (it was PENDING and matched); None when another worker has it or it is gone."""
+    (it was PENDING and matched); None when another worker has it or it is gone. `fresh`:
+    fields an attempt starts anew (a teardown's steps); `related`: rows the work reads."""
     now = timezone.now()
     claimed = model._default_manager.filter(pk=pk, status=ProgressTask.Status.PENDING, **match).update(
-        status=ProgressTask.Status.RUNNING, heartbeat_at=now
+        status=ProgressTask.Status.RUNNING, heartbeat_at=now, **(fresh or {})
     )
     if not claimed:
         return None
-    task = model._default_manager.select_related("branch__app").get(pk=pk)
+    task = model._default_manager.select_related(*related).get(pk=pk)
     task.attempts += 1
     model._default_manager.filter(pk=pk).update(attempts=task.attempts)
     return task
@@ -85,20 +102,66 @@ def finish(model: type[ProgressTask], pk: int, *, status: str, error: str, retry
     )
 
 
-def reap_stalled[T: ProgressTask](model: type[T], *, progress: Callable[[T], str], resend: Callable[[int], object]) -> list[int]:
+def reap_stalled[T: ProgressTask](
+    model: type[T], *, progress: Callable[[T], str], resend: Callable[[int], object], retry: str | None = None
+) -> list[int]:
     """Fail the RUNNING tasks whose worker stopped, saying how far they got (`progress`:
-    "412 of 1,000 rows written"), and queue again the PENDING ones whose message was
-    lost (`resend(pk)`). Returns the failed tasks' pks."""
+    "412 of 1,000 rows written") and what Retry does (`retry`), and queue again the PENDING
+    ones whose message was lost (`resend(pk)`). Returns the failed tasks' pks."""
 
     def failed(task: T) -> dict[str, Any]:
         status = ProgressTask.Status.FAILED
-        return {
-            "status": status,
-            "retryable": True,
-            "finished_at": timezone.now(),
-            "error": stopped_worker_message(progress(task)),
-        }
+        message = stopped_worker_message(progress(task)) if retry is None else stopped_worker_message(progress(task), retry)
+        return {"status": status, "retryable": True, "finished_at": timezone.now(), "error": message}
 
     reaped = reap(model, running=ProgressTask.Status.RUNNING, failed_fields=failed)
     requeue_lost(model, waiting=ProgressTask.Status.PENDING, send=resend)
     return reaped
+
+
+@dataclass(frozen=True)
+class AuditOf:
+    """How a task's end is audited: what was done, to what, and what to say of the task."""
+
+    actor: Any
+    action: str
+    target_type: str
+    target: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def record(self, *, failure: str = "", **detail: Any) -> None:
+        outcome = "failure" if failure else "success"
+        audit_record(
+            actor=self.actor,
+            action=self.action,
+            target_type=self.target_type,
+            target=self.target,
+            outcome=outcome,
+            message=failure[:500],
+            detail={**self.detail, **detail},
+        )
+
+
+def attempt[R](
+    task: ProgressTask,
+    work: Callable[[], R],
+    *,
+    expected: tuple[type[Exception], ...],
+    end: Callable[..., None],
+    audit: AuditOf,
+) -> R | None:
+    """Carry out a task's work. An expected failure (bad input, a refusal from AWS) ends
+    the task FAILED with its message and an audit event, and gives None; it may be retried
+    when AWS may answer differently next time (AwsError). Anything else ends it FAILED and
+    retryable (a task is never left RUNNING, a soft time limit lands here too) and goes on
+    up. `end(status=, error=, retryable=)` writes the final state."""
+    try:
+        return work()
+    except expected as failure:
+        end(status=ProgressTask.Status.FAILED, error=str(failure), retryable=isinstance(failure, AwsError))
+        audit.record(failure=str(failure))
+        return None
+    except Exception:
+        logger.exception("%s %s failed", type(task).__name__, task.pk)
+        end(status=ProgressTask.Status.FAILED, error=UNEXPECTED_ERROR, retryable=True)
+        raise

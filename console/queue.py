@@ -5,11 +5,16 @@ then a message naming it. If the broker cannot take the message (Redis restartin
 the row stays waiting and the app's sweeper queues it again a little later; the page
 that asked for the work still answers. Claims are atomic, so a message sent twice
 runs the work once.
+
+Services name the task they queue ("apps.builds.tasks.process_branch_queue") instead of
+importing it: a tasks module imports the services it runs, never the other way round.
+Every task is named by its module and function, so the name finds it.
 """
 
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from typing import Any
 
 from celery import Task
@@ -22,8 +27,19 @@ logger = logging.getLogger(__name__)
 _RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.4, "interval_max": 1.0}
 
 
-def send(task: Task, *args: Any) -> bool:
+def task_named(name: str) -> Task:
+    """The Celery task called `name` (its module's path and its function's name)."""
+    module, _, function = name.rpartition(".")
+    task = getattr(import_module(module), function, None)
+    if not isinstance(task, Task) or task.name != name:
+        raise LookupError(f"no Celery task is named {name!r}")
+    return task
+
+
+def send(task: Task | str, *args: Any) -> bool:
     """Queue `task(*args)` now; False (and a warning) when the broker cannot be reached."""
+    if isinstance(task, str):
+        task = task_named(task)
     try:
         task.apply_async(args=args, retry=True, retry_policy=_RETRY_POLICY)
     except OperationalError as error:
@@ -32,6 +48,6 @@ def send(task: Task, *args: Any) -> bool:
     return True
 
 
-def send_on_commit(task: Task, *args: Any) -> None:
+def send_on_commit(task: Task | str, *args: Any) -> None:
     """Queue `task(*args)` once the current transaction has committed the row it names."""
     transaction.on_commit(lambda: send(task, *args))

@@ -122,3 +122,42 @@ def test_a_planted_crossing_is_found(tmp_path: Path, source: str, crossing: tupl
     (tmp_path / "apps" / "storage" / "planted.py").write_text(source)
     (tmp_path / "apps" / "storage" / "fine.py").write_text("from apps.branches.selectors import app_get\n")
     assert crossings(tmp_path) == {crossing}
+
+
+def _queued_names(path: Path) -> list[str]:
+    """Task names a module passes to console.queue.send / send_on_commit as literals."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in {"send", "send_on_commit"} and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.append(first.value)
+            elif isinstance(first, ast.JoinedStr):  # f"apps.x.tasks.{...}": its fixed part
+                found.append(str(getattr(first.values[0], "value", "")))
+    return found
+
+
+def test_services_name_the_tasks_they_queue_instead_of_importing_them() -> None:
+    """Only tasks modules (and management commands, which run task code in-process) import a
+    tasks module: services, views and the rest queue by name through console.queue."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _product_files(ROOT / "apps")
+        if path.name != "tasks.py" and "commands" not in path.parts
+        for name in _imports(path)
+        if name.startswith("apps.") and ".tasks" in name
+    ]
+    assert offenders == []
+
+
+def test_every_queued_name_is_a_task(db: None) -> None:
+    from console.queue import task_named
+
+    names = [name for path in _product_files(ROOT / "apps") for name in _queued_names(path)]
+    assert len(names) >= 10, names  # the scan sees the call sites
+    for name in names:
+        if name.endswith("."):  # an f-string's fixed part: some task of that module
+            assert name.startswith("apps."), name
+            assert name.endswith(".tasks."), name
+        else:
+            assert task_named(name).name == name

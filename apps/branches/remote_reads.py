@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import Task
 from django.conf import settings
 from django.db.models import Model, Q
 from django.utils import timezone
@@ -42,25 +41,21 @@ class Snapshot:
 
 def repository_heads(app: App) -> Snapshot:
     """{branch: commit} of the app's repository as last read; asks for a new read when stale."""
-    from apps.branches.tasks import read_repository_heads
-
     row, _ = RepositoryHeads.objects.get_or_create(app=app)
-    return _snapshot(row, read_repository_heads)
+    return _snapshot(row, "apps.branches.tasks.read_repository_heads")
 
 
 def backend_stack(branch: Branch) -> Snapshot:
     """The branch's stack (a console.cloudformation.Stack, or None when there is none) as last read."""
-    from apps.branches.tasks import read_backend_stack
-
     row, _ = StackRead.objects.get_or_create(branch=branch)
-    snapshot = _snapshot(row, read_backend_stack)
+    snapshot = _snapshot(row, "apps.branches.tasks.read_backend_stack")
     value = row.value
     if value is not None:
         value = Stack(**{**value, **{key: _when(value.get(key)) for key in _TIMES}})
     return Snapshot(value, snapshot.error, snapshot.read_at, snapshot.refreshing)
 
 
-def _snapshot(row: RepositoryHeads | StackRead, reader: Task) -> Snapshot:
+def _snapshot(row: RepositoryHeads | StackRead, reader: str) -> Snapshot:
     """The row as a Snapshot; when stale, `reader` (the task that reads it anew) is queued."""
     now = timezone.now()
     fresh = row.read_at is not None and now - row.read_at < timedelta(seconds=settings.REMOTE_READ_FRESH_SECONDS)

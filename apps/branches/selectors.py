@@ -65,7 +65,7 @@ def branches_with_last_job(app: App) -> QuerySet[Branch]:
     """The app's branches, each annotated with its newest job's id, status and times."""
     # The builds app's Job, reached through Branch.jobs: the core names no feature app.
     job_model = Branch.jobs.rel.related_model
-    newest = job_model.objects.filter(branch=OuterRef("pk")).order_by("-job_id")
+    newest = job_model._default_manager.filter(branch=OuterRef("pk")).order_by("-job_id")
     return app.branches.annotate(
         last_job_id=Subquery(newest.values("job_id")[:1]),
         last_job_status=Subquery(newest.values("status")[:1]),

@@ -36,9 +36,7 @@ def worker_name() -> str:
 
 
 def _queue_branch(branch_pk: int) -> None:
-    from apps.builds.tasks import process_branch_queue
-
-    send_on_commit(process_branch_queue, branch_pk)
+    send_on_commit("apps.builds.tasks.process_branch_queue", branch_pk)
 
 
 def job_start(

@@ -70,13 +70,11 @@ def exact_count(*, table: dynamo.Table, where: dynamo.Filter | None) -> ExactCou
     where_json = where.as_json() if where else None
     key = _key(table.region, table.name, where_json)
     token = secrets.token_hex(8)
-    if cache.add(key, {"token": token, "started_at": timezone.now()}, timeout=_RUNNING_KEPT_SECONDS):
-        from apps.datamanager.tasks import count_records
-
-        # No row to commit first: the cache entry is the record of the work, so queue now.
-        if not send(count_records, table.region, table.name, where_json, token):
-            cache.delete(key)
-            return ExactCount(error="The count could not be started (the task queue is unreachable); try again shortly.")
+    started = cache.add(key, {"token": token, "started_at": timezone.now()}, timeout=_RUNNING_KEPT_SECONDS)
+    # No row to commit first: the cache entry is the record of the work, so queue now.
+    if started and not send("apps.datamanager.tasks.count_records", table.region, table.name, where_json, token):
+        cache.delete(key)
+        return ExactCount(error="The count could not be started (the task queue is unreachable); try again shortly.")
     entry = cache.get(key)  # a worker run eagerly (tests) has already replaced it
     if entry is None:  # the cache dropped the entry: Redis is unreachable (console/cache.py)
         return ExactCount(error="The count could not be started (the cache is unreachable); try again shortly.")

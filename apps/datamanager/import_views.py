@@ -137,11 +137,9 @@ def import_map(request: HttpRequest, ctx: Context, pk: int) -> HttpResponse:
 
 
 def _queue(request: HttpRequest, ctx: Context, task: DataTask, mapping: dict[str, str], mode: str) -> HttpResponse:
-    from apps.datamanager.tasks import run_import
-
     DataTask.objects.filter(pk=task.pk).update(
         status=DataTask.Status.PENDING, payload={**task.payload, "mapping": mapping, "mode": mode}, heartbeat_at=timezone.now()
     )
-    send_on_commit(run_import, task.pk)
+    send_on_commit("apps.datamanager.tasks.run_import", task.pk)
     messages.info(request, f"Importing {task.total:,} rows in the background; this page shows the progress.")
     return redirect("data_task", app_id=ctx.branch.app.app_id, branch=ctx.branch.display_name, pk=task.pk)

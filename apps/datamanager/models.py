@@ -50,7 +50,3 @@ class DataTask(ProgressTask):
     @property
     def percent(self) -> int:
         return int(100 * (self.done + self.refused) / self.total) if self.total else 0
-
-    @property
-    def active(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.RUNNING)

@@ -123,8 +123,6 @@ def records_seed(request: HttpRequest, ctx: Context) -> HttpResponse:
         messages.error(request, f"{error} Nothing was written.")
         return back
     if count > services.INLINE_SEED_LIMIT:
-        from apps.datamanager.tasks import run_seed
-
         task = DataTask.objects.create(
             kind=DataTask.Kind.SEED,
             branch=ctx.branch,
@@ -133,7 +131,7 @@ def records_seed(request: HttpRequest, ctx: Context) -> HttpResponse:
             payload={"count": count, "constraints": _as_payload(constraints)},
             created_by=request.user if request.user.is_authenticated else None,
         )
-        send_on_commit(run_seed, task.pk)
+        send_on_commit("apps.datamanager.tasks.run_seed", task.pk)
         messages.info(request, f"Seeding {count:,} {ctx.model.name} records in the background.")
         return redirect("data_task", app_id=app_id, branch=branch, pk=task.pk)
     try:

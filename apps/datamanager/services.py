@@ -10,13 +10,18 @@ from apps.branches.models import Branch
 from apps.branches.selectors import parse_outputs
 from apps.datamanager import dynamo
 from apps.datamanager.csv_io import ImportReport, Progress, write_records
-from apps.datamanager.models import SchemaUpload
+from apps.datamanager.models import DataTask, SchemaUpload
 from apps.datamanager.schema import DataSchema, Model
 from apps.datamanager.seed import FieldConstraint, Seeder
 from apps.datamanager.sources import BranchData, introspection_of
 from apps.datamanager.values import check_value
 from console.audit import audit_record
 from console.aws_errors import AwsError
+from console.progress import requeue_failed
+from console.queue import send_on_commit
+
+# The Celery task (in apps.datamanager.tasks) that carries out a DataTask of each kind.
+TASK_OF_KIND: dict[str, str] = {DataTask.Kind.IMPORT: "run_import", DataTask.Kind.SEED: "run_seed"}
 
 # Ids of records seeded by a task: uuid5 of the task and the record's number.
 _SEEDED_IDS = uuid.UUID("8d4c5a52-3c1e-4f0e-9a57-3b1f2f6a0c11")
@@ -204,3 +209,19 @@ def parent_keys(data: BranchData, model: Model, *, limit: int = PARENT_KEYS_LIMI
             continue
         found[relation.name] = keys
     return found
+
+
+def task_retry(*, actor: Any, task: DataTask) -> bool:
+    """Queue a failed task again; it continues after what was written. False when it
+    cannot be retried (it is not failed, or its input is gone)."""
+    if not requeue_failed(DataTask, task.pk):
+        return False
+    send_on_commit(f"apps.datamanager.tasks.{TASK_OF_KIND[task.kind]}", task.pk)
+    audit_record(
+        actor=actor,
+        action="data.retry",
+        target_type="data",
+        target=f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}",
+        detail={"model": task.model_name, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at},
+    )
+    return True

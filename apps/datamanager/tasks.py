@@ -32,11 +32,10 @@ from apps.datamanager.schema import DataSchema, Model
 from apps.datamanager.seed import FieldConstraint, SeedError
 from apps.datamanager.sources import BranchData, NoSchema, branch_data
 from apps.datamanager.values import FieldError
-from console.audit import audit_record
 from console.aws_errors import AwsError
 from console.heartbeat import beating
-from console.progress import claim, finish, reap_stalled, requeue_failed
-from console.queue import send, send_on_commit
+from console.progress import AuditOf, attempt, claim, finish, reap_stalled
+from console.queue import send
 
 logger = logging.getLogger(__name__)
 
@@ -137,33 +136,28 @@ def reap_stalled_tasks() -> list[int]:
         unit = "rows" if task.kind == DataTask.Kind.IMPORT else "records"
         return f"{task.done:,} of {task.total:,} {unit} written"
 
-    return reap_stalled(DataTask, progress=progress, resend=lambda pk: send(_runner(DataTask.objects.get(pk=pk).kind), pk))
-
-
-def _runner(kind: str) -> Any:
-    """The Celery task that carries out a DataTask of this kind."""
-    return run_import if kind == DataTask.Kind.IMPORT else run_seed
-
-
-def task_retry(*, actor: Any, task: DataTask) -> bool:
-    """Queue a failed task again; it continues after what was written. False when it
-    cannot be retried (it is not failed, or its input is gone)."""
-    if not requeue_failed(DataTask, task.pk):
-        return False
-    send_on_commit(_runner(task.kind), task.pk)
-    audit_record(
-        actor=actor,
-        action="data.retry",
-        target_type="data",
-        target=f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}",
-        detail={"model": task.model_name, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at},
+    return reap_stalled(
+        DataTask,
+        progress=progress,
+        resend=lambda pk: send(f"apps.datamanager.tasks.{services.TASK_OF_KIND[DataTask.objects.get(pk=pk).kind]}", pk),
     )
-    return True
 
 
 def _claim(task_pk: int, kind: str) -> DataTask | None:
     return claim(DataTask, task_pk, kind=kind)
 
+
+# Bad input fails the same way again; DynamoDB or the network may be back on a retry.
+_EXPECTED = (
+    NoSchema,
+    dynamo.TableMissing,
+    AwsError,
+    csv_io.CsvInvalid,
+    csv_io.MappingInvalid,
+    SeedError,
+    FieldError,
+    TaskInputInvalid,
+)
 
 Work = Callable[[DataTask, BranchData, Model, dynamo.Table, csv_io.Progress], tuple[csv_io.ImportReport, dict[str, Any]]]
 
@@ -174,7 +168,6 @@ def _carry_out(task: DataTask, action: str, work: Work) -> None:
 
 
 def _carry_out_beating(task: DataTask, action: str, work: Work) -> None:
-    target = f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}"
     # What earlier attempts wrote: this one counts on from there.
     written_before, handled_before = task.done, task.resume_at
 
@@ -184,38 +177,24 @@ def _carry_out_beating(task: DataTask, action: str, work: Work) -> None:
             done=written_before + report.written, refused=len(report.refused), resume_at=handled
         )
 
-    try:
+    def carried_out() -> tuple[Model, csv_io.ImportReport, dict[str, Any]]:
         data = branch_data(task.branch)
         model = model_named(data.schema, task.model_name)
         report, detail = work(task, data, model, data.table(model), progress)
         report.written += written_before
-    except (
-        NoSchema,
-        dynamo.TableMissing,
-        AwsError,
-        csv_io.CsvInvalid,
-        csv_io.MappingInvalid,
-        SeedError,
-        FieldError,
-        TaskInputInvalid,
-    ) as failure:
-        # DynamoDB or the network may be back on a retry; bad input fails the same way again.
-        _finish(task, status=S.FAILED, error=str(failure), retryable=isinstance(failure, AwsError))
-        audit_record(
-            actor=task.created_by,
-            action=action,
-            target_type="data",
-            target=target,
-            outcome="failure",
-            message=str(failure)[:500],
-            detail={"model": task.model_name, "task": task.pk},
-        )
+        return model, report, detail
+
+    audit = AuditOf(
+        actor=task.created_by,
+        action=action,
+        target_type="data",
+        target=f"{task.branch.app.app_id}/{task.branch.name}/{task.model_name}",
+        detail={"model": task.model_name, "task": task.pk},
+    )
+    end = attempt(task, carried_out, expected=_EXPECTED, end=lambda **state: _finish(task, **state), audit=audit)
+    if end is None:
         return
-    except Exception:
-        # Never leave the task RUNNING for ever (a soft time limit lands here too).
-        logger.exception("data task %s failed", task.pk)
-        _finish(task, status=S.FAILED, error="The task stopped on an unexpected error; see the worker log.", retryable=True)
-        raise
+    model, report, detail = end
     failed = bool(report.unwritten or report.error)
     _finish(
         task,
@@ -223,15 +202,10 @@ def _carry_out_beating(task: DataTask, action: str, work: Work) -> None:
         error=(f"{len(report.unwritten)} records could not be written. {report.error}".strip() if failed else ""),
         report=report,
     )
-    audit_record(
-        actor=task.created_by,
-        action=action,
-        target_type="data",
-        target=target,
-        outcome="failure" if failed else "success",
-        detail={
+    audit.record(
+        failure=f"{len(report.unwritten)} records not written" if failed else "",
+        **{
             "model": model.name,
-            "task": task.pk,
             "written": report.written,
             "refused": len(report.refused),
             "unwritten": len(report.unwritten),

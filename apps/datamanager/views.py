@@ -424,11 +424,9 @@ def task_status(request: HttpRequest, app_id: str, branch: str, pk: int) -> Http
 @role_required(Role.OPERATOR)
 def task_retry(request: HttpRequest, app_id: str, branch: str, pk: int) -> HttpResponse:
     """Continue a failed import or seed after what it wrote (its worker died, or AWS refused)."""
-    from apps.datamanager.tasks import task_retry as retry
-
     branch_obj = _branch(app_id, branch)
     task = get_object_or_404(DataTask.objects.select_related("branch__app"), pk=pk, branch=branch_obj)
-    if retry(actor=request.user, task=task):
+    if services.task_retry(actor=request.user, task=task):
         messages.success(
             request,
             f"{task.get_kind_display()} of {task.model_name} queued again; it continues after the "

@@ -371,10 +371,8 @@ def seed_demo_data_after_build(branch_pk: int, say: Say) -> None:
 
 def queue_demo_data(app: App, say: Say) -> None:
     """The rows go in once main's build has deployed its tables: a task waits for it."""
-    from apps.demo.tasks import seed_demo_data
-
     branch = app.branches.get(name=DEMO_DATA_BRANCH)
-    send_on_commit(seed_demo_data, branch.pk)
+    send_on_commit("apps.demo.tasks.seed_demo_data", branch.pk)
     say(f"demo data for {branch.name} queued (written after its build)")
 
 

@@ -243,6 +243,4 @@ def teardown_retry(*, teardown: Teardown, actor: object) -> Teardown:
 
 
 def _queue_teardown(teardown_pk: int) -> None:
-    from apps.gitops.tasks import run_teardown
-
-    send_on_commit(run_teardown, teardown_pk)
+    send_on_commit("apps.gitops.tasks.run_teardown", teardown_pk)

@@ -33,7 +33,6 @@ from apps.gitops.githooks import (
     verify_gitlab,
 )
 from apps.gitops.models import GitDelivery
-from apps.gitops.tasks import branch_created
 from console.queue import send_on_commit
 
 PREVIEW_ACTIONS = {"opened", "reopened", "synchronize", "ready_for_review"}
@@ -52,7 +51,7 @@ def _dispatch(app: App, event: object, source: str) -> str:
         return gitsync.branch_pushed(app, event.branch, event.commit, event.message, source=source)
     if isinstance(event, BranchCreated):
         # The event names no commit: a worker reads it, never the web process (git may hang).
-        send_on_commit(branch_created, app.pk, event.branch, source)
+        send_on_commit("apps.gitops.tasks.branch_created", app.pk, event.branch, source)
         return f"branch {event.branch} created; a worker reads its head commit"
     if isinstance(event, BranchDeleted):
         return gitsync.branch_deleted(app, event.branch, source=source)

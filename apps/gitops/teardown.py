@@ -98,7 +98,6 @@ def _carry_out(teardown: Teardown) -> None:
 def reap_stalled_teardowns() -> list[int]:
     """Fail the running teardowns whose worker stopped (their Retry runs every step again;
     the pks), and queue again the waiting ones whose message was lost."""
-    from apps.gitops.tasks import run_teardown as task
 
     def failed(teardown: Teardown) -> dict[str, object]:
         steps = ", ".join(STEP_NAMES.get(step, step) for step in teardown.steps_done) or "no step finished"
@@ -106,7 +105,7 @@ def reap_stalled_teardowns() -> list[int]:
         return {"status": T.FAILED, "reason": stopped_worker_message(steps, retry)}
 
     reaped = reap(Teardown, running=T.RUNNING, failed_fields=failed)
-    requeue_lost(Teardown, waiting=T.PENDING, send=lambda pk: send(task, pk))
+    requeue_lost(Teardown, waiting=T.PENDING, send=lambda pk: send("apps.gitops.tasks.run_teardown", pk))
     return reaped
 
 

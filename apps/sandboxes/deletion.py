@@ -40,8 +40,6 @@ def request_deletion(
     """Mark each sandbox for deletion and (unless the caller runs it itself, as the
     CLI does) queue the task; one already being deleted is left alone. Returns the
     sandboxes marked."""
-    from apps.sandboxes.tasks import delete_sandbox
-
     queued = []
     now = timezone.now()
     for sandbox in sandboxes:
@@ -68,7 +66,7 @@ def request_deletion(
         )
         queued.append(sandbox)
         if queue:
-            send_on_commit(delete_sandbox, sandbox.pk)
+            send_on_commit("apps.sandboxes.tasks.delete_sandbox", sandbox.pk)
     return queued
 
 

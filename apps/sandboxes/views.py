@@ -19,7 +19,6 @@ from apps.sandboxes.forms import InventorySettingsForm
 from apps.sandboxes.inventory import refresh_one, secret_prefix
 from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
 from apps.sandboxes.retention import retention_candidates
-from apps.sandboxes.tasks import refresh_sandboxes
 from apps.secrets.selectors import sandbox_secret_names_at
 from console.audit import audit_record
 from console.aws_errors import AwsError
@@ -146,7 +145,7 @@ def _iso(value: object) -> str:
 @require_POST
 @role_required(Role.OPERATOR)
 def refresh(request: HttpRequest) -> HttpResponse:
-    if not send(refresh_sandboxes):
+    if not send("apps.sandboxes.tasks.refresh_sandboxes"):
         messages.error(
             request,
             "The task queue cannot be reached right now, so the refresh did not start. Try again in a "

@@ -49,10 +49,6 @@ class StorageTask(ProgressTask):
     def percent(self) -> int:
         return min(100, int(100 * (self.done + self.failed) / self.total)) if self.total else 0
 
-    @property
-    def active(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.RUNNING)
-
 
 class PendingUpload(models.Model):
     """A multipart upload the console started and has not completed or aborted yet: one left

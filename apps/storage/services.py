@@ -16,6 +16,7 @@ from apps.storage.demo import seed_demo_files as seed_demo_files
 from apps.storage.models import ExtraBucket, PendingUpload, StorageTask
 from console.audit import audit_record
 from console.aws_errors import AwsAccessDenied, AwsError, AwsNotFound
+from console.progress import requeue_failed
 from console.queue import send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -274,8 +275,6 @@ def task_queue(
     total: int,
 ) -> StorageTask:
     """A delete, copy or move for a worker (many objects); it is audited when it ends."""
-    from apps.storage.tasks import run_storage_task
-
     if kind != StorageTask.Kind.DELETE:
         try:
             operations.check_transfer(selection, destination)
@@ -298,5 +297,20 @@ def task_queue(
         where=where,
         detail={**_selection_detail(selection), "task": task.pk, "objects": total},
     )
-    send_on_commit(run_storage_task, task.pk)
+    send_on_commit("apps.storage.tasks.run_storage_task", task.pk)
     return task
+
+
+def task_retry(*, actor: Any, task: StorageTask) -> bool:
+    """Queue a failed task again; it continues after what was done. False when it cannot be retried."""
+    if not requeue_failed(StorageTask, task.pk):
+        return False
+    send_on_commit("apps.storage.tasks.run_storage_task", task.pk)
+    audit_record(
+        actor=actor,
+        action="storage.retry",
+        target_type="storage",
+        target=task.bucket,
+        detail={"bucket": task.bucket, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at},
+    )
+    return True

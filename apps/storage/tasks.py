@@ -20,11 +20,10 @@ from celery import shared_task
 from apps.storage import keys, operations
 from apps.storage.buckets import Bucket
 from apps.storage.models import StorageTask
-from console.audit import audit_record
 from console.aws_errors import AwsError
 from console.heartbeat import beating
-from console.progress import claim, finish, reap_stalled, requeue_failed
-from console.queue import send, send_on_commit
+from console.progress import AuditOf, attempt, claim, finish, reap_stalled
+from console.queue import send
 
 logger = logging.getLogger(__name__)
 S = StorageTask.Status
@@ -52,21 +51,6 @@ def reap_stalled_tasks() -> list[int]:
 
 
 _PAST: dict[str, str] = {StorageTask.Kind.DELETE: "deleted", StorageTask.Kind.COPY: "copied", StorageTask.Kind.MOVE: "moved"}
-
-
-def task_retry(*, actor: Any, task: StorageTask) -> bool:
-    """Queue a failed task again; it continues after what was done. False when it cannot be retried."""
-    if not requeue_failed(StorageTask, task.pk):
-        return False
-    send_on_commit(run_storage_task, task.pk)
-    audit_record(
-        actor=actor,
-        action="storage.retry",
-        target_type="storage",
-        target=task.bucket,
-        detail={"bucket": task.bucket, "task": task.pk, "kind": task.kind, "resume_at": task.resume_at},
-    )
-    return True
 
 
 def _selection(payload: dict[str, Any]) -> operations.Selection:
@@ -97,33 +81,25 @@ def carry_out(task: StorageTask) -> None:
         handled = handled_before + outcome.done + outcome.failed
         StorageTask.objects.filter(pk=task.pk).update(resume_at=handled, **so_far(outcome))
 
-    action = f"storage.{task.kind.lower()}"
-    target = f"{task.bucket}/{selection.folders[0] if selection.folders else ''}"
-    try:
+    def work() -> operations.Outcome:
         if task.kind == StorageTask.Kind.DELETE:
-            outcome = operations.delete(bucket, selection, progress)
-        elif task.kind == StorageTask.Kind.MOVE:
-            outcome = operations.move(bucket, selection, destination, progress)
-        else:
-            outcome = operations.copy(bucket, selection, destination, progress, skip=handled_before)
-    except (AwsError, operations.SelectionInvalid, operations.TransferInvalid) as failure:
-        _finish(task, status=S.FAILED, error=str(failure), retryable=isinstance(failure, AwsError))
-        audit_record(
-            actor=task.created_by,
-            action=action,
-            target_type="storage",
-            target=target,
-            outcome="failure",
-            message=str(failure)[:500],
-            detail={"bucket": task.bucket, "task": task.pk},
-        )
+            return operations.delete(bucket, selection, progress)
+        if task.kind == StorageTask.Kind.MOVE:
+            return operations.move(bucket, selection, destination, progress)
+        return operations.copy(bucket, selection, destination, progress, skip=handled_before)
+
+    audit = AuditOf(
+        actor=task.created_by,
+        action=f"storage.{task.kind.lower()}",
+        target_type="storage",
+        target=f"{task.bucket}/{selection.folders[0] if selection.folders else ''}",
+        detail={"bucket": task.bucket, "task": task.pk},
+    )
+    expected = (AwsError, operations.SelectionInvalid, operations.TransferInvalid)
+    done = attempt(task, work, expected=expected, end=lambda **state: _finish(task, **state), audit=audit)
+    if done is None:
         return
-    except Exception:
-        # Never leave the task RUNNING for ever (a soft time limit lands here too).
-        logger.exception("storage task %s failed", task.pk)
-        _finish(task, status=S.FAILED, error="The task stopped on an unexpected error; see the worker log.", retryable=True)
-        raise
-    totals = so_far(outcome)
+    totals = so_far(done)
     outcome = operations.Outcome(
         done=totals["done"], failed=totals["failed"], failures=[tuple(f) for f in totals["report"]["failures"]]
     )
@@ -134,15 +110,9 @@ def carry_out(task: StorageTask) -> None:
         outcome=outcome,
         error=f"{outcome.failed:,} objects failed; they are listed below." if failed else "",
     )
-    audit_record(
-        actor=task.created_by,
-        action=action,
-        target_type="storage",
-        target=target,
-        outcome="failure" if failed else "success",
-        detail={
-            "bucket": task.bucket,
-            "task": task.pk,
+    audit.record(
+        failure=f"{outcome.failed:,} objects failed" if failed else "",
+        **{
             "objects": outcome.done,
             "failed": outcome.failed,
             "folders": [keys.plain_name(f) for f in selection.folders[:50]],

@@ -288,11 +288,9 @@ def task_status(request: HttpRequest, app_id: str, branch: str, pk: int) -> Http
 @role_required(Role.OPERATOR)
 def task_retry(request: HttpRequest, app_id: str, branch: str, pk: int) -> HttpResponse:
     """Continue a failed delete, copy or move after what it did (its worker died, or S3 refused)."""
-    from apps.storage.tasks import task_retry as retry
-
     branch_obj = branch_of(app_id, branch)
     task = get_object_or_404(StorageTask, pk=pk, branch=branch_obj)
-    if retry(actor=request.user, task=task):
+    if services.task_retry(actor=request.user, task=task):
         messages.success(
             request, f"{task.get_kind_display()} queued again; it continues after the {task.resume_at:,} objects already handled."
         )

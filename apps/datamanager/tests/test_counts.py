@@ -110,7 +110,7 @@ def test_a_big_table_is_counted_by_a_worker_and_the_page_shows_the_result_with_i
     page = page_of(operator_client, data_branch, count="exact")
     assert "counting exactly… (started at" in page
     assert not scans.called, "the request did not scan the table"
-    assert [task for task, *_ in queued] == [count_records]
+    assert [task for task, *_ in queued] == [count_records.name]
     # Reloading while it counts queues nothing more.
     assert "counting exactly…" in page_of(operator_client, data_branch, count="exact")
     assert len(queued) == 1

@@ -15,8 +15,9 @@ from apps.branches.models import Branch
 from apps.datamanager import services
 from apps.datamanager.models import DataTask
 from apps.datamanager.schema import DataSchema
+from apps.datamanager.services import task_retry
 from apps.datamanager.sources import branch_data
-from apps.datamanager.tasks import reap_stalled_tasks, remove_stale_drafts, run_import, run_seed, task_retry
+from apps.datamanager.tasks import reap_stalled_tasks, remove_stale_drafts, run_import, run_seed
 from apps.datamanager.tests.factories import make_table, scan
 from apps.datamanager.tests.test_tasks import import_task, make_task, model_of
 from console.models import AuditEvent

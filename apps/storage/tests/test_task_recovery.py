@@ -14,7 +14,8 @@ from apps.branches.models import Branch
 from apps.storage import operations
 from apps.storage.buckets import Bucket
 from apps.storage.models import StorageTask
-from apps.storage.tasks import reap_stalled_tasks, task_retry
+from apps.storage.services import task_retry
+from apps.storage.tasks import reap_stalled_tasks
 from apps.storage.tests.conftest import BUCKET, REGION, all_keys
 
 S = StorageTask.Status
