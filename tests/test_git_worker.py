@@ -120,7 +120,7 @@ def ended_teardown(app: App, branch_name: str, output: deque[str], timeout: floa
 
     teardown = wait_for(find, timeout, f"the teardown of {branch_name} to end", output)
     assert teardown is not None
-    assert teardown.status == Teardown.Status.SUCCEEDED, f"{teardown.reason}\n{''.join(output)}"
+    assert teardown.status == Teardown.Status.SUCCEEDED, f"{teardown.error}\n{''.join(output)}"
     return teardown
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from apps.branches.models import App, Branch
 from apps.branches.selectors import PatternError, parse_patterns
@@ -21,6 +21,7 @@ from apps.builds.models import Job
 from apps.gitops.models import Teardown
 from console.amplify_names import branch_stack_name
 from console.audit import audit_record
+from console.progress import requeue_failed
 from console.queue import send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -228,11 +229,7 @@ def teardown_start(*, app: App, branch: Branch, kind: str, delete_stack: bool, s
 
 def teardown_retry(*, teardown: Teardown, actor: object) -> Teardown:
     with transaction.atomic():
-        if not Teardown.objects.filter(pk=teardown.pk, status=Teardown.Status.FAILED).update(
-            status=Teardown.Status.PENDING, heartbeat_at=timezone.now()
-        ):
-            from django.core.exceptions import ValidationError
-
+        if not requeue_failed(Teardown, teardown.pk):
             raise ValidationError("Only a failed teardown can be retried.")
         audit_record(
             actor=actor, action="teardown.retry", target_type="branch", target=f"{teardown.app.app_id}/{teardown.branch_name}"

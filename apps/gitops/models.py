@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from apps.branches.models import App
+from console.progress import ProgressTask
 
 
 class GitDelivery(models.Model):
@@ -34,11 +35,13 @@ class GitDelivery(models.Model):
         return f"{self.provider} {self.event} {self.delivery_id}"
 
 
-class Teardown(models.Model):
+class Teardown(ProgressTask):
     """Removing a preview or a disconnected branch: jobs, hosted files, stack, branch.
 
     Kept after it ends so a failure stays visible (with CloudFormation's reason)
-    and can be retried; never silently left behind.
+    and can be retried (every step again: each is safe to repeat); never silently left
+    behind. A progress task (console.progress) like data and storage tasks: `done` of
+    `total` counts its steps.
     """
 
     class Kind(models.TextChoices):
@@ -57,16 +60,13 @@ class Teardown(models.Model):
     stack_name = models.CharField(max_length=128)
     delete_stack = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    reason = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    # Stamped while a worker runs it (console.heartbeat); the reaper fails it when it stops.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # CloudFormation's reasons can be long: text, in the column it always had.
+    error = models.TextField(blank=True, db_column="reason")
     # The steps finished so far, in order (each is safe to repeat on a retry).
     steps_done = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(ProgressTask.Meta):
         db_table = "branches_teardown"
         ordering = ["-created_at", "-id"]
 

@@ -8,12 +8,12 @@ all again; `steps_done` says how far an attempt got. A running teardown beats
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from apps.branches.models import Branch
 from apps.builds import services as build_services
@@ -21,10 +21,10 @@ from apps.builds.models import Job
 from apps.gitops.models import Teardown
 from apps.hosting.models import Deployment
 from apps.secrets.services import secrets_remove_branch
-from console.audit import audit_record
 from console.aws_errors import AwsError
 from console.cloudformation import delete_stack, describe_stack, stack_failure_reason
-from console.heartbeat import beating, reap, requeue_lost, stopped_worker_message
+from console.heartbeat import beating
+from console.progress import AuditOf, attempt, claim, finish, reap_stalled
 from console.queue import send
 
 T = Teardown.Status
@@ -44,69 +44,74 @@ STEP_NAMES = {
 
 
 def run_teardown(teardown_pk: int) -> None:
-    claimed = Teardown.objects.filter(pk=teardown_pk, status=T.PENDING).update(
-        status=T.RUNNING, reason="", steps_done=[], heartbeat_at=timezone.now()
+    """Carry out a waiting teardown; a redelivered task finds nothing to claim."""
+    teardown = claim(Teardown, teardown_pk, related=("app",), fresh={"error": "", "steps_done": [], "done": 0})
+    if teardown is None:
+        return
+    audit = AuditOf(
+        actor=None, action="teardown.done", target_type="branch", target=f"{teardown.app.app_id}/{teardown.branch_name}"
     )
-    if not claimed:
-        return  # a redelivered task, or someone else has it
-    teardown = Teardown.objects.select_related("app").get(pk=teardown_pk)
-    Teardown.objects.filter(pk=teardown_pk).update(attempts=teardown.attempts + 1)
     with beating(Teardown, teardown_pk):
-        _carry_out(teardown)
+        steps = attempt(
+            teardown,
+            lambda: _carry_out(teardown),
+            expected=(TeardownFailed, AwsError),
+            end=lambda **state: _end(teardown_pk, **state),
+            audit=dataclasses.replace(audit, action="teardown.fail"),
+        )
+        if steps is not None:
+            finish(Teardown, teardown_pk, status=T.SUCCEEDED, error="")
+            audit.record()
 
 
-def _carry_out(teardown: Teardown) -> None:
+def _end(teardown_pk: int, *, status: str, error: str, retryable: bool) -> None:
+    # Every step is safe to repeat: a failed teardown may always be retried.
+    finish(Teardown, teardown_pk, status=status, error=error, retryable=True)
+
+
+def _carry_out(teardown: Teardown) -> list[str]:
+    """The steps, in order; each finished one is counted at once (`steps_done`, `done`)."""
     teardown_pk = teardown.pk
     done: list[str] = []
 
     def finished(step: str) -> None:
         done.append(step)
-        Teardown.objects.filter(pk=teardown_pk).update(steps_done=list(done))
+        Teardown.objects.filter(pk=teardown_pk).update(steps_done=list(done), done=len(done))
 
-    try:
-        branch = teardown.app.branches.filter(name=teardown.branch_name).first()
-        if branch is not None:
-            _stop_jobs(branch)
-            finished("jobs")
-            _remove_hosting(branch)
-            finished("hosting")
-        if teardown.delete_stack:
-            _delete_stack(teardown.stack_name)
-            finished("stack")
-        if teardown.kind == Teardown.Kind.PREVIEW:
-            # A preview's own secrets die with it; the shared ones and its base branch's stay.
-            secrets_remove_branch(actor=None, app_id=teardown.app.app_id, branch=teardown.branch_name)
-            finished("secrets")
-        if branch is not None:
-            branch.delete()
-            finished("branch")
-    except (TeardownFailed, AwsError) as failure:
-        Teardown.objects.filter(pk=teardown_pk).update(status=T.FAILED, reason=str(failure))
-        audit_record(
-            actor=None,
-            action="teardown.fail",
-            target_type="branch",
-            target=f"{teardown.app.app_id}/{teardown.branch_name}",
-            outcome="failure",
-            message=str(failure)[:500],
-        )
-        return
-    Teardown.objects.filter(pk=teardown_pk).update(status=T.SUCCEEDED)
-    audit_record(actor=None, action="teardown.done", target_type="branch", target=f"{teardown.app.app_id}/{teardown.branch_name}")
+    branch = teardown.app.branches.filter(name=teardown.branch_name).first()
+    total = 3 * (branch is not None) + teardown.delete_stack + (teardown.kind == Teardown.Kind.PREVIEW)
+    Teardown.objects.filter(pk=teardown_pk).update(total=total)
+    if branch is not None:
+        _stop_jobs(branch)
+        finished("jobs")
+        _remove_hosting(branch)
+        finished("hosting")
+    if teardown.delete_stack:
+        _delete_stack(teardown.stack_name)
+        finished("stack")
+    if teardown.kind == Teardown.Kind.PREVIEW:
+        # A preview's own secrets die with it; the shared ones and its base branch's stay.
+        secrets_remove_branch(actor=None, app_id=teardown.app.app_id, branch=teardown.branch_name)
+        finished("secrets")
+    if branch is not None:
+        branch.delete()
+        finished("branch")
+    return done
 
 
 def reap_stalled_teardowns() -> list[int]:
     """Fail the running teardowns whose worker stopped (their Retry runs every step again;
     the pks), and queue again the waiting ones whose message was lost."""
 
-    def failed(teardown: Teardown) -> dict[str, object]:
-        steps = ", ".join(STEP_NAMES.get(step, step) for step in teardown.steps_done) or "no step finished"
-        retry = "Retry runs every step again (each is safe to repeat)."
-        return {"status": T.FAILED, "reason": stopped_worker_message(steps, retry)}
+    def progress(teardown: Teardown) -> str:
+        return ", ".join(STEP_NAMES.get(step, step) for step in teardown.steps_done) or "no step finished"
 
-    reaped = reap(Teardown, running=T.RUNNING, failed_fields=failed)
-    requeue_lost(Teardown, waiting=T.PENDING, send=lambda pk: send("apps.gitops.tasks.run_teardown", pk))
-    return reaped
+    return reap_stalled(
+        Teardown,
+        progress=progress,
+        resend=lambda pk: send("apps.gitops.tasks.run_teardown", pk),
+        retry="Retry runs every step again (each is safe to repeat).",
+    )
 
 
 def _stop_jobs(branch: Branch) -> None:

@@ -289,7 +289,7 @@ def test_worker_killed_mid_teardown_is_failed_with_its_steps_and_retry_tears_eve
     assert reap_stalled_teardowns() == [teardown.pk]
     teardown.refresh_from_db()
     assert teardown.status == Teardown.Status.FAILED
-    assert "after no step finished. Retry runs every step again" in teardown.reason
+    assert "after no step finished. Retry runs every step again" in teardown.error
     # The build's own worker is gone too: the build reaper ends it.
     settings.BUILD_HEARTBEAT_TIMEOUT_SECONDS = 1
     assert build.pk in jobs.reap_stale_jobs()
@@ -299,7 +299,7 @@ def test_worker_killed_mid_teardown_is_failed_with_its_steps_and_retry_tears_eve
     wait_for(lambda: Teardown.objects.filter(pk=teardown.pk, status__in=("SUCCEEDED", "FAILED")).exists(), timeout=120,
              message=f"the retried teardown to end\n{workers.tail()}")  # fmt: skip
     teardown.refresh_from_db()
-    assert (teardown.status, teardown.attempts) == (Teardown.Status.SUCCEEDED, 2), teardown.reason
+    assert (teardown.status, teardown.attempts) == (Teardown.Status.SUCCEEDED, 2), teardown.error
     assert teardown.steps_done == ["jobs", "hosting", "stack", "secrets", "branch"]
     assert not app.branches.filter(name="pr-3").exists()
     assert secret not in {p["Name"] for p in aws_client("ssm").describe_parameters()["Parameters"]}

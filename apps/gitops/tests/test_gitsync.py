@@ -291,6 +291,10 @@ def test_closing_a_pull_request_tears_the_preview_down_completely(
     assert AuditEvent.objects.filter(action="secret.remove", target=preview_secret).exists()
     teardown = app.teardowns.get()
     assert (teardown.status, teardown.stack_name, teardown.attempts) == ("SUCCEEDED", stack_name, 1)
+    # A progress task like the others: every step counted, the end stamped.
+    assert teardown.steps_done == ["jobs", "hosting", "stack", "secrets", "branch"]
+    assert (teardown.done, teardown.total, teardown.error) == (5, 5, "")
+    assert teardown.finished_at is not None
     assert not app.branches.filter(name="pr-3").exists()
     stacks = boto3.client("cloudformation", region_name="us-east-1").list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in stacks if s["StackName"] == stack_name] == ["DELETE_COMPLETE"]
@@ -315,7 +319,10 @@ def test_a_failed_stack_deletion_stays_visible_and_can_be_retried(
         gitsync.preview_close(app, number=3, source="github")
     teardown = app.teardowns.get()
     assert teardown.status == Teardown.Status.FAILED
-    assert teardown.reason == f"CloudFormation could not delete {stack_name}: Bucket: The bucket you tried to delete is not empty"
+    assert teardown.error == f"CloudFormation could not delete {stack_name}: Bucket: The bucket you tried to delete is not empty"
+    assert (teardown.steps_done, teardown.done, teardown.total) == (["jobs", "hosting"], 2, 5)
+    assert teardown.can_retry
+    assert AuditEvent.objects.filter(action="teardown.fail", outcome="failure", message__contains="not empty").exists()
     assert app.branches.filter(name="pr-3").exists()  # nothing silently dropped
     page = admin_client.get(f"/apps/{app.app_id}/previews/").content.decode()
     assert "The bucket you tried to delete is not empty" in page
@@ -325,8 +332,12 @@ def test_a_failed_stack_deletion_stays_visible_and_can_be_retried(
         response = admin_client.post(f"/apps/{app.app_id}/teardowns/{teardown.pk}/retry/")
     assert response.status_code == 302
     teardown.refresh_from_db()
-    assert (teardown.status, teardown.attempts) == ("SUCCEEDED", 2)
+    assert (teardown.status, teardown.attempts, teardown.error, teardown.done) == ("SUCCEEDED", 2, "", 5)
     assert not app.branches.filter(name="pr-3").exists()
+    # Retrying what has succeeded is refused, and queues nothing.
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        admin_client.post(f"/apps/{app.app_id}/teardowns/{teardown.pk}/retry/")
+    assert queued == []
 
 
 def test_a_preview_sharing_a_backend_keeps_that_stack(
@@ -383,7 +394,7 @@ def test_a_teardown_whose_worker_died_is_failed_with_its_steps_and_can_be_retrie
 
     dead.refresh_from_db()
     assert dead.status == Teardown.Status.FAILED
-    assert dead.reason == (
+    assert dead.error == (
         "The worker running this task stopped (no heartbeat for 60 s) after builds stopped, hosted files removed. "
         "Retry runs every step again (each is safe to repeat)."
     )
