@@ -66,6 +66,24 @@ class ProgressTask(models.Model):
         """Waiting or running: its page polls for progress."""
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
 
+    # What the progress fragment (templates/console/progress.html) says; kinds say it in their words.
+    @property
+    def percent(self) -> int:
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def progress_text(self) -> str:
+        return f"{self.done} of {self.total} done"
+
+    @property
+    def retry_text(self) -> str:
+        return "Continues from where it stopped."
+
+
+def plural(count: int) -> str:
+    """The English plural ending for `count` things, as Django's pluralize filter gives it."""
+    return "" if count == 1 else "s"
+
 
 def claim[T: ProgressTask](
     model: type[T], pk: int, *, related: Sequence[str] = ("branch__app",), fresh: dict[str, Any] | None = None, **match: object

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from apps.branches.models import OutputsDocumentField
-from console.progress import ProgressTask
+from console.progress import ProgressTask, plural
 
 
 class SchemaUpload(models.Model):
@@ -50,3 +50,13 @@ class DataTask(ProgressTask):
     @property
     def percent(self) -> int:
         return int(100 * (self.done + self.refused) / self.total) if self.total else 0
+
+    @property
+    def progress_text(self) -> str:
+        refused = f", {self.refused} refused" if self.refused else ""
+        return f"{self.done} written{refused} of {self.total}"
+
+    @property
+    def retry_text(self) -> str:
+        attempt = f" (attempt {self.attempts + 1})" if self.attempts > 1 else ""
+        return f"Continues after the {self.resume_at} record{plural(self.resume_at)} already handled{attempt}."

@@ -72,3 +72,11 @@ class Teardown(ProgressTask):
 
     def __str__(self) -> str:
         return f"teardown of {self.branch_name} ({self.status})"
+
+    @property
+    def progress_text(self) -> str:
+        return f"{self.done} of {self.total} steps done"
+
+    @property
+    def retry_text(self) -> str:
+        return "Runs every step again (each is safe to repeat)."

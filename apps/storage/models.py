@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from console.progress import ProgressTask
+from console.progress import ProgressTask, plural
 
 
 class ExtraBucket(models.Model):
@@ -48,6 +48,15 @@ class StorageTask(ProgressTask):
     @property
     def percent(self) -> int:
         return min(100, int(100 * (self.done + self.failed) / self.total)) if self.total else 0
+
+    @property
+    def progress_text(self) -> str:
+        failed = f", {self.failed} failed" if self.failed else ""
+        return f"{self.done} of {self.total} object{plural(self.total)} done{failed}"
+
+    @property
+    def retry_text(self) -> str:
+        return f"Continues after the {self.resume_at} object{plural(self.resume_at)} already handled."
 
 
 class PendingUpload(models.Model):
