@@ -62,7 +62,7 @@ def job_detail(request: HttpRequest, app_id: str, branch: str, job_id: int) -> H
         "log_text": "".join(c.text for c in chunks),
         "after": chunks[-1].seq if chunks else 0,
     }
-    return render(request, "branches/job_detail.html", context)
+    return render(request, "builds/job_detail.html", context)
 
 
 @require_GET
@@ -82,7 +82,7 @@ def job_log(request: HttpRequest, app_id: str, branch: str, job_id: int) -> Http
         "log_text": "".join(c.text for c in chunks),
         "after": chunks[-1].seq if chunks else after,
     }
-    return render(request, "branches/job_detail.html#log-update", context)
+    return render(request, "builds/job_detail.html#log-update", context)
 
 
 @require_GET

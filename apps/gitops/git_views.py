@@ -50,7 +50,7 @@ def git_settings(request: HttpRequest, app_id: str) -> HttpResponse:
 
 def _render_git_settings(request: HttpRequest, app: App, form: GitSettingsForm, status: int = 200) -> HttpResponse:
     context = {"app": app, "form": form, "hook_urls": _hook_urls(request, app)}
-    return render(request, "branches/git_settings.html", context, status=status)
+    return render(request, "gitops/git_settings.html", context, status=status)
 
 
 @role_required(Role.ADMIN)
@@ -76,7 +76,7 @@ def pattern_preview(request: HttpRequest, app_id: str) -> HttpResponse:
     except PatternError as failure:
         error = str(failure)
     context = {"app": app, "error": error, "branches": branches, "matched": matched, "patterns": text, "heads": heads}
-    return render(request, "branches/git_settings.html#pattern-preview", context)
+    return render(request, "gitops/git_settings.html#pattern-preview", context)
 
 
 @require_POST
@@ -100,7 +100,7 @@ def previews(request: HttpRequest, app_id: str) -> HttpResponse:
         "deliveries": Paginator(app.git_deliveries.all(), 50).get_page(request.GET.get("page")),
         "orphans": orphaned_preview_stacks(app),
     }
-    return render(request, "branches/previews.html", context)
+    return render(request, "gitops/previews.html", context)
 
 
 @require_POST
