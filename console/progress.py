@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from console.audit import audit_record
@@ -135,6 +137,25 @@ def reap_stalled[T: ProgressTask](
     reaped = reap(model, running=ProgressTask.Status.RUNNING, failed_fields=failed)
     requeue_lost(model, waiting=ProgressTask.Status.PENDING, send=resend)
     return reaped
+
+
+def hand_on_stalled(model: type[ProgressTask], *, cutoff: datetime, resend: Callable[[int], object]) -> list[int]:
+    """For work that goes on without its worker (CloudFormation deleting a stack): the
+    RUNNING tasks whose worker stopped beating before `cutoff`, and the PENDING ones quiet
+    since then (their message was lost), go back to PENDING and are queued again
+    (`resend(pk)`), each at most once per timeout; a duplicate message finds nothing to
+    claim. Returns their pks."""
+    manager = model._default_manager
+    quiet = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    stalled = (ProgressTask.Status.PENDING, ProgressTask.Status.RUNNING)
+    handed = []
+    for pk in manager.filter(quiet, status__in=stalled).values_list("pk", flat=True):
+        if manager.filter(quiet, pk=pk, status__in=stalled).update(
+            status=ProgressTask.Status.PENDING, heartbeat_at=timezone.now()
+        ):
+            resend(pk)
+            handed.append(pk)
+    return sorted(handed)
 
 
 @dataclass(frozen=True)

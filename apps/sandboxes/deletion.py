@@ -1,28 +1,32 @@
 """Deleting sandboxes: requested on the page, the CLI or by the retention policy,
 carried out by a Celery task that follows the stack to DELETE_COMPLETE or
-DELETE_FAILED (with CloudFormation's reason), then optionally deletes its secrets."""
+DELETE_FAILED (with CloudFormation's reason), then optionally deletes its secrets.
+Each is a SandboxDeletion, a progress task (console.progress)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, Value
+from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.sandboxes import cloudformation
 from apps.sandboxes.inventory import secret_prefix
-from apps.sandboxes.models import Sandbox
+from apps.sandboxes.models import Sandbox, SandboxDeletion
 from apps.secrets.services import sandbox_secrets_delete
 from console.audit import audit_record
 from console.aws_errors import AwsError, AwsNotFound
 from console.cloudformation import delete_stack, stack_failure_reason
+from console.heartbeat import beating
+from console.progress import AuditOf, attempt, claim, finish
 from console.queue import send_on_commit
 
-D = Sandbox.Deletion
+S = SandboxDeletion.Status
 
 
 class DeletionFailed(Exception):
@@ -42,19 +46,21 @@ def request_deletion(
     sandboxes marked."""
     queued = []
     now = timezone.now()
+    person = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    asked = {
+        "status": S.PENDING,
+        "with_secrets": with_secrets,
+        "created_by": person,
+        "requested_by_name": person.get_username() if person else (reason or "system"),
+    }
     for sandbox in sandboxes:
-        claimed = (
-            Sandbox.objects.filter(pk=sandbox.pk)
-            .filter(~Q(deletion__in=(D.REQUESTED, D.RUNNING)))
-            .update(deletion=D.REQUESTED, deletion_reason="", deletion_with_secrets=with_secrets, deletion_requested_at=now)
+        deletion, created = SandboxDeletion.objects.get_or_create(sandbox=sandbox, defaults=asked)
+        # Asked again after it ended: it starts anew, unless another request got there first.
+        claimed = created or SandboxDeletion.objects.filter(pk=deletion.pk).exclude(status__in=SandboxDeletion.ACTIVE).update(
+            **asked, error="", created_at=now, heartbeat_at=None, finished_at=None, attempts=0, report={}
         )
         if not claimed:
             continue
-        person = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-        Sandbox.objects.filter(pk=sandbox.pk).update(
-            deletion_requested_by=person,
-            deletion_requested_by_name=person.get_username() if person else (reason or "system"),
-        )
         audit_record(
             actor=actor,
             action="sandbox.delete",
@@ -71,54 +77,52 @@ def request_deletion(
 
 
 def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep) -> Sandbox | None:
-    """Carry out a requested deletion; a redelivered task finds nothing to claim."""
-    claimed = Sandbox.objects.filter(pk=sandbox_pk, deletion=D.REQUESTED).update(
-        deletion=D.RUNNING, deletion_heartbeat=timezone.now()
-    )
-    if not claimed:
+    """Carry out a requested deletion; a redelivered task finds nothing to claim. The
+    sandbox as it ends (its `deletion` says how), or None when nothing was claimed."""
+    deletion_pk = SandboxDeletion.objects.filter(sandbox_id=sandbox_pk).values_list("pk", flat=True).first()
+    deletion = claim(SandboxDeletion, deletion_pk, related=("sandbox", "created_by")) if deletion_pk else None
+    if deletion is None:
         return None
-    sandbox = Sandbox.objects.get(pk=sandbox_pk)
-    target = f"{sandbox.region}/{sandbox.stack_name}"
-    try:
-        _delete_stack(sandbox, sleep)
-        # The stack is gone, whatever happens to its secrets next (the first deletion time stays).
-        gone = Sandbox.objects.filter(pk=sandbox_pk)
-        gone.update(
-            status=Sandbox.Status.DELETED,
-            stack_status="DELETE_COMPLETE",
-            status_reason="",
-            deleted_at=Coalesce("deleted_at", Value(timezone.now())),
-            resource_count=0,
+    sandbox = deletion.sandbox
+    audit = AuditOf(actor=None, action="sandbox.deleted", target_type="sandbox", target=f"{sandbox.region}/{sandbox.stack_name}")
+    with beating(SandboxDeletion, deletion.pk):
+        deleted_secrets = attempt(
+            deletion,
+            lambda: _carry_out(deletion, sleep),
+            expected=(DeletionFailed, AwsError),
+            # Asking again is the way on after a failure (a Retry of the same would fail the same).
+            end=lambda **state: finish(SandboxDeletion, deletion.pk, **{**state, "retryable": False}),
+            audit=dataclasses.replace(audit, action="sandbox.delete_failed"),
         )
-        if sandbox.status != Sandbox.Status.DELETED:  # this deletion removed it: credit the requester
-            gone.update(deleted_by=F("deletion_requested_by"), deleted_by_name=F("deletion_requested_by_name"))
-        deleted_secrets: list[str] = []
-        if sandbox.deletion_with_secrets:
-            prefix = secret_prefix(sandbox.namespace, sandbox.identifier, sandbox.backend_hash)
-            deleted_secrets = sandbox_secrets_delete(sandbox.region, prefix)
-    except (DeletionFailed, AwsError) as failure:
-        Sandbox.objects.filter(pk=sandbox_pk).update(deletion=D.FAILED, deletion_reason=str(failure)[:2000])
-        audit_record(
-            actor=None,
-            action="sandbox.delete_failed",
-            target_type="sandbox",
-            target=target,
-            outcome="failure",
-            message=str(failure)[:500],
-        )
-        return Sandbox.objects.get(pk=sandbox_pk)
-    Sandbox.objects.filter(pk=sandbox_pk).update(deletion=D.SUCCEEDED, secret_count=0)
-    audit_record(
-        actor=None,
-        action="sandbox.deleted",
-        target_type="sandbox",
-        target=target,
-        detail={"ssm_parameters_deleted": deleted_secrets},
+    if deleted_secrets is not None:
+        Sandbox.objects.filter(pk=sandbox_pk).update(secret_count=0)
+        finish(SandboxDeletion, deletion.pk, status=S.SUCCEEDED, error="", report={"ssm_parameters_deleted": deleted_secrets})
+        audit.record(ssm_parameters_deleted=deleted_secrets)
+    return Sandbox.objects.select_related("deletion").get(pk=sandbox_pk)
+
+
+def _carry_out(deletion: SandboxDeletion, sleep: Callable[[float], None]) -> list[str]:
+    """Delete the stack, then (if asked) its secrets; the names of the secrets deleted."""
+    sandbox = deletion.sandbox
+    _delete_stack(sandbox, deletion, sleep)
+    # The stack is gone, whatever happens to its secrets next (the first deletion time stays).
+    gone = Sandbox.objects.filter(pk=sandbox.pk)
+    gone.update(
+        status=Sandbox.Status.DELETED,
+        stack_status="DELETE_COMPLETE",
+        status_reason="",
+        deleted_at=Coalesce("deleted_at", Value(timezone.now())),
+        resource_count=0,
     )
-    return Sandbox.objects.get(pk=sandbox_pk)
+    if sandbox.status != Sandbox.Status.DELETED:  # this deletion removed it: credit the requester
+        gone.update(deleted_by=deletion.created_by, deleted_by_name=deletion.requested_by_name)
+    if not deletion.with_secrets:
+        return []
+    prefix = secret_prefix(sandbox.namespace, sandbox.identifier, sandbox.backend_hash)
+    return sandbox_secrets_delete(sandbox.region, prefix)
 
 
-def _delete_stack(sandbox: Sandbox, sleep: Callable[[float], None]) -> None:
+def _delete_stack(sandbox: Sandbox, deletion: SandboxDeletion, sleep: Callable[[float], None]) -> None:
     if sandbox.status == Sandbox.Status.DELETED:
         return  # deleting what is already gone is harmless
     delete_stack(sandbox.stack_id, region=sandbox.region)
@@ -131,11 +135,9 @@ def _delete_stack(sandbox: Sandbox, sleep: Callable[[float], None]) -> None:
         if stack is None or stack.stack_status == "DELETE_COMPLETE":
             return
         Sandbox.objects.filter(pk=sandbox.pk).update(
-            status=stack.status,
-            stack_status=stack.stack_status,
-            status_reason=stack.status_reason,
-            deletion_heartbeat=timezone.now(),
+            status=stack.status, stack_status=stack.stack_status, status_reason=stack.status_reason
         )
+        SandboxDeletion.objects.filter(pk=deletion.pk).update(heartbeat_at=timezone.now())
         if stack.stack_status == "DELETE_FAILED":
             reason = stack.status_reason or stack_failure_reason(sandbox.stack_id, region=sandbox.region) or "no reason given"
             raise DeletionFailed(f"CloudFormation could not delete {sandbox.stack_name}: {reason}")

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from console.progress import ProgressTask
+
 
 class Sandbox(models.Model):
     class Status(models.TextChoices):
@@ -19,13 +21,6 @@ class Sandbox(models.Model):
         DELETING = "DELETING", "Deleting"
         DELETED = "DELETED", "Deleted"
         UNKNOWN = "UNKNOWN", "Unknown"
-
-    class Deletion(models.TextChoices):
-        NONE = "", "—"
-        REQUESTED = "REQUESTED", "Delete requested"
-        RUNNING = "RUNNING", "Deleting"
-        SUCCEEDED = "SUCCEEDED", "Deleted"
-        FAILED = "FAILED", "Delete failed"
 
     # A stack id (ARN) names one stack for ever: a sandbox deployed again after a
     # delete is a new stack, and a new row, so the old row keeps its history.
@@ -47,16 +42,6 @@ class Sandbox(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     deleted_by_name = models.CharField(max_length=150, blank=True)  # "" = gone outside the console
-    deletion = models.CharField(max_length=16, choices=Deletion.choices, default=Deletion.NONE, blank=True)
-    deletion_reason = models.CharField(max_length=2000, blank=True)
-    deletion_with_secrets = models.BooleanField(default=False)
-    deletion_requested_at = models.DateTimeField(null=True, blank=True)
-    # Who asked; they become deleted_by only once the stack is really gone.
-    deletion_requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    deletion_requested_by_name = models.CharField(max_length=150, blank=True)
-    deletion_heartbeat = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_updated", "stack_name"]
@@ -70,8 +55,14 @@ class Sandbox(models.Model):
         return self.status == self.Status.DELETED
 
     @property
+    def deletion_status(self) -> str:
+        """Its deletion's status, "" when none was asked for."""
+        deletion = getattr(self, "deletion", None)  # the reverse one-to-one raises AttributeError when absent
+        return deletion.status if deletion is not None else ""
+
+    @property
     def deletion_active(self) -> bool:
-        return self.deletion in (self.Deletion.REQUESTED, self.Deletion.RUNNING)
+        return self.deletion_status in SandboxDeletion.ACTIVE
 
     def idle_days(self, now: datetime | None = None) -> int | None:
         if self.last_updated is None:
@@ -81,6 +72,39 @@ class Sandbox(models.Model):
     def is_stale(self, stale_after_days: int, now: datetime | None = None) -> bool:
         idle = self.idle_days(now)
         return not self.is_gone and idle is not None and idle >= stale_after_days
+
+
+class SandboxDeletion(ProgressTask):
+    """Deleting a sandbox's stack (and, if asked, its secrets): asked for on the page, the
+    CLI or by the retention policy, carried out by a worker that follows CloudFormation to
+    DELETE_COMPLETE or DELETE_FAILED. One per sandbox: asking again after a failure starts
+    it anew. A progress task (console.progress), except that a stalled one is handed to
+    another worker rather than failed: CloudFormation goes on deleting when a worker dies."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Delete requested"
+        RUNNING = "RUNNING", "Deleting"
+        SUCCEEDED = "SUCCEEDED", "Deleted"
+        FAILED = "FAILED", "Delete failed"
+
+    ACTIVE = (Status.PENDING, Status.RUNNING)
+
+    sandbox = models.OneToOneField(Sandbox, on_delete=models.CASCADE, related_name="deletion")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    with_secrets = models.BooleanField(default=False)
+    # Who asked (created_by, or the policy or command line by name); they become the
+    # sandbox's deleted_by only once the stack is really gone.
+    requested_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta(ProgressTask.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"deletion of {self.sandbox_id} ({self.status})"
+
+    @property
+    def progress_text(self) -> str:
+        return self.get_status_display()
 
 
 class InventorySettings(models.Model):

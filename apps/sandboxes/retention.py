@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.sandboxes.deletion import request_deletion
-from apps.sandboxes.models import InventorySettings, Sandbox
+from apps.sandboxes.models import InventorySettings, Sandbox, SandboxDeletion
 
 
 def retention_candidates(policy: InventorySettings, now: datetime | None = None) -> QuerySet[Sandbox]:
@@ -17,7 +17,7 @@ def retention_candidates(policy: InventorySettings, now: datetime | None = None)
     whose deletion failed is left to an admin: retrying it every hour would not help."""
     return (
         Sandbox.objects.exclude(status=Sandbox.Status.DELETED)
-        .exclude(deletion__in=(Sandbox.Deletion.REQUESTED, Sandbox.Deletion.RUNNING, Sandbox.Deletion.FAILED))
+        .exclude(deletion__status__in=(*SandboxDeletion.ACTIVE, SandboxDeletion.Status.FAILED))
         .filter(last_updated__lt=policy.retention_before(now or timezone.now()))
         .order_by("last_updated")
     )

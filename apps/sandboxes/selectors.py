@@ -132,7 +132,7 @@ def app_of(sandbox: Sandbox, apps: dict[str, App]) -> App | None:
 
 
 def filtered_sandboxes(filters: InventoryFilters, policy: InventorySettings, now: datetime | None = None) -> QuerySet[Sandbox]:
-    rows = Sandbox.objects.all()
+    rows = Sandbox.objects.select_related("deletion")
     if not filters.deleted:
         rows = rows.exclude(status=Sandbox.Status.DELETED)
     if filters.status:

@@ -8,7 +8,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from apps.sandboxes.models import Sandbox
+from apps.sandboxes.models import SandboxDeletion
+from console.progress import hand_on_stalled
 from console.queue import send
 
 
@@ -39,15 +40,8 @@ def apply_retention() -> int:
 def requeue_stalled_deletions() -> list[int]:
     """Deletions nobody is carrying out go back to the queue: a worker that died (no
     heartbeat for a while) or a request whose message was lost. Claiming is atomic,
-    so a duplicate message does nothing."""
-    stalled_before = timezone.now() - timedelta(seconds=settings.SANDBOX_DELETE_STALL_SECONDS)
-    D = Sandbox.Deletion
-    dead = Sandbox.objects.filter(deletion=D.RUNNING, deletion_heartbeat__lt=stalled_before)
-    lost = Sandbox.objects.filter(deletion=D.REQUESTED, deletion_requested_at__lt=stalled_before)
-    stalled = sorted(set(dead.values_list("pk", flat=True)) | set(lost.values_list("pk", flat=True)))
-    for pk in stalled:
-        if Sandbox.objects.filter(pk=pk, deletion__in=(D.RUNNING, D.REQUESTED)).update(
-            deletion=D.REQUESTED, deletion_requested_at=timezone.now()
-        ):
-            send(delete_sandbox, pk)
-    return stalled
+    so a duplicate message does nothing. The sandboxes' pks."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SANDBOX_DELETE_STALL_SECONDS)
+    sandbox_of = dict(SandboxDeletion.objects.filter(status__in=SandboxDeletion.ACTIVE).values_list("pk", "sandbox_id"))
+    handed = hand_on_stalled(SandboxDeletion, cutoff=cutoff, resend=lambda pk: send(delete_sandbox, sandbox_of[pk]))
+    return sorted(sandbox_of[pk] for pk in handed)

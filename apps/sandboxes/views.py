@@ -17,7 +17,7 @@ from apps.sandboxes import cloudformation, selectors
 from apps.sandboxes.deletion import request_deletion
 from apps.sandboxes.forms import InventorySettingsForm
 from apps.sandboxes.inventory import refresh_one, secret_prefix
-from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
+from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox, SandboxDeletion
 from apps.sandboxes.retention import retention_candidates
 from apps.secrets.selectors import sandbox_secret_names_at
 from console.audit import audit_record
@@ -170,7 +170,7 @@ def bulk_delete(request: HttpRequest) -> HttpResponse:
     chosen = list(
         Sandbox.objects.filter(pk__in=ids)
         .exclude(status=Sandbox.Status.DELETED)
-        .exclude(deletion__in=(Sandbox.Deletion.REQUESTED, Sandbox.Deletion.RUNNING))
+        .exclude(deletion__status__in=SandboxDeletion.ACTIVE)
     )
     if not chosen:
         messages.error(request, "Select the sandboxes to delete first.")

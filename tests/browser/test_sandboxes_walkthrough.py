@@ -153,7 +153,7 @@ def test_team_lead_deletes_two_stale_sandboxes_and_watches_them_go(
     )
     live_stacks = {s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]}
     assert {sandboxes[owner].stack_name for owner in TO_DELETE} <= live_stacks
-    assert set(Sandbox.objects.filter(identifier__in=TO_DELETE).values_list("deletion", flat=True)) == {"REQUESTED"}
+    assert set(Sandbox.objects.filter(identifier__in=TO_DELETE).values_list("deletion__status", flat=True)) == {"PENDING"}
 
     # --- The worker starts; the cells poll every 2 s and turn to Deleted in place.
     page.evaluate("() => { window.__sameDocument = 'deleting'; }")
@@ -173,11 +173,11 @@ def test_team_lead_deletes_two_stale_sandboxes_and_watches_them_go(
     rows = {row.identifier: row for row in Sandbox.objects.all()}
     for owner in TO_DELETE:
         row = rows[owner]
-        assert (row.status, row.stack_status, row.deletion) == ("DELETED", "DELETE_COMPLETE", "SUCCEEDED"), owner
+        assert (row.status, row.stack_status, row.deletion_status) == ("DELETED", "DELETE_COMPLETE", "SUCCEEDED"), owner
         assert (row.deleted_by_id, row.deleted_at is not None) == (admin_user.pk, True), owner
     for owner in ("alice", "bob", "dave"):
         row, before = rows[owner], sandboxes[owner]
-        assert (row.status, row.stack_status, row.deletion) == ("DEPLOYED", "CREATE_COMPLETE", ""), owner
+        assert (row.status, row.stack_status, row.deletion_status) == ("DEPLOYED", "CREATE_COMPLETE", ""), owner
         assert (row.last_updated, row.deleted_at) == (before.last_updated, None), owner
     live_stacks = {s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]}
     assert live_stacks == {sandboxes[owner].stack_name for owner in ("alice", "bob", "dave")}

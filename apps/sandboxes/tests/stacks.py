@@ -69,3 +69,12 @@ def set_stack_state(
         stack.creation_time = now - timedelta(days=created_days_ago)
     if updated_days_ago is not None:
         stack.last_updated_time = now - timedelta(days=updated_days_ago)
+
+
+def deletion_as(sandbox: Any, status: str, **fields: Any) -> None:
+    """Give the sandbox a deletion in this state (as a worker or the reaper would leave it)."""
+    from apps.sandboxes.models import SandboxDeletion
+
+    SandboxDeletion.objects.update_or_create(sandbox_id=getattr(sandbox, "pk", sandbox), defaults={"status": status})
+    if fields:  # created_at is stamped on insert: set it (and the rest) after
+        SandboxDeletion.objects.filter(sandbox_id=getattr(sandbox, "pk", sandbox)).update(**fields)

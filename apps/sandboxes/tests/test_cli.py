@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from apps.branches.models import App
 from apps.sandboxes import deletion
-from apps.sandboxes.models import RegionScan, Sandbox
+from apps.sandboxes.models import RegionScan, Sandbox, SandboxDeletion
 from apps.sandboxes.tests.stacks import deploy_sandbox, deploy_stack, moto_stack, set_stack_state
 from apps.sandboxes.tests.test_inventory import SharedClients, answer_with_error, share_clients
 from apps.secrets import ssm
@@ -180,7 +180,7 @@ def test_delete_with_yes_deletes_and_waits() -> None:
     assert out == f"Deleting {ALICE} in {EAST}…\nDeleted {ALICE}.\n"
     assert stack_status(EAST, stack_id) == "DELETE_COMPLETE"
     row = Sandbox.objects.get(stack_id=stack_id)
-    assert (row.status, row.deletion) == ("DELETED", "SUCCEEDED")
+    assert (row.status, row.deletion_status) == ("DELETED", "SUCCEEDED")
     assert row.deleted_by is None
     assert row.deleted_by_name == "command line"
     assert secret_paths() == kept
@@ -210,7 +210,7 @@ def test_delete_without_yes_refuses_and_deletes_nothing() -> None:
     assert error == f"Deleting {ALICE} cannot be undone; add --yes to confirm."
     assert out == ""
     assert stack_status(EAST, stack_id) == "CREATE_COMPLETE"
-    assert not Sandbox.objects.exclude(deletion="").exists()
+    assert not SandboxDeletion.objects.exists()
     assert not AuditEvent.objects.exists()
 
 
@@ -265,7 +265,7 @@ def test_delete_that_cloudformation_refuses_fails_with_its_reason(monkeypatch: p
 
     assert error == f"CloudFormation could not delete {ALICE}: {reason}"
     row = Sandbox.objects.get(stack_id=stack_id)
-    assert (row.deletion, row.status, row.stack_status) == ("FAILED", "FAILED", "DELETE_FAILED")
+    assert (row.deletion_status, row.status, row.stack_status) == ("FAILED", "FAILED", "DELETE_FAILED")
 
 
 def test_delete_while_the_console_is_deleting_it_refuses(admin_user: Any) -> None:
@@ -279,4 +279,4 @@ def test_delete_while_the_console_is_deleting_it_refuses(admin_user: Any) -> Non
 
     assert error == f"{ALICE} is already being deleted by the console; see the Sandboxes page."
     assert stack_status(EAST, stack_id) == "CREATE_COMPLETE"
-    assert Sandbox.objects.get(stack_id=stack_id).deletion_requested_by_name == "ada"
+    assert Sandbox.objects.get(stack_id=stack_id).deletion.requested_by_name == "ada"

@@ -20,7 +20,7 @@ from apps.sandboxes.models import InventorySettings, Sandbox
 from apps.sandboxes.retention import apply_retention, retention_candidates
 from apps.sandboxes.tasks import apply_retention as apply_retention_task
 from apps.sandboxes.tasks import refresh_sandboxes, requeue_stalled_deletions
-from apps.sandboxes.tests.stacks import deploy_sandbox, moto_stack, set_stack_state
+from apps.sandboxes.tests.stacks import deletion_as, deploy_sandbox, moto_stack, set_stack_state
 from apps.sandboxes.tests.test_inventory import SharedClients, share_clients
 from apps.secrets import ssm
 from apps.secrets.scopes import Scope
@@ -116,12 +116,12 @@ def test_deletion_follows_the_stack_to_delete_complete(
     assert [m.pk for m in marked] == [row.pk]
     assert stack_status(row) == "DELETE_COMPLETE"
     row.refresh_from_db()
-    assert (row.status, row.stack_status, row.deletion) == ("DELETED", "DELETE_COMPLETE", "SUCCEEDED")
+    assert (row.status, row.stack_status, row.deletion_status) == ("DELETED", "DELETE_COMPLETE", "SUCCEEDED")
     assert row.deleted_by == admin_user
     assert row.deleted_by_name == "ada"
     assert row.deleted_at is not None
     assert timezone.now() - row.deleted_at < timedelta(minutes=1)
-    assert (row.resource_count, row.secret_count, row.deletion_reason) == (0, 0, "")
+    assert (row.resource_count, row.secret_count, row.deletion.error) == (0, 0, "")
     assert secret_paths() == kept  # not asked to delete secrets
     [requested] = audit("sandbox.delete")
     assert (requested.actor, requested.actor_name, requested.outcome) == (admin_user, "ada", "success")
@@ -145,7 +145,7 @@ def test_deleting_with_secrets_removes_exactly_that_sandboxs_secrets(
     delete_and_wait(operator_user, [row], django_capture_on_commit_callbacks, with_secrets=True)
 
     row.refresh_from_db()
-    assert (row.deletion, row.status, row.deletion_with_secrets) == ("SUCCEEDED", "DELETED", True)
+    assert (row.deletion_status, row.status, row.deletion.with_secrets) == ("SUCCEEDED", "DELETED", True)
     assert secret_paths() == others
     [requested] = audit("sandbox.delete")
     assert requested.detail["deletes_ssm_parameters"] is True
@@ -183,12 +183,12 @@ def test_delete_failed_records_cloudformations_reason_and_keeps_the_secrets(
 
     assert done is not None
     assert polls == [0.01]
-    assert done.deletion == "FAILED"
-    assert done.deletion_reason == f"CloudFormation could not delete {ALICE_STACK}: {FAILURE}"
+    assert done.deletion_status == "FAILED"
+    assert done.deletion.error == f"CloudFormation could not delete {ALICE_STACK}: {FAILURE}"
     assert (done.status, done.stack_status, done.status_reason) == ("FAILED", "DELETE_FAILED", FAILURE)
     assert done.deleted_at is None
     # Asked for by ada, but not deleted: a later deletion elsewhere must not name her.
-    assert (done.deletion_requested_by_name, done.deleted_by, done.deleted_by_name) == ("ada", None, "")
+    assert (done.deletion.requested_by_name, done.deleted_by, done.deleted_by_name) == ("ada", None, "")
     assert secret_paths() == kept  # the stack is still there, so are its secrets
     [failed] = audit("sandbox.delete_failed")
     assert (failed.outcome, failed.actor_name, failed.target) == ("failure", "system", f"{EAST}/{ALICE_STACK}")
@@ -213,8 +213,8 @@ def test_delete_failed_without_a_stack_reason_takes_it_from_the_events(
     delete_and_wait(admin_user, [row], django_capture_on_commit_callbacks)
 
     row.refresh_from_db()
-    assert row.deletion == "FAILED"
-    assert row.deletion_reason == f"CloudFormation could not delete {ALICE_STACK}: {ALICE_STACK}: Bucket is not empty"
+    assert row.deletion_status == "FAILED"
+    assert row.deletion.error == f"CloudFormation could not delete {ALICE_STACK}: {ALICE_STACK}: Bucket is not empty"
     assert audit("sandbox.delete_failed")[0].outcome == "failure"
 
 
@@ -229,16 +229,16 @@ def test_a_stack_still_deleting_after_the_wait_fails_and_can_be_deleted_again(
     delete_and_wait(admin_user, [row], django_capture_on_commit_callbacks)
 
     row.refresh_from_db()
-    assert row.deletion == "FAILED"
-    assert row.deletion_reason.startswith(f"{ALICE_STACK} is still DELETE_IN_PROGRESS after 0.05 s")
+    assert row.deletion_status == "FAILED"
+    assert row.deletion.error.startswith(f"{ALICE_STACK} is still DELETE_IN_PROGRESS after 0.05 s")
     assert (row.status, row.stack_status) == ("DELETING", "DELETE_IN_PROGRESS")
-    assert row.deletion_heartbeat is not None
+    assert row.deletion.heartbeat_at is not None
     assert audit("sandbox.delete_failed")[0].outcome == "failure"
 
     monkeypatch.setattr(deletion, "delete_stack", delete_stack)  # CloudFormation gets there in the end
     delete_and_wait(admin_user, [row], django_capture_on_commit_callbacks)
     row.refresh_from_db()
-    assert (row.deletion, row.status, row.deletion_reason) == ("SUCCEEDED", "DELETED", "")
+    assert (row.deletion_status, row.status, row.deletion.error) == ("SUCCEEDED", "DELETED", "")
 
 
 def test_a_denied_delete_fails_with_the_iam_action(
@@ -250,9 +250,9 @@ def test_a_denied_delete_fails_with_the_iam_action(
     delete_and_wait(admin_user, [row], django_capture_on_commit_callbacks)
 
     row.refresh_from_db()
-    assert row.deletion == "FAILED"
+    assert row.deletion_status == "FAILED"
     assert row.status == "DEPLOYED"
-    assert "cloudformation:DeleteStack" in row.deletion_reason
+    assert "cloudformation:DeleteStack" in row.deletion.error
     assert stack_status(row) == "CREATE_COMPLETE"
 
 
@@ -267,8 +267,8 @@ def test_secrets_that_cannot_be_deleted_fail_the_deletion_of_a_deleted_stack(
 
     assert stack_status(row) == "DELETE_COMPLETE"
     row.refresh_from_db()
-    assert row.deletion == "FAILED"
-    assert "ssm:DeleteParameter" in row.deletion_reason
+    assert row.deletion_status == "FAILED"
+    assert "ssm:DeleteParameter" in row.deletion.error
     assert (row.status, row.stack_status) == ("DELETED", "DELETE_COMPLETE")  # the row tells the truth about the stack
     assert row.deleted_at is not None
     assert secret_paths() == kept
@@ -278,7 +278,7 @@ def test_secrets_that_cannot_be_deleted_fail_the_deletion_of_a_deleted_stack(
     deleted_at = row.deleted_at
     delete_and_wait(admin_user, [row], django_capture_on_commit_callbacks, with_secrets=True)
     row.refresh_from_db()
-    assert (row.deletion, row.status, row.deleted_at) == ("SUCCEEDED", "DELETED", deleted_at)
+    assert (row.deletion_status, row.status, row.deleted_at) == ("SUCCEEDED", "DELETED", deleted_at)
     assert secret_paths() == set()
 
 
@@ -298,7 +298,12 @@ def test_deleting_an_already_deleted_sandbox_is_harmless(
     delete_and_wait(admin_user, [row], django_capture_on_commit_callbacks)
 
     row.refresh_from_db()
-    assert (row.deletion, row.status, row.stack_status, row.deletion_reason) == ("SUCCEEDED", "DELETED", "DELETE_COMPLETE", "")
+    assert (row.deletion_status, row.status, row.stack_status, row.deletion.error) == (
+        "SUCCEEDED",
+        "DELETED",
+        "DELETE_COMPLETE",
+        "",
+    )
     assert row.deleted_at is not None
     if first_seen_gone is not None:
         assert row.deleted_at == first_seen_gone  # when it went, not when it was deleted again
@@ -320,11 +325,11 @@ def test_a_second_request_while_one_is_active_is_ignored(
 
     assert (len(first), len(second)) == (1, 0)
     row.refresh_from_db()
-    assert (row.deletion, row.deletion_with_secrets, row.deletion_requested_by_name) == ("REQUESTED", False, "ada")
+    assert (row.deletion_status, row.deletion.with_secrets, row.deletion.requested_by_name) == ("PENDING", False, "ada")
     assert [event.actor_name for event in audit("sandbox.delete")] == ["ada"]
     first[0]()  # the queued task runs
     row.refresh_from_db()
-    assert row.deletion == "SUCCEEDED"
+    assert row.deletion_status == "SUCCEEDED"
     assert secret_paths() == kept
 
 
@@ -342,7 +347,7 @@ def test_a_redelivered_task_does_nothing_the_second_time(
     assert deletes == []
     assert len(audit("sandbox.deleted")) == 1
     row.refresh_from_db()
-    assert row.deletion == "SUCCEEDED"
+    assert row.deletion_status == "SUCCEEDED"
 
 
 def test_a_task_for_a_sandbox_nobody_asked_to_delete_does_nothing(fast_polls: None) -> None:
@@ -351,7 +356,7 @@ def test_a_task_for_a_sandbox_nobody_asked_to_delete_does_nothing(fast_polls: No
     assert run_deletion(row.pk) is None
 
     assert stack_status(row) == "CREATE_COMPLETE"
-    assert Sandbox.objects.get(pk=row.pk).deletion == ""
+    assert Sandbox.objects.get(pk=row.pk).deletion_status == ""
 
 
 def test_stalled_deletions_are_queued_again(fast_polls: None, admin_user: Any, settings: Any) -> None:
@@ -363,21 +368,19 @@ def test_stalled_deletions_are_queued_again(fast_polls: None, admin_user: Any, s
     )
     long_ago, just_now = timezone.now() - timedelta(hours=1), timezone.now() - timedelta(seconds=5)
     # A worker died mid-way; a message was lost; a worker is busy; a request just came in.
-    Sandbox.objects.filter(pk=rows["dead"].pk).update(deletion="RUNNING", deletion_heartbeat=long_ago)
-    Sandbox.objects.filter(pk=rows["lost"].pk).update(deletion_requested_at=long_ago)
-    Sandbox.objects.filter(pk=rows["busy"].pk).update(
-        deletion="RUNNING", deletion_heartbeat=just_now, deletion_requested_at=long_ago
-    )
-    Sandbox.objects.filter(pk=rows["failed"].pk).update(deletion="FAILED", deletion_requested_at=long_ago)
+    deletion_as(rows["dead"], "RUNNING", heartbeat_at=long_ago)
+    deletion_as(rows["lost"], "PENDING", created_at=long_ago)
+    deletion_as(rows["busy"], "RUNNING", heartbeat_at=just_now, created_at=long_ago)
+    deletion_as(rows["failed"], "FAILED", created_at=long_ago)
 
     requeued = requeue_stalled_deletions()
 
     assert requeued == sorted([rows["dead"].pk, rows["lost"].pk])
     after = {name: Sandbox.objects.get(pk=row.pk) for name, row in rows.items()}
     for name in ("dead", "lost"):
-        assert (after[name].deletion, after[name].status) == ("SUCCEEDED", "DELETED"), name
+        assert (after[name].deletion_status, after[name].status) == ("SUCCEEDED", "DELETED"), name
         assert stack_status(after[name]) == "DELETE_COMPLETE"
-    assert [after[n].deletion for n in ("busy", "new", "failed", "idle")] == ["RUNNING", "REQUESTED", "FAILED", ""]
+    assert [after[n].deletion_status for n in ("busy", "new", "failed", "idle")] == ["RUNNING", "PENDING", "FAILED", ""]
     for name in ("busy", "new", "failed", "idle"):
         assert stack_status(after[name]) == "CREATE_COMPLETE", name
     assert requeue_stalled_deletions() == []
@@ -387,13 +390,13 @@ def test_the_periodic_refresh_hands_stalled_deletions_on(fast_polls: None, admin
     row = sandbox("my-next-app", "alice")
     deploy_sandbox("my-next-app", "bob", region=EAST)
     request_deletion(actor=admin_user, sandboxes=[row], with_secrets=False, queue=False)
-    Sandbox.objects.filter(pk=row.pk).update(deletion_requested_at=timezone.now() - timedelta(hours=1))
+    deletion_as(row, "PENDING", created_at=timezone.now() - timedelta(hours=1))
 
     counts = refresh_sandboxes()
 
     assert counts == {"added": 1, "updated": 0, "gone": 0}  # alice is unchanged: nothing to write
     row.refresh_from_db()
-    assert (row.deletion, row.status) == ("SUCCEEDED", "DELETED")
+    assert (row.deletion_status, row.status) == ("SUCCEEDED", "DELETED")
 
 
 def test_retention_does_nothing_while_disabled(fast_polls: None) -> None:
@@ -406,7 +409,7 @@ def test_retention_does_nothing_while_disabled(fast_polls: None) -> None:
     assert apply_retention_task() == 0
 
     row.refresh_from_db()
-    assert row.deletion == ""
+    assert row.deletion_status == ""
     assert stack_status(row) == "CREATE_COMPLETE"
     assert not AuditEvent.objects.exists()
 
@@ -439,10 +442,10 @@ def test_retention_deletes_only_sandboxes_idle_longer_than_the_policy(
         name: Sandbox.objects.get(pk=row.pk) for name, row in {"idle": idle, "recent": recent, "never_updated": carol}.items()
     }
     for name in ("idle", "never_updated"):
-        assert (rows[name].deletion, rows[name].status) == ("SUCCEEDED", "DELETED"), name
+        assert (rows[name].deletion_status, rows[name].status) == ("SUCCEEDED", "DELETED"), name
         assert rows[name].deleted_by is None
         assert rows[name].deleted_by_name == "retention policy: idle for more than 30 days"
-    assert (rows["recent"].deletion, rows["recent"].status) == ("", "DEPLOYED")
+    assert (rows["recent"].deletion_status, rows["recent"].status) == ("", "DEPLOYED")
     assert stack_status(rows["recent"]) == "CREATE_COMPLETE"
     expected = secrets["recent"] if with_secrets else secrets["idle"] | secrets["recent"] | secrets["never_updated"]
     assert secret_paths() == expected
@@ -460,7 +463,7 @@ def test_retention_leaves_a_sandbox_whose_deletion_failed_to_an_admin(fast_polls
     idle = sandbox("my-next-app", "bob")
     set_stack_state(EAST, idle.stack_id, updated_days_ago=90)
     refresh_inventory([EAST])
-    Sandbox.objects.filter(stack_id=failed.stack_id).update(deletion="FAILED", deletion_reason="Bucket is not empty")
+    deletion_as(Sandbox.objects.get(stack_id=failed.stack_id), "FAILED", error="Bucket is not empty")
     policy = InventorySettings.load()
     policy.retention_enabled, policy.retention_days = True, 30
     policy.save()

@@ -191,7 +191,7 @@ def test_a_stack_deleted_outside_the_console_becomes_a_deleted_row(settings: Any
     assert timezone.now() - row.deleted_at < timedelta(minutes=1)
     assert row.deleted_by is None
     assert row.deleted_by_name == ""
-    assert row.deletion == ""
+    assert row.deletion_status == ""
     assert (row.resource_count, row.secret_count) == (0, 0)
     assert row.stack_name == "amplify-mynextapp-alice-sandbox-36e957df1b"
     assert row.identifier == "alice"

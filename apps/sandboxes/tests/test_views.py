@@ -23,7 +23,7 @@ from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks as OnCommit
 from apps.branches import services as branch_services
 from apps.sandboxes.inventory import refresh_inventory, secret_prefix
 from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
-from apps.sandboxes.tests.stacks import SANDBOX_TAGS, deploy_sandbox, set_stack_state
+from apps.sandboxes.tests.stacks import SANDBOX_TAGS, deletion_as, deploy_sandbox, set_stack_state
 from apps.secrets import ssm
 from console.amplify_names import backend_hash, sandbox_stack_name
 from console.models import AuditEvent
@@ -76,7 +76,11 @@ def make_row(
         "deleted_at": now if status == "DELETED" else None,
         **fields,
     }
-    return Sandbox.objects.create(**values)
+    deletion = {key: values.pop(key) for key in ("deletion", "deletion_reason") if key in values}
+    row = Sandbox.objects.create(**values)
+    if deletion:
+        deletion_as(row, deletion["deletion"], error=deletion.get("deletion_reason", ""))
+    return row
 
 
 def create_sandbox_stack(package: str, identifier: str, *, outputs: dict[str, str], tags: dict[str, str]) -> None:
@@ -395,7 +399,7 @@ def test_a_wrong_stack_name_deletes_nothing(admin_client: Client, django_capture
     page = response.content.decode()
     assert f"Type the stack name {sandbox.stack_name} exactly to delete this sandbox. Nothing was deleted." in page
     sandbox.refresh_from_db()
-    assert (sandbox.status, sandbox.deletion) == ("DEPLOYED", "")
+    assert (sandbox.status, sandbox.deletion_status) == ("DEPLOYED", "")
     assert stack_status(sandbox.stack_id) == "CREATE_COMPLETE"
     assert not AuditEvent.objects.filter(action="sandbox.delete").exists()
 
@@ -413,7 +417,7 @@ def test_the_exact_stack_name_deletes_the_sandbox_and_audits_it(
 
     assert f"Deleting {sandbox.stack_name} and its secrets." in response.content.decode()
     sandbox.refresh_from_db()
-    assert (sandbox.status, sandbox.deletion, sandbox.deleted_by_name) == ("DELETED", "SUCCEEDED", "ada")
+    assert (sandbox.status, sandbox.deletion_status, sandbox.deleted_by_name) == ("DELETED", "SUCCEEDED", "ada")
     assert stack_status(sandbox.stack_id) == "DELETE_COMPLETE"
     assert ssm.get_value(secret_prefix("shop", "alice", sandbox.backend_hash) + "STRIPE_KEY") is None
     event = AuditEvent.objects.get(action="sandbox.delete")
@@ -563,7 +567,7 @@ def test_the_retention_run_deletes_what_the_dry_run_lists(
 
 def test_the_status_cell_polls_only_while_a_deletion_is_under_way(viewer_client: Client, scanned: RegionScan) -> None:
     deleting = make_row("alice", deletion="RUNNING", status="DELETING")
-    requested = make_row("bob", deletion="REQUESTED")
+    requested = make_row("bob", deletion="PENDING")
     failed = make_row("carol", deletion="FAILED", deletion_reason="Resource is in use")
     done = make_row("dave", status="DELETED", deletion="SUCCEEDED", deleted_by_name="ada")
     polls = 'hx-trigger="every 2s"'
@@ -595,7 +599,8 @@ def test_a_row_being_deleted_polls_for_itself_and_loses_its_stale_badge_when_don
     assert running.count('hx-trigger="every 2s"') == 1  # the row polls, its status cell does not
     assert "Stale" in running
 
-    Sandbox.objects.filter(pk=row.pk).update(status="DELETED", deletion="SUCCEEDED", resource_count=0, deleted_by_name="ada")
+    Sandbox.objects.filter(pk=row.pk).update(status="DELETED", resource_count=0, deleted_by_name="ada")
+    deletion_as(row, "SUCCEEDED")
     done = viewer_client.get(f"/sandboxes/{row.pk}/status/", {"row": "1"}).content.decode()
     assert "every 2s" not in done
     assert "Stale" not in done
@@ -610,7 +615,7 @@ def test_the_typed_count_leaves_out_sandboxes_already_being_deleted(admin_client
     response = admin_client.post("/sandboxes/delete/", {"ids": [free.pk, busy.pk], "confirm": "delete 2"}, follow=True)
 
     assert "Type “delete 1”" in response.content.decode()
-    assert Sandbox.objects.get(pk=free.pk).deletion == ""
+    assert Sandbox.objects.get(pk=free.pk).deletion_status == ""
 
 
 # Text from AWS (and from the query) is escaped
@@ -619,7 +624,7 @@ def test_the_typed_count_leaves_out_sandboxes_already_being_deleted(admin_client
 def test_hostile_stack_text_is_escaped(admin_client: Client) -> None:
     script = "<script>alert(1)</script>"
     sandbox = deployed("shop", "alice", status="UPDATE_ROLLBACK_FAILED", reason=f"Rollback {script}")
-    Sandbox.objects.filter(pk=sandbox.pk).update(deletion="FAILED", deletion_reason=f"Could not {script}")
+    deletion_as(sandbox, "FAILED", error=f"Could not {script}")
     create_sandbox_stack("blog", "bob", outputs={"Note": f"Out {script}"}, tags={"note": f"Tag {script}"})
     refresh_inventory()
     bob = Sandbox.objects.get(identifier="bob")

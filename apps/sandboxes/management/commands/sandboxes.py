@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.sandboxes.deletion import request_deletion, run_deletion
 from apps.sandboxes.inventory import refresh_inventory
-from apps.sandboxes.models import InventorySettings, Sandbox
+from apps.sandboxes.models import InventorySettings, Sandbox, SandboxDeletion
 from apps.sandboxes.selectors import app_of, apps_by_namespace
 from console.aws_errors import AwsError
 
@@ -118,7 +118,7 @@ class Command(BaseCommand):
             raise CommandError(f"{stack_name} is already being deleted by the console; see the Sandboxes page.")
         self.stdout.write(f"Deleting {stack_name} in {sandbox.region}…")
         done = run_deletion(sandbox.pk)
-        if done is None or done.deletion != Sandbox.Deletion.SUCCEEDED:
-            reason = done.deletion_reason if done else "another worker took the deletion over"
+        if done is None or done.deletion_status != SandboxDeletion.Status.SUCCEEDED:
+            reason = done.deletion.error if done else "another worker took the deletion over"
             raise CommandError(reason)
         self.stdout.write(self.style.SUCCESS(f"Deleted {stack_name}{' and its secrets' if with_secrets else ''}."))
