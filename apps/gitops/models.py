@@ -64,6 +64,8 @@ class Teardown(ProgressTask):
     error = models.TextField(blank=True, db_column="reason")
     # The steps finished so far, in order (each is safe to repeat on a retry).
     steps_done = models.JSONField(default=list, blank=True)
+    # Every step is safe to repeat: a failed teardown may always be retried.
+    retryable = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(ProgressTask.Meta):

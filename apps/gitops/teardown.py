@@ -65,7 +65,7 @@ def run_teardown(teardown_pk: int) -> None:
 
 
 def _end(teardown_pk: int, *, status: str, error: str, retryable: bool) -> None:
-    # Every step is safe to repeat: a failed teardown may always be retried.
+    # Every step is safe to repeat: a failed teardown may always be retried, whatever failed.
     finish(Teardown, teardown_pk, status=status, error=error, retryable=True)
 
 

@@ -122,7 +122,7 @@ def test_the_branch_page_answers_at_once_while_cloudformation_hangs(
 
 
 def test_the_branch_page_shows_the_stack_a_worker_read(db: None, make_repo: Callable[..., Path], operator_client: Client) -> None:
-    from apps.builds.tests.test_outputs_ownership import deploy_stack
+    from apps.branches.tests.test_outputs_ownership import deploy_stack
 
     app = _app_on(str(make_repo(("main",))))
     main = app.branches.get(name="main")

@@ -7,10 +7,9 @@ from django.db import migrations, models
 
 
 def mark_ended(apps, schema_editor):  # noqa: ANN001, ANN201 (Django's signature)
-    """A failed teardown could always be retried (every step is safe to repeat); ended
-    ones ended when they were last written."""
+    """Ended teardowns ended when they were last written (every teardown may be retried:
+    the new column says so for the old rows too)."""
     teardown = apps.get_model("gitops", "Teardown")
-    teardown.objects.filter(status="FAILED").update(retryable=True)
     teardown.objects.filter(status__in=("FAILED", "SUCCEEDED")).update(finished_at=models.F("updated_at"))
 
 
@@ -46,6 +45,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(model_name="teardown", name="finished_at", field=models.DateTimeField(blank=True, null=True)),
         migrations.AddField(model_name="teardown", name="resume_at", field=models.PositiveIntegerField(default=0)),
-        migrations.AddField(model_name="teardown", name="retryable", field=models.BooleanField(default=False)),
+        migrations.AddField(model_name="teardown", name="retryable", field=models.BooleanField(default=True)),
         migrations.RunPython(mark_ended, migrations.RunPython.noop),
     ]
