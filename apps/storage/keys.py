@@ -172,6 +172,14 @@ def plain_name(text: str) -> str:
     return "".join(run for run, _ in escape_invisible(text)) if text else "(empty name)"
 
 
+def survives_in_url(key: str) -> bool:
+    """Whether a link whose path holds the key reaches S3 naming the same key. Browsers
+    resolve "." and ".." path segments before they send a URL (WHATWG URL), so a link to
+    `docs/../report.pdf` would ask for `report.pdf`; every other character is
+    percent-encoded in the link and survives."""
+    return not any(segment in (".", "..") for segment in key.split("/"))
+
+
 def zip_entry_name(relative: str) -> str:
     """A safe name inside a zip for an object at `relative` (under the zipped folder): no
     absolute path, no "." or ".." segments, no backslashes or control characters.

@@ -121,11 +121,24 @@ def read_start(bucket: str, region: str, key: str, limit: int) -> bytes:
         return bytes(response["Body"].read(limit))
 
 
+@dataclass(frozen=True)
+class OpenObject:
+    length: int
+    content_type: str
+    chunks: Iterator[bytes]
+
+
 def open_chunks(bucket: str, region: str, key: str, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
     """The object's bytes, `chunk_size` at a time. The GET starts at once, so a missing
     key fails here and not half-way through the caller's loop."""
+    return open_object(bucket, region, key, chunk_size).chunks
+
+
+def open_object(bucket: str, region: str, key: str, chunk_size: int = READ_CHUNK) -> OpenObject:
+    """The object's length and stored type, and its bytes `chunk_size` at a time (as open_chunks)."""
     with aws_errors("s3:GetObject"):
-        body = client(region).get_object(Bucket=bucket, Key=key)["Body"]
+        response = client(region).get_object(Bucket=bucket, Key=key)
+    body = response["Body"]
 
     def chunks() -> Iterator[bytes]:
         try:
@@ -139,7 +152,8 @@ def open_chunks(bucket: str, region: str, key: str, chunk_size: int = READ_CHUNK
         finally:
             body.close()
 
-    return chunks()
+    length, content_type = int(response.get("ContentLength") or 0), str(response.get("ContentType") or "")
+    return OpenObject(length=length, content_type=content_type, chunks=chunks())
 
 
 def put(bucket: str, region: str, key: str, body: IO[bytes], length: int, content_type: str) -> None:

@@ -202,9 +202,11 @@ def object_detail(request: HttpRequest, app_id: str, branch: str, bucket: str) -
     return render(request, "storage/object.html", context)
 
 
-def _presigned(bucket: Any, key: str, *, inline_image: bool) -> HttpResponse:
-    """A redirect to a short-lived S3 link: an attachment, or an image shown inline with a
-    content type from its name (never HTML, SVG or a stored, possibly false, type)."""
+def _object_bytes(bucket: Any, key: str, *, inline_image: bool) -> HttpResponseBase:
+    """The object as an attachment, or an image shown inline with a content type from its
+    name (never HTML, SVG or a stored, possibly false, type): a redirect to a short-lived
+    S3 link, or, for a key a browser would change on the way there (keys.survives_in_url),
+    its bytes streamed through the console with the same headers."""
     name = keys.download_name(key)
     if inline_image:
         disposition = content_disposition_header(False, name) or "inline"
@@ -212,6 +214,8 @@ def _presigned(bucket: Any, key: str, *, inline_image: bool) -> HttpResponse:
     else:
         disposition = content_disposition_header(True, name) or "attachment"
         content_type = None if keys.preview_kind(key, "") else "application/octet-stream"
+    if not keys.survives_in_url(key):
+        return _streamed(bucket, key, disposition=disposition, content_type=content_type)
     try:
         url = s3.presigned_get(
             bucket.name,
@@ -228,23 +232,40 @@ def _presigned(bucket: Any, key: str, *, inline_image: bool) -> HttpResponse:
     return response
 
 
+def _streamed(bucket: Any, key: str, *, disposition: str, content_type: str | None) -> StreamingHttpResponse:
+    try:
+        opened = s3.open_object(bucket.name, bucket.region, key)
+    except AwsError as error:
+        raise Http404(str(error)) from None
+    response = StreamingHttpResponse(
+        opened.chunks, content_type=content_type or opened.content_type or "application/octet-stream"
+    )
+    response["Content-Length"] = str(opened.length)
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    # The bytes come from the console's own origin: whatever they are, they never run as its page.
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
 @require_GET
-def download(request: HttpRequest, app_id: str, branch: str, bucket: str) -> HttpResponse:
+def download(request: HttpRequest, app_id: str, branch: str, bucket: str) -> HttpResponseBase:
     _, bucket_obj = branch_bucket(app_id, branch, bucket)
     key = request.GET.get("key", "")
     if not key or key.endswith("/"):
         raise Http404("Choose a file to download.")
-    return _presigned(bucket_obj, key, inline_image=False)
+    return _object_bytes(bucket_obj, key, inline_image=False)
 
 
 @require_GET
-def preview(request: HttpRequest, app_id: str, branch: str, bucket: str) -> HttpResponse:
+def preview(request: HttpRequest, app_id: str, branch: str, bucket: str) -> HttpResponseBase:
     """An image shown in the page; anything else (HTML, SVG, unknown) only as a download."""
     _, bucket_obj = branch_bucket(app_id, branch, bucket)
     key = request.GET.get("key", "")
     if not key or key.endswith("/"):
         raise Http404("Choose a file to preview.")
-    return _presigned(bucket_obj, key, inline_image=keys.preview_kind(key, "") == "image")
+    return _object_bytes(bucket_obj, key, inline_image=keys.preview_kind(key, "") == "image")
 
 
 @require_http_methods(["GET", "POST"])

@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 
 from apps.branches import services as branch_services
 from apps.branches.models import App
+from apps.storage.demo import png
 from console.emulator import EMULATOR_CREDENTIALS, Emulator
 from tests.browser.steps import sign_in
 
@@ -171,3 +172,36 @@ def test_operator_drops_files_moves_copies_zips_and_deletes(
     expect(page.locator("#messages")).to_contain_text("Deleted 2 objects.")
     expect(row(page, "reports/")).to_have_count(0)
     assert keys_in(s3) == ["notes.txt", "table.csv"]
+
+
+def test_a_key_with_a_dot_dot_segment_downloads_and_previews_its_own_bytes(
+    page: Page, live_server: Any, shop: App, admin_user: Any, s3: Any, tmp_path: Path
+) -> None:
+    """`docs/../report.txt` is a legal key the listing shows; a link to S3 with `..` in its
+    path would be resolved by Chromium to `report.txt`, another object."""
+    s3.put_object(Bucket=BUCKET, Key="report.txt", Body=b"the other object", ContentType="text/plain")
+    s3.put_object(Bucket=BUCKET, Key="docs/../report.txt", Body=b"the dotted one", ContentType="text/plain")
+    s3.put_object(Bucket=BUCKET, Key="docs/../cat.png", Body=png(3, 2, lambda x, y: (200, 40, 40)), ContentType="image/png")
+    assert keys_in(s3) == ["docs/../cat.png", "docs/../report.txt", "report.txt"]
+    sign_in(page, live_server.url, admin_user.username, PASSWORD)
+    main = shop.branches.get(name="main")
+    page.goto(f"{live_server.url}/apps/{shop.app_id}/branches/{main.display_name}/storage/buckets/{BUCKET}/")
+
+    # --- Through the listing: docs/, then ../, then report.txt, then Download.
+    row(page, "docs/").get_by_role("link").click()
+    row(page, "../").get_by_role("link").click()
+    row(page, "report.txt").get_by_role("link").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download").click()
+    download = download_info.value
+    assert download.suggested_filename == "report.txt"
+    saved = tmp_path / "report.txt"
+    download.save_as(saved)
+    assert saved.read_bytes() == b"the dotted one"
+
+    # --- The image's details page shows its preview (loaded by Chromium from the console).
+    page.go_back()
+    row(page, "cat.png").get_by_role("link").click()
+    preview = page.get_by_role("img", name="Preview of cat.png")
+    expect(preview).to_be_visible()
+    assert page.evaluate("el => [el.naturalWidth, el.naturalHeight]", preview.element_handle()) == [3, 2]

@@ -14,7 +14,7 @@ from django.test import Client
 
 from apps.branches.models import Branch
 from apps.storage import s3 as storage_s3
-from apps.storage.keys import form_value
+from apps.storage.keys import form_value, survives_in_url
 from apps.storage.tests.conftest import BUCKET, body_of, url
 from console.aws_errors import AwsNotFound
 
@@ -167,3 +167,65 @@ def test_a_viewer_may_download_the_selection_but_nothing_else_is_posted(viewer_c
     empty = viewer_client.post(url("storage_zip", branch), {})
     assert empty.status_code == 302
     assert BUCKET in empty["Location"]
+
+
+# Keys with "." or ".." segments: legal in S3, listed by the browser, but a browser resolves
+# such segments in a link's path before sending it, so a presigned link would fetch another key.
+
+
+@pytest.mark.parametrize(
+    ("key", "survives"),
+    [
+        ("docs/report.pdf", True),
+        ("docs/..report.pdf", True),  # dots inside a name are a name
+        ("docs/.hidden", True),
+        ("a/.../b", True),
+        ("docs/../report.pdf", False),
+        ("../x", False),
+        ("./x", False),
+        ("a/./b", False),
+        ("a/..", False),
+        ("..", False),
+    ],
+)
+def test_keys_with_dot_segments_do_not_survive_in_a_url(key: str, survives: bool) -> None:
+    assert survives_in_url(key) is survives
+
+
+def test_a_key_a_browser_would_resolve_is_streamed_through_the_console(
+    viewer_client: Client, branch: Branch, put: Callable[..., None]
+) -> None:
+    put("report.pdf", body=b"the other file", content_type="application/pdf")
+    put("docs/../report.pdf", body=b"%PDF the dotted one", content_type="application/pdf")
+    response = viewer_client.get(url("storage_download", branch, key="docs/../report.pdf"))
+    assert response.status_code == 200
+    assert body_of(response) == b"%PDF the dotted one"
+    assert response["Content-Length"] == str(len(b"%PDF the dotted one"))
+    assert response["Content-Type"] == "application/octet-stream"  # as the presigned link would say
+    assert response["Content-Disposition"] == 'attachment; filename="report.pdf"'
+    assert (response["Content-Security-Policy"], response["X-Content-Type-Options"]) == ("sandbox", "nosniff")
+    assert response["Cache-Control"] == "no-store"
+    # Every other key still goes straight to S3.
+    assert viewer_client.get(url("storage_download", branch, key="report.pdf")).status_code == 302
+    # A text file keeps its stored type, as the presigned link leaves it.
+    put("data/../table.csv", body=b"a,b\n", content_type="text/csv")
+    csv = viewer_client.get(url("storage_download", branch, key="data/../table.csv"))
+    assert (body_of(csv), csv["Content-Type"]) == (b"a,b\n", "text/csv")
+
+
+def test_a_dotted_image_previews_inline_and_dotted_html_only_downloads(
+    viewer_client: Client, branch: Branch, put: Callable[..., None]
+) -> None:
+    put("img/./cat.png", body=b"\x89PNG cat", content_type="text/html")  # a false stored type
+    put("site/../index.html", body=b"<script>alert(1)</script>", content_type="text/html")
+    image = viewer_client.get(url("storage_preview", branch, key="img/./cat.png"))
+    assert (image.status_code, body_of(image), image["Content-Type"]) == (200, b"\x89PNG cat", "image/png")
+    assert image["Content-Disposition"].startswith("inline;")
+    page = viewer_client.get(url("storage_preview", branch, key="site/../index.html"))
+    assert page["Content-Type"] == "application/octet-stream"
+    assert page["Content-Disposition"].startswith("attachment;")
+    assert page["Content-Security-Policy"] == "sandbox"
+
+
+def test_a_missing_dotted_key_is_not_found(viewer_client: Client, branch: Branch, bucket: str) -> None:
+    assert viewer_client.get(url("storage_download", branch, key="gone/../nothing.txt")).status_code == 404

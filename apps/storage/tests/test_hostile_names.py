@@ -72,6 +72,10 @@ def test_every_hostile_name_has_a_working_details_page_and_download(
         assert details.status_code == 200, key
         assert "<script>alert" not in details.content.decode()
         download = viewer_client.get(url("storage_download", branch, key=key))
+        if not keys.survives_in_url(key):  # "../x": a browser would resolve the link; streamed instead
+            assert (download.status_code, body_of(download)) == (200, uploaded[key])
+            assert download["Content-Disposition"].startswith("attachment; filename")
+            continue
         assert download.status_code == 302
         query = parse_qs(urlsplit(download["Location"]).query)
         assert query["response-content-disposition"][0].startswith("attachment; filename")
