@@ -85,23 +85,35 @@ def reap(
 
 
 def requeue_lost(
-    model: type[models.Model], *, waiting: str, send: Callable[[int], object], now: datetime | None = None
+    model: type[models.Model],
+    *,
+    waiting: str | tuple[str, ...],
+    send: Callable[[int], object],
+    now: datetime | None = None,
+    cutoff: datetime | None = None,
+    **reset: object,
 ) -> list[int]:
-    """Queue again the rows waiting since before the timeout: their message was lost (a
-    broker restarted without persistence, or it was down when they were queued). Each is
-    stamped so it is queued again at most once per timeout; a duplicate message finds
-    nothing to claim. Returns the pks."""
-    cutoff = stalled_before(now)
+    """Queue again the rows `waiting` (a status or several) and quiet since `cutoff` (by
+    default the heartbeat timeout): their message was lost (a broker restarted without
+    persistence, or it was down when they were queued), or their worker stopped. Each is
+    stamped (and given `reset`) so it is queued again at most once per timeout; a
+    duplicate message finds nothing to claim. Returns the pks."""
+    cutoff = cutoff or stalled_before(now)
+    statuses = (waiting,) if isinstance(waiting, str) else waiting
     quiet = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
     requeued = []
-    for pk in model._default_manager.filter(quiet, status=waiting).values_list("pk", flat=True):
-        if model._default_manager.filter(quiet, pk=pk, status=waiting).update(heartbeat_at=now or timezone.now()):
+    for pk in model._default_manager.filter(quiet, status__in=statuses).values_list("pk", flat=True):
+        stamp = {"heartbeat_at": now or timezone.now(), **reset}
+        if model._default_manager.filter(quiet, pk=pk, status__in=statuses).update(**stamp):
             send(pk)
             requeued.append(pk)
     return requeued
 
 
-def stopped_worker_message(done: str, retry: str = "Retry continues from there without writing anything twice.") -> str:
+RETRY_CONTINUES = "Retry continues from there without writing anything twice."
+
+
+def stopped_worker_message(done: str, retry: str = RETRY_CONTINUES) -> str:
     """What a reaped task says: why it stopped, how far it got, what Retry does."""
     silence = settings.TASK_HEARTBEAT_TIMEOUT_SECONDS
     return f"The worker running this task stopped (no heartbeat for {silence} s) after {done}. {retry}"

@@ -18,12 +18,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 from console.audit import audit_record
 from console.aws_errors import AwsError
-from console.heartbeat import reap, requeue_lost, stopped_worker_message
+from console.heartbeat import RETRY_CONTINUES, reap, requeue_lost, stopped_worker_message
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +81,6 @@ class ProgressTask(models.Model):
         return "Continues from where it stopped."
 
 
-def plural(count: int) -> str:
-    """The English plural ending for `count` things, as Django's pluralize filter gives it."""
-    return "" if count == 1 else "s"
-
-
 def claim[T: ProgressTask](
     model: type[T], pk: int, *, related: Sequence[str] = ("branch__app",), fresh: dict[str, Any] | None = None, **match: object
 ) -> T | None:
@@ -123,7 +117,7 @@ def finish(model: type[ProgressTask], pk: int, *, status: str, error: str, retry
 
 
 def reap_stalled[T: ProgressTask](
-    model: type[T], *, progress: Callable[[T], str], resend: Callable[[int], object], retry: str | None = None
+    model: type[T], *, progress: Callable[[T], str], resend: Callable[[int], object], retry: str = RETRY_CONTINUES
 ) -> list[int]:
     """Fail the RUNNING tasks whose worker stopped, saying how far they got (`progress`:
     "412 of 1,000 rows written") and what Retry does (`retry`), and queue again the PENDING
@@ -131,7 +125,7 @@ def reap_stalled[T: ProgressTask](
 
     def failed(task: T) -> dict[str, Any]:
         status = ProgressTask.Status.FAILED
-        message = stopped_worker_message(progress(task)) if retry is None else stopped_worker_message(progress(task), retry)
+        message = stopped_worker_message(progress(task), retry)
         return {"status": status, "retryable": True, "finished_at": timezone.now(), "error": message}
 
     reaped = reap(model, running=ProgressTask.Status.RUNNING, failed_fields=failed)
@@ -143,18 +137,9 @@ def hand_on_stalled(model: type[ProgressTask], *, cutoff: datetime, resend: Call
     """For work that goes on without its worker (CloudFormation deleting a stack): the
     RUNNING tasks whose worker stopped beating before `cutoff`, and the PENDING ones quiet
     since then (their message was lost), go back to PENDING and are queued again
-    (`resend(pk)`), each at most once per timeout; a duplicate message finds nothing to
-    claim. Returns their pks."""
-    manager = model._default_manager
-    quiet = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    (`resend(pk)`). Returns their pks."""
     stalled = (ProgressTask.Status.PENDING, ProgressTask.Status.RUNNING)
-    handed = []
-    for pk in manager.filter(quiet, status__in=stalled).values_list("pk", flat=True):
-        if manager.filter(quiet, pk=pk, status__in=stalled).update(
-            status=ProgressTask.Status.PENDING, heartbeat_at=timezone.now()
-        ):
-            resend(pk)
-            handed.append(pk)
+    handed = requeue_lost(model, waiting=stalled, send=resend, cutoff=cutoff, status=ProgressTask.Status.PENDING)
     return sorted(handed)
 
 
@@ -188,19 +173,22 @@ def attempt[R](
     expected: tuple[type[Exception], ...],
     end: Callable[..., None],
     audit: AuditOf,
+    retryable: bool | None = None,
 ) -> R | None:
     """Carry out a task's work. An expected failure (bad input, a refusal from AWS) ends
     the task FAILED with its message and an audit event, and gives None; it may be retried
     when AWS may answer differently next time (AwsError). Anything else ends it FAILED and
     retryable (a task is never left RUNNING, a soft time limit lands here too) and goes on
-    up. `end(status=, error=, retryable=)` writes the final state."""
+    up. `retryable`, when given, decides for every failure of this kind instead.
+    `end(status=, error=, retryable=)` writes the final state."""
     try:
         return work()
     except expected as failure:
-        end(status=ProgressTask.Status.FAILED, error=str(failure), retryable=isinstance(failure, AwsError))
+        may_retry = isinstance(failure, AwsError) if retryable is None else retryable
+        end(status=ProgressTask.Status.FAILED, error=str(failure), retryable=may_retry)
         audit.record(failure=str(failure))
         return None
     except Exception:
         logger.exception("%s %s failed", type(task).__name__, task.pk)
-        end(status=ProgressTask.Status.FAILED, error=UNEXPECTED_ERROR, retryable=True)
+        end(status=ProgressTask.Status.FAILED, error=UNEXPECTED_ERROR, retryable=True if retryable is None else retryable)
         raise

@@ -14,11 +14,11 @@ Every task is named by its module and function, so the name finds it.
 from __future__ import annotations
 
 import logging
-from importlib import import_module
 from typing import Any
 
 from celery import Task
 from django.db import transaction
+from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -29,8 +29,10 @@ _RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.4, 
 
 def task_named(name: str) -> Task:
     """The Celery task called `name` (its module's path and its function's name)."""
-    module, _, function = name.rpartition(".")
-    task = getattr(import_module(module), function, None)
+    try:
+        task = import_string(name)
+    except ImportError:
+        task = None
     if not isinstance(task, Task) or task.name != name:
         raise LookupError(f"no Celery task is named {name!r}")
     return task

@@ -26,14 +26,14 @@ def _imports(path: Path) -> list[str]:
     return names
 
 
-def _product_files(folder: Path) -> list[Path]:
+def product_files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*.py") if not {"tests", "migrations"} & set(p.relative_to(folder).parts)]
 
 
 def crossings(root: Path = ROOT) -> set[tuple[str, str]]:
     """(importing app, imported module) for every import of another app's non-public module."""
     found = set()
-    for path in _product_files(root / "apps"):
+    for path in product_files(root / "apps"):
         app = path.relative_to(root).parts[1]
         for name in _imports(path):
             parts = name.split(".")
@@ -45,7 +45,7 @@ def crossings(root: Path = ROOT) -> set[tuple[str, str]]:
 def app_graph(root: Path = ROOT) -> dict[str, set[str]]:
     """app -> the other apps its product modules import."""
     graph: dict[str, set[str]] = {}
-    for path in _product_files(root / "apps"):
+    for path in product_files(root / "apps"):
         app = path.relative_to(root).parts[1]
         imported = {name.split(".")[1] for name in _imports(path) if name.startswith("apps.") and name.count(".") >= 1}
         graph.setdefault(app, set()).update(imported - {app})
@@ -97,7 +97,7 @@ def test_a_planted_cycle_is_found(tmp_path: Path) -> None:
 def test_the_foundation_imports_no_feature_app() -> None:
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in _product_files(ROOT / "console")
+        for path in product_files(ROOT / "console")
         for name in _imports(path)
         if name.startswith("apps.")
     ]
@@ -142,7 +142,7 @@ def test_services_name_the_tasks_they_queue_instead_of_importing_them() -> None:
     tasks module: services, views and the rest queue by name through console.queue."""
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in _product_files(ROOT / "apps")
+        for path in product_files(ROOT / "apps")
         if path.name != "tasks.py" and "commands" not in path.parts
         for name in _imports(path)
         if name.startswith("apps.") and ".tasks" in name
@@ -153,7 +153,7 @@ def test_services_name_the_tasks_they_queue_instead_of_importing_them() -> None:
 def test_every_queued_name_is_a_task(db: None) -> None:
     from console.queue import task_named
 
-    names = [name for path in _product_files(ROOT / "apps") for name in _queued_names(path)]
+    names = [name for path in product_files(ROOT / "apps") for name in _queued_names(path)]
     assert len(names) >= 10, names  # the scan sees the call sites
     for name in names:
         if name.endswith("."):  # an f-string's fixed part: some task of that module

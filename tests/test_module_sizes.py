@@ -7,17 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_architecture import product_files
+
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 500
 
 
 def product_modules(root: Path = ROOT) -> list[Path]:
-    found = []
-    for folder in ("apps", "console"):
-        for path in (root / folder).rglob("*.py"):
-            if not {"tests", "migrations"} & set(path.relative_to(root).parts):
-                found.append(path)
-    return found
+    return product_files(root / "apps") + product_files(root / "console")
 
 
 def too_long(paths: list[Path]) -> dict[str, int]:

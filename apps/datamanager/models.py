@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.template.defaultfilters import pluralize
 
 from apps.branches.models import OutputsDocumentField
-from console.progress import ProgressTask, plural
+from console.progress import ProgressTask
 
 
 class SchemaUpload(models.Model):
@@ -59,4 +60,4 @@ class DataTask(ProgressTask):
     @property
     def retry_text(self) -> str:
         attempt = f" (attempt {self.attempts + 1})" if self.attempts > 1 else ""
-        return f"Continues after the {self.resume_at} record{plural(self.resume_at)} already handled{attempt}."
+        return f"Continues after the {self.resume_at} record{pluralize(self.resume_at)} already handled{attempt}."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import time
 
 from django.conf import settings
@@ -56,17 +57,13 @@ def run_teardown(teardown_pk: int) -> None:
             teardown,
             lambda: _carry_out(teardown),
             expected=(TeardownFailed, AwsError),
-            end=lambda **state: _end(teardown_pk, **state),
+            end=functools.partial(finish, Teardown, teardown_pk),
             audit=dataclasses.replace(audit, action="teardown.fail"),
+            retryable=True,  # every step is safe to repeat: a failed teardown may always be retried
         )
         if steps is not None:
             finish(Teardown, teardown_pk, status=T.SUCCEEDED, error="")
             audit.record()
-
-
-def _end(teardown_pk: int, *, status: str, error: str, retryable: bool) -> None:
-    # Every step is safe to repeat: a failed teardown may always be retried, whatever failed.
-    finish(Teardown, teardown_pk, status=status, error=error, retryable=True)
 
 
 def _carry_out(teardown: Teardown) -> list[str]:

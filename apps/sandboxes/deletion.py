@@ -6,6 +6,7 @@ Each is a SandboxDeletion, a progress task (console.progress)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -90,9 +91,9 @@ def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep
             deletion,
             lambda: _carry_out(deletion, sleep),
             expected=(DeletionFailed, AwsError),
-            # Asking again is the way on after a failure (a Retry of the same would fail the same).
-            end=lambda **state: finish(SandboxDeletion, deletion.pk, **{**state, "retryable": False}),
+            end=functools.partial(finish, SandboxDeletion, deletion.pk),
             audit=dataclasses.replace(audit, action="sandbox.delete_failed"),
+            retryable=False,  # asking again is the way on after a failure (the page offers Delete)
         )
     if deleted_secrets is not None:
         Sandbox.objects.filter(pk=sandbox_pk).update(secret_count=0)
@@ -104,7 +105,7 @@ def run_deletion(sandbox_pk: int, *, sleep: Callable[[float], None] = time.sleep
 def _carry_out(deletion: SandboxDeletion, sleep: Callable[[float], None]) -> list[str]:
     """Delete the stack, then (if asked) its secrets; the names of the secrets deleted."""
     sandbox = deletion.sandbox
-    _delete_stack(sandbox, deletion, sleep)
+    _delete_stack(sandbox, sleep)
     # The stack is gone, whatever happens to its secrets next (the first deletion time stays).
     gone = Sandbox.objects.filter(pk=sandbox.pk)
     gone.update(
@@ -122,7 +123,7 @@ def _carry_out(deletion: SandboxDeletion, sleep: Callable[[float], None]) -> lis
     return sandbox_secrets_delete(sandbox.region, prefix)
 
 
-def _delete_stack(sandbox: Sandbox, deletion: SandboxDeletion, sleep: Callable[[float], None]) -> None:
+def _delete_stack(sandbox: Sandbox, sleep: Callable[[float], None]) -> None:
     if sandbox.status == Sandbox.Status.DELETED:
         return  # deleting what is already gone is harmless
     delete_stack(sandbox.stack_id, region=sandbox.region)
@@ -134,10 +135,10 @@ def _delete_stack(sandbox: Sandbox, deletion: SandboxDeletion, sleep: Callable[[
             stack = None
         if stack is None or stack.stack_status == "DELETE_COMPLETE":
             return
+        # (The deletion's heartbeat is run_deletion's `beating`.)
         Sandbox.objects.filter(pk=sandbox.pk).update(
             status=stack.status, stack_status=stack.stack_status, status_reason=stack.status_reason
         )
-        SandboxDeletion.objects.filter(pk=deletion.pk).update(heartbeat_at=timezone.now())
         if stack.stack_status == "DELETE_FAILED":
             reason = stack.status_reason or stack_failure_reason(sandbox.stack_id, region=sandbox.region) or "no reason given"
             raise DeletionFailed(f"CloudFormation could not delete {sandbox.stack_name}: {reason}")

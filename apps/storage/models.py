@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.template.defaultfilters import pluralize
 
-from console.progress import ProgressTask, plural
+from console.progress import ProgressTask
 
 
 class ExtraBucket(models.Model):
@@ -52,11 +53,11 @@ class StorageTask(ProgressTask):
     @property
     def progress_text(self) -> str:
         failed = f", {self.failed} failed" if self.failed else ""
-        return f"{self.done} of {self.total} object{plural(self.total)} done{failed}"
+        return f"{self.done} of {self.total} object{pluralize(self.total)} done{failed}"
 
     @property
     def retry_text(self) -> str:
-        return f"Continues after the {self.resume_at} object{plural(self.resume_at)} already handled."
+        return f"Continues after the {self.resume_at} object{pluralize(self.resume_at)} already handled."
 
 
 class PendingUpload(models.Model):

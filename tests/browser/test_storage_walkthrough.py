@@ -80,6 +80,16 @@ def keys_in(s3: Any) -> list[str]:
     return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
 
+def downloaded(page: Page, link: Any, folder: Path) -> tuple[str, bytes]:
+    """Click the link, save what Chromium downloads: its suggested name and its bytes."""
+    with page.expect_download() as download_info:
+        link.click()
+    download = download_info.value
+    saved = folder / download.suggested_filename
+    download.save_as(saved)
+    return download.suggested_filename, saved.read_bytes()
+
+
 def row(page: Page, name: str) -> Any:
     return page.locator("#listing tbody tr").filter(has=page.get_by_role("link", name=name, exact=True))
 
@@ -151,13 +161,9 @@ def test_operator_drops_files_moves_copies_zips_and_deletes(
 
     # --- Download the folder as a zip.
     row(page, "reports/").get_by_role("link").click()
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download folder as zip").click()
-    download = download_info.value
-    assert download.suggested_filename == "reports.zip"
-    saved = tmp_path / "reports.zip"
-    download.save_as(saved)
-    archive = zipfile.ZipFile(io.BytesIO(saved.read_bytes()))
+    name, data = downloaded(page, page.get_by_role("link", name="Download folder as zip"), tmp_path)
+    assert name == "reports.zip"
+    archive = zipfile.ZipFile(io.BytesIO(data))
     assert sorted(archive.namelist()) == ["reports/", "reports/notes.txt"]
     assert archive.read("reports/notes.txt") == b"first file\n"
 
@@ -191,13 +197,7 @@ def test_a_key_with_a_dot_dot_segment_downloads_and_previews_its_own_bytes(
     row(page, "docs/").get_by_role("link").click()
     row(page, "../").get_by_role("link").click()
     row(page, "report.txt").get_by_role("link").click()
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download").click()
-    download = download_info.value
-    assert download.suggested_filename == "report.txt"
-    saved = tmp_path / "report.txt"
-    download.save_as(saved)
-    assert saved.read_bytes() == b"the dotted one"
+    assert downloaded(page, page.get_by_role("link", name="Download"), tmp_path) == ("report.txt", b"the dotted one")
 
     # --- The image's details page shows its preview (loaded by Chromium from the console).
     page.go_back()
