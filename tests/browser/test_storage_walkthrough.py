@@ -204,4 +204,7 @@ def test_a_key_with_a_dot_dot_segment_downloads_and_previews_its_own_bytes(
     row(page, "cat.png").get_by_role("link").click()
     preview = page.get_by_role("img", name="Preview of cat.png")
     expect(preview).to_be_visible()
-    assert page.evaluate("el => [el.naturalWidth, el.naturalHeight]", preview.element_handle()) == [3, 2]
+    # Visible comes before loaded: wait for Chromium to have the image, then read its size.
+    image = preview.element_handle()
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=image)
+    assert page.evaluate("el => [el.naturalWidth, el.naturalHeight]", image) == [3, 2]
