@@ -172,6 +172,15 @@ HOSTING_DOMAIN = env_str("HOSTING_DOMAIN", f"localhost:{env_int('PORT', 8000, mi
 HOSTING_SCHEME = env_str("HOSTING_SCHEME", "http")
 if HOSTING_SCHEME not in ("http", "https"):
     raise ImproperlyConfigured(f"HOSTING_SCHEME must be http or https; got {HOSTING_SCHEME!r}.")
+# Deployed files and build caches live in this bucket (created on first use), by content hash.
+HOSTING_BUCKET = env_str("HOSTING_BUCKET", "amplify-console-hosting") or "amplify-console-hosting"
+# Deployments kept per branch (the live one always is); older ones and unreferenced objects are collected.
+HOSTING_KEEP_DEPLOYMENTS = env_int("HOSTING_KEEP_DEPLOYMENTS", 10, minimum=1, maximum=1000)
+# An object younger than this is never collected: a build may have stored it and not yet saved its manifest.
+HOSTING_GC_GRACE_MINUTES = env_int("HOSTING_GC_GRACE_MINUTES", 240, minimum=1)
+# Access-log records are kept this many days (the download offers at most 7 at a time).
+HOSTING_ACCESS_LOG_DAYS = env_int("HOSTING_ACCESS_LOG_DAYS", 30, minimum=1, maximum=3650)
+HOSTING_ACCESS_LOG_THREAD = True
 
 GIT_TIMEOUT_SECONDS = env_int("GIT_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
 # What must stay interactive (an admin saving a repository URL, connecting a branch) waits
@@ -273,6 +282,9 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-sandboxes": {"task": "apps.sandboxes.tasks.refresh_sandboxes", "schedule": SANDBOX_REFRESH_INTERVAL_SECONDS},
     # Does nothing unless an admin turned the retention policy on.
     "sandbox-retention": {"task": "apps.sandboxes.tasks.apply_retention", "schedule": 3600.0},
+    # Old deployments, then the objects nothing references (safe while builds run: see store.py).
+    "collect-hosting": {"task": "apps.hosting.tasks.collect_garbage", "schedule": 3600.0},
+    "trim-access-logs": {"task": "apps.hosting.tasks.trim_access_logs", "schedule": 3600.0},
 }
 
 

@@ -27,3 +27,5 @@ STORAGES = {
 }
 # Branch URLs in tests do not depend on the PORT of whoever runs them.
 HOSTING_DOMAIN = "localhost:8000"
+# Tests write the access log themselves (apps.hosting.access_log.flush), in their own transaction.
+HOSTING_ACCESS_LOG_THREAD = False
