@@ -29,6 +29,7 @@ from apps.builds import jobs
 from apps.builds.models import Job
 from apps.builds.sandbox import isolation_problem, outer_uid_for
 from apps.hosting.models import DeployedFile
+from apps.hosting.selectors import deployed_bytes
 from conftest import queued_to_workers, worker_env
 from console.aws import aws_credentials
 from console.emulator import Emulator
@@ -95,7 +96,8 @@ def published(branch: Branch, path: str) -> str:
     """One file the build published."""
     branch.refresh_from_db()
     assert branch.live_deployment is not None
-    return bytes(DeployedFile.objects.get(deployment=branch.live_deployment, path=path).content).decode()
+    assert branch.live_deployment is not None
+    return (deployed_bytes(branch.live_deployment, path) or b"").decode()
 
 
 def loot(branch: Branch) -> str:
@@ -103,8 +105,10 @@ def loot(branch: Branch) -> str:
     branch.refresh_from_db()
     if branch.live_deployment is None:
         return ""
-    files = DeployedFile.objects.filter(deployment=branch.live_deployment)
-    return "\n".join(bytes(f.content).decode("utf-8", errors="replace") for f in files)
+    deployment = branch.live_deployment
+    assert deployment is not None
+    files = DeployedFile.objects.filter(deployment=deployment).order_by("path")
+    return "\n".join((deployed_bytes(deployment, f.path) or b"").decode("utf-8", errors="replace") for f in files)
 
 
 def built(branch: Branch, worker_log: Path, timeout: float = 120) -> tuple[Job, str]:

@@ -33,6 +33,8 @@ from apps.builds.artifacts import (
     walk,
 )
 from apps.builds.models import BuildCache
+from apps.hosting import services as hosting
+from console.aws_errors import AwsError
 
 logger = logging.getLogger(__name__)
 
@@ -283,13 +285,26 @@ def unpack_cache(project_dir: Path, blob: bytes) -> int:
     return sum(1 for member in restored if not member.isdir()) - removed
 
 
+def _saved_blob(saved: BuildCache) -> bytes | None:
+    if not saved.in_bucket:
+        return bytes(saved.blob)
+    try:
+        return hosting.get_blob(hosting.cache_key(saved.branch_id))
+    except AwsError as error:
+        raise ArtifactError(f"it could not be read from the hosting bucket: {error}") from None
+
+
 def restore_cache(branch: Branch, project_dir: Path, say: Callable[[str], None]) -> None:
     """Unpack the branch's saved cache into the project, if it has one; a bad one is skipped."""
     saved = BuildCache.objects.filter(branch=branch).first()
     if saved is None:
         return
     try:
-        count = unpack_cache(project_dir, bytes(saved.blob))
+        blob = _saved_blob(saved)
+        if blob is None:
+            say("## Warning: the build cache is missing from the hosting bucket; building without it")
+            return
+        count = unpack_cache(project_dir, blob)
     except ArtifactError as error:
         say(f"## Warning: the build cache could not be restored ({error}); building without it")
         return
@@ -297,13 +312,20 @@ def restore_cache(branch: Branch, project_dir: Path, say: Callable[[str], None])
 
 
 def save_cache(branch: Branch, section: dict[str, Any], project_dir: Path, say: Callable[[str], None]) -> None:
-    """Pack what the spec's cache.paths name (backend and frontend) as the branch's cache."""
+    """Pack what the spec's cache.paths name (backend and frontend) as the branch's cache, in the hosting bucket."""
     patterns = [p for part in ("backend", "frontend") for p in (section.get(part, {}).get("cache", {}) or {}).get("paths", [])]
     if not patterns:
         return
     blob, warnings = pack_cache(project_dir, patterns, settings.BUILD_CACHE_MAX_BYTES)
     for warning in warnings:
         say(f"## Warning: {warning}")
-    if blob is not None:
-        BuildCache.objects.update_or_create(branch=branch, defaults={"blob": blob, "size": len(blob)})
-        say(f"## Saved the build cache ({len(blob) // 1024} KiB)")
+    if blob is None:
+        return
+    try:
+        hosting.ensure_bucket()
+        hosting.put_blob(hosting.cache_key(branch.pk), blob)
+    except AwsError as error:
+        say(f"## Warning: the build cache could not be saved ({error}); the next build starts without it")
+        return
+    BuildCache.objects.update_or_create(branch=branch, defaults={"blob": b"", "in_bucket": True, "size": len(blob)})
+    say(f"## Saved the build cache ({len(blob) // 1024} KiB)")

@@ -131,7 +131,9 @@ class LogChunk(models.Model):
 
 class BuildCache(models.Model):
     branch = models.OneToOneField(Branch, on_delete=models.CASCADE, related_name="build_cache")
-    blob = models.BinaryField()
+    # Caches saved before the hosting bucket held them; new ones are in the bucket (blob empty).
+    blob = models.BinaryField(blank=True, default=b"")
+    in_bucket = models.BooleanField(default=False)
     size = models.BigIntegerField()
     updated_at = models.DateTimeField(auto_now=True)
 

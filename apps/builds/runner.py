@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from apps.branches.models import Branch
@@ -31,7 +30,10 @@ from apps.builds.models import Job, JobStep
 from apps.builds.process import CANCEL, process_identity, run_script
 from apps.builds.sandbox import Layout, Sandbox, isolation_enabled
 from apps.builds.workspace_files import read_small_file, read_workspace_file, write_workspace_file
-from apps.hosting.models import DeployedFile, Deployment
+from apps.hosting import selectors as hosting_selectors
+from apps.hosting import services as hosting
+from apps.hosting.services import SourceFile
+from console.aws_errors import AwsError
 from console.db_outage import DATABASE_AWAY, forget_connection
 
 logger = logging.getLogger(__name__)
@@ -126,14 +128,17 @@ def _new_workspace(job: Job) -> Workspace:
 
 def _redeploy(job: Job, log: JobLog) -> None:
     source = job.source_job
-    deployment = Deployment.objects.filter(job=source).first() if source else None
+    deployment = hosting_selectors.deployment_of_job(source.pk) if source else None
     if deployment is None:
-        raise BuildFailed("The job to redeploy has no hosted files any more.")
+        raise BuildFailed(
+            f"The job to redeploy has no hosted files any more: each branch keeps its last "
+            f"{settings.HOSTING_KEEP_DEPLOYMENTS} deployments. Start a new build instead."
+        )
     jobs.job_set_running(job.pk)
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
     log.line(f"## Redeploying the files of job #{source.job_id if source else '?'} (commit {job.commit_id[:12]}); no rebuild.")
     jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
-    Branch.objects.filter(pk=job.branch_id).update(live_deployment=deployment)
+    hosting.redeploy(job.branch, deployment)  # the same manifest again: nothing is copied
     jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
     jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)
     log.line(f"## Deployed: {deployment.file_count} files are live at {job.branch.url}")
@@ -447,6 +452,22 @@ def _use_shared_backend(shared: Branch, workspace: Workspace, log: JobLog) -> No
     log.line(f"## Backend phase skipped: this preview uses the backend of {shared.name} (its amplify_outputs.json)")
 
 
+def _custom_http(workspace: Workspace, log: JobLog) -> str:
+    """customHttp.yml of the app root or the repository root, checked now: a bad one fails the build."""
+    app_root = (
+        workspace.project.relative_to(workspace.source.resolve()).as_posix() if workspace.project != workspace.source else ""
+    )
+    try:
+        text = hosting_selectors.read_custom_http(workspace.source, "" if app_root == "." else app_root)
+        if text is None:
+            return ""
+        rules = hosting_selectors.parse_custom_headers(text, app_root=app_root or None)
+    except hosting_selectors.HeadersInvalid as error:
+        raise BuildFailed(f"customHttp.yml is invalid: {error}") from None
+    log.line(f"## customHttp.yml: {len(rules)} header rules (they take the place of the app's custom headers)")
+    return text
+
+
 def _deploy(job: Job, section: dict[str, Any], workspace: Workspace, log: JobLog) -> None:
     artifacts = (section.get("frontend") or {}).get("artifacts")
     if not artifacts:
@@ -464,18 +485,12 @@ def _deploy(job: Job, section: dict[str, Any], workspace: Workspace, log: JobLog
     if total > settings.BUILD_ARTIFACT_MAX_BYTES:
         limit_mb = settings.BUILD_ARTIFACT_MAX_BYTES // (1024 * 1024)
         raise BuildFailed(f"The artifacts are {total // (1024 * 1024)} MB; the limit is {limit_mb} MB.")
-    with transaction.atomic():
-        deployment = Deployment.objects.create(branch_id=job.branch_id, job=job, file_count=len(files), total_bytes=total)
-        for artifact in files:
-            DeployedFile.objects.create(
-                deployment=deployment,
-                path=artifact.path,
-                content_type=content_type_for(artifact.path),
-                size=artifact.size,
-                content=artifact.source.read_bytes(),
-            )
-        # The switch: one UPDATE, so a visitor sees the old site or the new one, never a mix.
-        Branch.objects.filter(pk=job.branch_id).update(live_deployment=deployment)
+    custom_headers = _custom_http(workspace, log)
+    sources = [SourceFile(f.path, f.source, f.size, content_type_for(f.path)) for f in files]
+    try:
+        hosting.publish(job.branch, job.pk, sources, custom_headers=custom_headers, say=log.line)
+    except AwsError as error:
+        raise BuildFailed(f"Storing the artifacts in the hosting bucket failed: {error}") from None
     jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
     log.line(f"## Deployed {len(files)} files ({total // 1024} KiB) to {job.branch.url}")
     jobs.step_update(job.pk, JobStep.Name.VERIFY, S.RUNNING)

@@ -125,6 +125,4 @@ def _ensure_thread() -> None:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_run, name="access-log-writer", daemon=True)
             _thread.start()
-
-
-atexit.register(flush)
+            atexit.register(flush)  # what the last interval buffered

@@ -23,6 +23,8 @@ class Deployment(models.Model):
     total_bytes = models.BigIntegerField(default=0)
     # customHttp.yml of the build's repository, if it had one: it wins over the app's setting.
     custom_headers = models.TextField(blank=True)
+    # False while its objects are being uploaded (and for ever if that build died): never served.
+    complete = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -52,6 +54,16 @@ class DeployedFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class StoreLock(models.Model):
+    """One row, updated to serialise two things: a publish writing its manifest, and the
+    collector deleting objects it found unreferenced (retention.py explains why)."""
+
+    touched_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "hosting store lock"
 
 
 class SiteSettings(models.Model):

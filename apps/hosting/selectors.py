@@ -1,3 +1,19 @@
 """Hosting's reads, for other apps and for its own views (the public surface)."""
 
 from __future__ import annotations
+
+from apps.hosting.custom_headers import HeaderRule as HeaderRule
+from apps.hosting.custom_headers import HeadersInvalid as HeadersInvalid
+from apps.hosting.custom_headers import headers_for as headers_for
+from apps.hosting.custom_headers import monorepo_app_root as monorepo_app_root
+from apps.hosting.custom_headers import parse_custom_headers as parse_custom_headers
+from apps.hosting.custom_headers import read_custom_http as read_custom_http
+from apps.hosting.domain_dns import dns_record_text as dns_record_text
+from apps.hosting.domains import branch_for_custom_host as branch_for_custom_host
+from apps.hosting.domains import full_name as domain_full_name
+from apps.hosting.protection import challenge as challenge
+from apps.hosting.protection import check_authorization as check_authorization
+from apps.hosting.protection import effective_basic_auth as effective_basic_auth
+from apps.hosting.protection import parse_basic_auth_credentials as parse_basic_auth_credentials
+from apps.hosting.publishing import deployment_of_job as deployment_of_job
+from apps.hosting.delivery import deployed_bytes as deployed_bytes

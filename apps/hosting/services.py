@@ -1,3 +1,19 @@
 """Hosting's actions, for other apps and for its own views (the public surface)."""
 
 from __future__ import annotations
+
+from apps.hosting.access_control import clear_branch_basic_auth as clear_branch_basic_auth
+from apps.hosting.access_control import set_basic_auth as set_basic_auth
+from apps.hosting.access_control import set_custom_headers as set_custom_headers
+from apps.hosting.domains import domain_check_request as domain_check_request
+from apps.hosting.domains import domain_create as domain_create
+from apps.hosting.domains import domain_delete as domain_delete
+from apps.hosting.domains import domain_update as domain_update
+from apps.hosting.publishing import Published as Published
+from apps.hosting.publishing import SourceFile as SourceFile
+from apps.hosting.publishing import publish as publish
+from apps.hosting.publishing import redeploy as redeploy
+from apps.hosting.store import cache_key as cache_key
+from apps.hosting.store import ensure_bucket as ensure_bucket
+from apps.hosting.store import get_blob as get_blob
+from apps.hosting.store import put_blob as put_blob

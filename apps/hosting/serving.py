@@ -1,24 +1,45 @@
 """Serving a branch's live deployment.
 
-At `http://<branch>.<appId>.<HOSTING_DOMAIN>/` (any visitor, like Amplify's
-branch URLs) and at `/sites/<appId>/<branch>/` on the console (signed-in users,
-sandboxed so the site's scripts cannot act as the console).
+At `http://<branch>.<appId>.<HOSTING_DOMAIN>/` and at the custom domains mapped to
+the branch (any visitor, like Amplify's URLs), and at `/sites/<appId>/<branch>/` on
+the console (signed-in users, sandboxed so the site's scripts cannot act as the
+console). Each request: password protection, then the app's rewrite and redirect
+rules, then the file (delivery.py) with the custom headers; then one line in the
+access log (not for the console's own preview: that is not traffic).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from functools import lru_cache
 from posixpath import normpath
+from urllib.parse import unquote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, StreamingHttpResponse
+from django.http.request import split_domain_port
+from django.utils import timezone
 
 from apps.branches.models import App, Branch
-from apps.hosting.models import DeployedFile, Deployment
+from apps.hosting import access_log, domains
+from apps.hosting.custom_headers import HeaderRule, headers_for, parse_custom_headers
+from apps.hosting.delivery import Answer, Entry, file_response, manifest
+from apps.hosting.models import Deployment, SiteSettings
+from apps.hosting.protection import challenge, check_authorization, effective_basic_auth
+from apps.hosting.rules import Rule, evaluate, parse_rules
+from console.client_address import client_address
+
+NOTHING_DEPLOYED = "Nothing is deployed here yet: the branch's first successful build will publish it."
 
 
 def _hosting_host() -> str:
     return str(settings.HOSTING_DOMAIN).split(":")[0].lower()
+
+
+def _branches(app: App) -> list[Branch]:
+    # One query for what a request needs: the deployment, the app's rules and headers, a branch password.
+    return list(app.branches.select_related("app", "live_deployment", "app__site_settings", "basic_auth"))
 
 
 def branch_for_host(host: str) -> Branch | bool | None:
@@ -34,56 +55,175 @@ def branch_for_host(host: str) -> Branch | bool | None:
     app = App.objects.filter(app_id=app_id).first()
     if app is None:
         return None
-    return next((b for b in app.branches.select_related("live_deployment") if b.hostname_label == label), None)
+    return next((b for b in _branches(app) if b.hostname_label == label), None)
 
 
-def _find(deployment: Deployment, path: str) -> tuple[DeployedFile | None, str | None]:
-    """(file, redirect): directories get index.html; `/dir` becomes `/dir/`."""
+def site_for_host(raw_host: str) -> Branch | bool | None:
+    """The branch a request's Host serves: a branch URL or a custom domain; False: the console's."""
+    hostname, _ = split_domain_port(raw_host)
+    if not hostname:
+        return False
+    found = branch_for_host(hostname)
+    if found is not False:
+        return found
+    if hostname == _hosting_host():
+        return False  # the console's own name
+    return domains.branch_for_custom_host(hostname.rstrip(".")) or False
+
+
+def lookup(files: dict[str, Entry], path: str) -> tuple[Entry | None, str | None]:
+    """(file, redirect) for a request path: directories serve index.html; `/dir` becomes `/dir/`."""
     clean = normpath("/" + path).lstrip("/")
     if clean in ("", "."):
         clean = ""
-    files = deployment.files
     if clean and not path.endswith("/"):
-        found = files.filter(path=clean).first()
-        if found:
+        found = files.get(clean)
+        if found is not None:
             return found, None
-        if files.filter(path=f"{clean}/index.html").exists():
+        if f"{clean}/index.html" in files:
             return None, "/" + clean + "/"
         return None, None
-    return files.filter(path=f"{clean}/index.html".lstrip("/")).first(), None
+    return files.get(f"{clean}/index.html".lstrip("/")), None
 
 
-def serve_deployment(branch: Branch | None, path: str, *, prefix: str = "") -> HttpResponse:
-    deployment = branch.live_deployment if branch else None
-    if deployment is None:
-        return HttpResponseNotFound(
-            "Nothing is deployed here yet: the branch's first successful build will publish it.",
-            content_type="text/plain; charset=utf-8",
-        )
-    found, redirect = _find(deployment, path)
-    if redirect:
-        return HttpResponsePermanentRedirect(prefix + redirect)
-    if found is None:
-        custom = deployment.files.filter(path="404.html").first()
-        if custom:
-            return HttpResponseNotFound(bytes(custom.content), content_type=custom.content_type)
-        return HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
-    response = HttpResponse(bytes(found.content), content_type=found.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-cache" if found.content_type.startswith("text/html") else "public, max-age=300"
+@lru_cache(maxsize=256)
+def _rules(settings_pk: int, updated: float) -> tuple[Rule, ...]:
+    found = SiteSettings.objects.filter(pk=settings_pk).values_list("custom_rules", flat=True).first()
+    return tuple(parse_rules(found or []))
+
+
+@lru_cache(maxsize=256)
+def _header_rules(text: str) -> tuple[HeaderRule, ...]:
+    return tuple(parse_custom_headers(text))
+
+
+def _site_settings(app: App) -> SiteSettings | None:
+    try:
+        return app.site_settings
+    except SiteSettings.DoesNotExist:
+        return None
+
+
+def rules_of(app: App) -> tuple[Rule, ...]:
+    found = _site_settings(app)
+    if found is None or not found.custom_rules:
+        return ()
+    # Keyed by when they last changed: a saved change applies at the next request.
+    return _rules(found.pk, found.updated_at.timestamp())
+
+
+def header_rules_of(app: App, deployment: Deployment) -> tuple[HeaderRule, ...]:
+    """customHttp.yml of the deployment wins over the app's setting, as in Amplify."""
+    text = deployment.custom_headers
+    if not text.strip():
+        found = _site_settings(app)
+        text = found.custom_headers if found is not None else ""
+    return _header_rules(text) if text.strip() else ()
+
+
+def _not_found(request: HttpRequest, deployment: Deployment, files: dict[str, Entry]) -> Answer:
+    custom = files.get("404.html")
+    if custom is not None:
+        return file_response(request, deployment, custom, status=404)
+    return HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
+
+
+def _redirect(status: int, location: str, prefix: str) -> HttpResponse:
+    response = HttpResponse(status=status)
+    response["Location"] = prefix + location if location.startswith("/") else location
     return response
 
 
+def _answer(request: HttpRequest, branch: Branch, path: str, prefix: str) -> tuple[Answer, str]:
+    """The response and the served path (for custom headers)."""
+    deployment = branch.live_deployment
+    if deployment is None or not deployment.complete:
+        return HttpResponseNotFound(NOTHING_DEPLOYED, content_type="text/plain; charset=utf-8"), path
+    files = manifest(deployment)
+    outcome = evaluate(
+        rules_of(branch.app), path, request.META.get("QUERY_STRING", ""), lambda p: lookup(files, p)[0] is not None
+    )
+    if outcome is not None and outcome.redirect:
+        return _redirect(outcome.status, outcome.location, prefix), path
+    if outcome is not None:
+        target = unquote(outcome.location.split("?", 1)[0])
+        found, _ = lookup(files, target)
+        if found is None:
+            return _not_found(request, deployment, files), target
+        return file_response(request, deployment, found, status=outcome.status), target
+    found, redirect = lookup(files, path)
+    if redirect:
+        return _redirect(301, redirect, prefix), path
+    if found is None:
+        return _not_found(request, deployment, files), path
+    return file_response(request, deployment, found), path
+
+
+def serve_deployment(
+    request: HttpRequest, branch: Branch | None, path: str, *, prefix: str = "", preview: bool = False
+) -> Answer:
+    """The hosted answer for `path` of the branch's site. `preview`: the console's own view,
+    for signed-in users, who are not asked for the site's password again."""
+    if branch is None:
+        return HttpResponseNotFound(NOTHING_DEPLOYED, content_type="text/plain; charset=utf-8")
+    if not preview:
+        protection = effective_basic_auth(branch.app, branch)
+        if protection is not None and not check_authorization(request.headers.get("Authorization"), protection):
+            return challenge(f"{branch.app.name} ({branch.name})")
+    response, served = _answer(request, branch, path, prefix)
+    if branch.live_deployment is not None and response.status_code < 500:
+        for name, value in headers_for(header_rules_of(branch.app, branch.live_deployment), "/" + served.lstrip("/")):
+            response[name] = value
+    return response
+
+
+def _length(response: Answer, method: str) -> int:
+    if method == "HEAD":
+        return 0
+    if isinstance(response, StreamingHttpResponse):
+        return int(response.get("Content-Length") or 0)
+    return len(response.content)
+
+
 class HostedSiteMiddleware:
-    """Answers requests whose Host is a branch URL before the console sees them."""
+    """Answers requests whose Host is a branch URL or a custom domain before the console sees them.
+
+    The raw Host header, not get_host(): custom domains are not in ALLOWED_HOSTS, and
+    only hosts that name a configured site are answered here."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        branch = branch_for_host(request.get_host())
+        raw_host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+        branch = site_for_host(raw_host)
         if branch is False:
             return self.get_response(request)
+        started = time.perf_counter()
         if request.method not in ("GET", "HEAD"):
-            return HttpResponse("Hosted sites are read-only.", status=405, content_type="text/plain")
-        return serve_deployment(branch if isinstance(branch, Branch) else None, request.path)
+            response: Answer = HttpResponse("Hosted sites are read-only.", status=405, content_type="text/plain")
+        else:
+            response = serve_deployment(request, branch if isinstance(branch, Branch) else None, request.path)
+        if isinstance(branch, Branch):
+            self._log(request, branch, raw_host, response, started)
+        return response  # type: ignore[return-value]  # streaming answers are responses too
+
+    @staticmethod
+    def _log(request: HttpRequest, branch: Branch, host: str, response: Answer, started: float) -> None:
+        query = request.META.get("QUERY_STRING", "")
+        access_log.record(
+            access_log.Hit(
+                time=timezone.now(),
+                app_id=branch.app_id,
+                branch_id=branch.pk,
+                branch_name=branch.name,
+                method=str(request.method),
+                host=host,
+                path=request.path + ("?" + query if query else ""),
+                status=response.status_code,
+                bytes_sent=_length(response, str(request.method)),
+                duration_ms=(time.perf_counter() - started) * 1000,
+                client_ip=client_address(request),
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        )

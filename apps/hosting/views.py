@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from apps.branches import selectors
@@ -10,9 +11,10 @@ from apps.hosting.serving import serve_deployment
 
 
 @require_GET
-def hosted_site(request: HttpRequest, app_id: str, branch: str, path: str = "") -> HttpResponse:
+def hosted_site(request: HttpRequest, app_id: str, branch: str, path: str = "") -> HttpResponseBase:
     branch_obj = selectors.branch_get(selectors.app_get(app_id), branch)
-    response = serve_deployment(branch_obj, "/" + path, prefix=f"/sites/{app_id}/{branch_obj.display_name}")
+    prefix = f"/sites/{app_id}/{branch_obj.display_name}"
+    response = serve_deployment(request, branch_obj, "/" + path, prefix=prefix, preview=True)
     # Same origin as the console: an opaque-origin sandbox keeps the site's scripts out of it.
     response["Content-Security-Policy"] = "sandbox allow-scripts allow-forms allow-popups"
     return response

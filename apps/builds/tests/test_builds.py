@@ -18,6 +18,7 @@ from apps.builds import jobs
 from apps.builds.buildenv import BuildTimeout
 from apps.builds.models import BuildCache, Job
 from apps.builds.tests.builds import SITE_SPEC, build, log_of, make_app, preview_branch
+from apps.hosting.selectors import deployed_bytes
 from console.aws import aws_client, aws_credentials
 
 
@@ -224,8 +225,9 @@ def test_monorepo_app_root(db: None, make_repo: Callable[..., Path]) -> None:
     app = make_app(make_repo, spec, files={"web/README.md": "web app\n"})
     job = build(app)
     assert job.status == Job.Status.SUCCEED, log_of(job)
-    served = Branch.objects.get(pk=job.branch_id).live_deployment.files.get(path="index.html")  # type: ignore[union-attr]
-    assert bytes(served.content).decode().strip().endswith("/src/web")
+    deployment = Branch.objects.get(pk=job.branch_id).live_deployment
+    assert deployment is not None
+    assert (deployed_bytes(deployment, "index.html") or b"").decode().strip().endswith("/src/web")
 
 
 def test_a_specific_commit_is_built_not_the_head(db: None, make_repo: Callable[..., Path], tmp_path: Path) -> None:

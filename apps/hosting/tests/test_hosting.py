@@ -10,6 +10,7 @@ from django.test import Client
 
 from apps.branches.models import App, Branch
 from apps.builds.tests.builds import build, make_app
+from apps.hosting import delivery
 
 
 @pytest.fixture
@@ -35,7 +36,9 @@ def test_missing_files_are_404_and_a_custom_404_page_is_used(site: App, make_rep
     assert client.get("/nope.js", HTTP_HOST=host(site)).status_code == 404
     branch = site.branches.get(name="main")
     assert branch.live_deployment is not None
+    # A file held in the database, as deployments made before the hosting bucket are.
     branch.live_deployment.files.create(path="404.html", content_type="text/html; charset=utf-8", size=8, content=b"<p>gone")
+    delivery._manifest.cache_clear()  # deployments never change once made: the cache must be told
     missing = client.get("/nope.js", HTTP_HOST=host(site))
     assert (missing.status_code, missing.content) == (404, b"<p>gone")
 
