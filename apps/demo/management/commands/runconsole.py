@@ -51,6 +51,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"AWS emulator (moto) on {emulator.endpoint_url}")
             manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
             self._run_step([*manage, "migrate", "--noinput", "-v", "0"], env, "migrate")
+            self._run_step([*manage, "hosting_bucket"], env, "hosting bucket")
             seed_args = ["--build"] if emulator else []
             seed_output = self._run_step([*manage, "seed_demo", *seed_args], env, "seed demo")
             password = next(
