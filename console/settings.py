@@ -181,6 +181,19 @@ HOSTING_GC_GRACE_MINUTES = env_int("HOSTING_GC_GRACE_MINUTES", 240, minimum=1)
 # Access-log records are kept this many days (the download offers at most 7 at a time).
 HOSTING_ACCESS_LOG_DAYS = env_int("HOSTING_ACCESS_LOG_DAYS", 30, minimum=1, maximum=3650)
 HOSTING_ACCESS_LOG_THREAD = True
+# Each web process keeps hosted files up to 256 KiB in memory, up to this many MiB (0: none).
+HOSTING_MEMORY_CACHE_MB = env_int("HOSTING_MEMORY_CACHE_MB", 64, minimum=0, maximum=65536)
+# Custom domains: the host name their DNS records point at (a CNAME; an apex gets A records
+# to its addresses), i.e. where the proxy in front of the console is reachable.
+HOSTING_DNS_TARGET = (env_str("HOSTING_DNS_TARGET") or str(HOSTING_DOMAIN).split(":")[0]).lower().rstrip(".")
+_DNS_NAME = r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+try:
+    ipaddress.ip_address(HOSTING_DNS_TARGET)
+except ValueError:
+    if not re.fullmatch(_DNS_NAME, HOSTING_DNS_TARGET):
+        raise ImproperlyConfigured(
+            f"HOSTING_DNS_TARGET must be a host name or an IP address (no scheme or port); got {HOSTING_DNS_TARGET!r}."
+        ) from None
 
 GIT_TIMEOUT_SECONDS = env_int("GIT_TIMEOUT_SECONDS", 30, minimum=1, maximum=600)
 # What must stay interactive (an admin saving a repository URL, connecting a branch) waits
@@ -285,6 +298,8 @@ CELERY_BEAT_SCHEDULE = {
     # Old deployments, then the objects nothing references (safe while builds run: see store.py).
     "collect-hosting": {"task": "apps.hosting.tasks.collect_garbage", "schedule": 3600.0},
     "trim-access-logs": {"task": "apps.hosting.tasks.trim_access_logs", "schedule": 3600.0},
+    # Custom domains waiting for their DNS records (and, daily, the verified ones) are looked up again.
+    "check-custom-domains": {"task": "apps.hosting.tasks.check_domains", "schedule": 15 * 60.0},
 }
 
 

@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from apps.amplify_api import render
+from apps.amplify_api import hosting_settings, render
+from apps.amplify_api.domain_operations import DOMAIN_OPERATIONS
 from apps.amplify_api.paging import page_of
 from apps.amplify_api.protocol import bad_request, limit_exceeded, not_found
 from apps.branches import services
@@ -86,10 +87,11 @@ def _webhook(webhook_id: str) -> Webhook:
 
 def _unsupported(params: dict[str, Any]) -> None:
     """Settings the console cannot honour are refused, not silently dropped."""
-    if params.get("enableBasicAuth") or (params.get("autoBranchCreationConfig") or {}).get("enableBasicAuth"):
-        raise bad_request("Basic auth is not supported by this console: leave enableBasicAuth off.")
-    if params.get("customRules"):
-        raise bad_request("Custom rewrite and redirect rules are not supported by this console.")
+    if (params.get("autoBranchCreationConfig") or {}).get("enableBasicAuth"):
+        raise bad_request(
+            "Basic auth for automatically created branches is not supported: set enableBasicAuth on the app "
+            "(it protects every branch) or on a branch."
+        )
 
 
 def _replace_variables(call: Call, app: App, branch: Branch | None, variables: dict[str, str]) -> None:
@@ -154,6 +156,7 @@ def _app_settings(call: Call, app: App) -> None:
 def create_app(call: Call) -> dict[str, Any]:
     params = call.params
     _unsupported(params)
+    hosting_settings.check(params)
     if params.get("iamServiceRoleArn"):
         try:
             validate_role_arn(params["iamServiceRoleArn"])  # before anything is written
@@ -174,6 +177,7 @@ def create_app(call: Call) -> dict[str, Any]:
             connect_production_branch=False,
         )
         _app_settings(call, app)
+        hosting_settings.apply_to_app(call, app)
     app.refresh_from_db()
     return {"app": render.app_shape(app)}
 
@@ -190,8 +194,10 @@ def list_apps(call: Call) -> dict[str, Any]:
 def update_app(call: Call) -> dict[str, Any]:
     app = _app(call.params["appId"])
     _unsupported(call.params)
+    hosting_settings.check(call.params, app)
     with transaction.atomic():
         _app_settings(call, app)
+        hosting_settings.apply_to_app(call, app)
     app.refresh_from_db()
     return {"app": render.app_shape(app)}
 
@@ -231,6 +237,7 @@ def _branch_settings(call: Call, branch: Branch) -> None:
     branch.framework = params.get("framework", branch.framework)
     branch.backend_stack_arn = (params.get("backend") or {}).get("stackArn", branch.backend_stack_arn)
     branch.save(update_fields=["display_name", "framework", "backend_stack_arn", "updated_at"])
+    hosting_settings.apply_to_branch(call, branch)
     if "environmentVariables" in params:
         _replace_variables(call, branch.app, branch, params["environmentVariables"])
 
@@ -239,6 +246,7 @@ def create_branch(call: Call) -> dict[str, Any]:
     params = call.params
     app = _app(params["appId"])
     _unsupported(params)
+    hosting_settings.check(params, app)
     if app.branches.count() >= MAX_BRANCHES_PER_APP:
         raise limit_exceeded(f"App {app.app_id} already has {MAX_BRANCHES_PER_APP} branches, the most it can have.")
     with transaction.atomic():
@@ -267,6 +275,7 @@ def list_branches(call: Call) -> dict[str, Any]:
 def update_branch(call: Call) -> dict[str, Any]:
     branch = _branch(_app(call.params["appId"]), call.params["branchName"])
     _unsupported(call.params)
+    hosting_settings.check(call.params, branch.app)
     with transaction.atomic():
         _branch_settings(call, branch)
     branch.refresh_from_db()
@@ -399,6 +408,7 @@ OPERATIONS: dict[str, tuple[Role, Operation]] = {
     "ListWebhooks": (Role.VIEWER, list_webhooks),
     "UpdateWebhook": (Role.ADMIN, update_webhook),
     "DeleteWebhook": (Role.ADMIN, delete_webhook),
+    **DOMAIN_OPERATIONS,
 }
 
 

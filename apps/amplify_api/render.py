@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.amplify_api import hosting_settings
 from apps.branches.models import App, Branch, EnvironmentVariable
 from apps.builds.models import Job, JobStep, Webhook
 from apps.builds.selectors import trigger_url
@@ -47,8 +48,7 @@ def app_shape(app: App) -> dict[str, Any]:
         "defaultDomain": app.default_domain,
         "enableBranchAutoBuild": app.enable_branch_auto_build,
         "enableBranchAutoDeletion": app.auto_disconnect,
-        "enableBasicAuth": False,
-        "customRules": [],
+        **hosting_settings.app_fields(app),
         "buildSpec": app.build_spec or None,
         "enableAutoBranchCreation": app.auto_detect_branches,
         "autoBranchCreationPatterns": patterns,
@@ -85,11 +85,12 @@ def branch_shape(branch: Branch) -> dict[str, Any]:
         "updateTime": branch.updated_at,
         "environmentVariables": _variables(branch.environment_variables.all()),
         "enableAutoBuild": branch.enable_auto_build,
-        "customDomains": [],
+        # Through the reverse relation: hosting's SubDomain names its full name.
+        "customDomains": [str(sub) for sub in branch.sub_domains.select_related("domain").order_by("pk")],
         "framework": branch.framework,
         "activeJobId": str(last.job_id) if last else "0",
         "totalNumberOfJobs": str(jobs.count()),
-        "enableBasicAuth": False,
+        **hosting_settings.branch_fields(branch),
         "ttl": "5",
         "enablePullRequestPreview": branch.pr_previews_enabled,
         "tags": {},

@@ -173,7 +173,7 @@ def file_response(request: HttpRequest, deployment: Deployment, entry: Entry, st
         response["Content-Range"] = f"bytes */{entry.size}"
         return response
     encoding = "" if wanted or not entry.sha256 else choose_encoding(request, entry)
-    if request.method == "HEAD" and encoding and entry.size > store.memory.max_object:
+    if request.method == "HEAD" and encoding and entry.size > store.memory.limit:
         encoding = ""  # the variant's length is not known without reading it
     answer: HttpResponse | StreamingHttpResponse
     if not entry.sha256:

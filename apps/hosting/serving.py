@@ -97,7 +97,7 @@ def _header_rules(text: str) -> tuple[HeaderRule, ...]:
     return tuple(parse_custom_headers(text))
 
 
-def _site_settings(app: App) -> SiteSettings | None:
+def site_settings_of(app: App) -> SiteSettings | None:
     try:
         return app.site_settings
     except SiteSettings.DoesNotExist:
@@ -105,7 +105,7 @@ def _site_settings(app: App) -> SiteSettings | None:
 
 
 def rules_of(app: App) -> tuple[Rule, ...]:
-    found = _site_settings(app)
+    found = site_settings_of(app)
     if found is None or not found.custom_rules:
         return ()
     # Keyed by when they last changed: a saved change applies at the next request.
@@ -116,7 +116,7 @@ def header_rules_of(app: App, deployment: Deployment) -> tuple[HeaderRule, ...]:
     """customHttp.yml of the deployment wins over the app's setting, as in Amplify."""
     text = deployment.custom_headers
     if not text.strip():
-        found = _site_settings(app)
+        found = site_settings_of(app)
         text = found.custom_headers if found is not None else ""
     return _header_rules(text) if text.strip() else ()
 

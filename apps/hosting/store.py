@@ -181,6 +181,11 @@ class ObjectCache:
         self._size = 0
         self._lock = threading.Lock()
 
+    @property
+    def limit(self) -> int:
+        """The largest object kept (0 when the cache is off)."""
+        return min(self.max_object, self.max_bytes)
+
     def get(self, key: str) -> bytes | None:
         with self._lock:
             found = self._items.get(key)
@@ -189,7 +194,7 @@ class ObjectCache:
             return found
 
     def put(self, key: str, data: bytes) -> None:
-        if len(data) > self.max_object or len(data) > self.max_bytes:
+        if len(data) > self.limit:
             return
         with self._lock:
             if key in self._items:
@@ -206,7 +211,7 @@ class ObjectCache:
             self._size = 0
 
 
-memory = ObjectCache(max_bytes=64 * 1024 * 1024, max_object=256 * 1024)
+memory = ObjectCache(max_bytes=settings.HOSTING_MEMORY_CACHE_MB * 1024 * 1024, max_object=256 * 1024)
 
 
 def _chunks(body: Any) -> Iterator[bytes]:
@@ -226,8 +231,8 @@ def open_object(key: str, byte_range: tuple[int, int] | None = None) -> Opened:
 
 def read_small(key: str, size: int) -> bytes | None:
     """The whole object from memory, or read and remembered if small enough; None if too big."""
-    if size > memory.max_object:
-        return None
+    if size > memory.limit:
+        return None  # streamed instead
     found = memory.get(key)
     if found is None:
         with aws_errors("s3:GetObject"):
