@@ -125,9 +125,14 @@ def commit(repo: Path, files: dict[str, str], message: str) -> None:
     subprocess.run(["git", "push", "-q", "origin", "main"], cwd=work, check=True)
 
 
-def run_job(branch: Branch, timeout: float = 120, **options: Any) -> Job:
-    job = options.pop("job", None) or jobs.job_start(branch=branch, job_type=Job.Type.MANUAL, triggered_by="pytest")
-    done = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=(S.SUCCEED, S.FAILED, S.CANCELLED)).first(), timeout)
+def run_job(branch: Branch, timeout: float = 120, job: Job | None = None) -> Job:
+    started = job or jobs.job_start(branch=branch, job_type=Job.Type.MANUAL, triggered_by="pytest")
+
+    def ended() -> Job | None:
+        return Job.objects.filter(pk=started.pk, status__in=(S.SUCCEED, S.FAILED, S.CANCELLED)).first()
+
+    done = wait_for(ended, timeout)
+    assert done is not None
     assert done.status == S.SUCCEED, f"{done.status}: {done.status_reason}"
     return done
 

@@ -13,6 +13,7 @@ from apps.hosting.publishing import Published as Published
 from apps.hosting.publishing import SourceFile as SourceFile
 from apps.hosting.publishing import publish as publish
 from apps.hosting.publishing import redeploy as redeploy
+from apps.hosting.site_rules import set_custom_rules as set_custom_rules
 from apps.hosting.store import cache_key as cache_key
 from apps.hosting.store import ensure_bucket as ensure_bucket
 from apps.hosting.store import get_blob as get_blob

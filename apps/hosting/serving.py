@@ -10,6 +10,7 @@ access log (not for the console's own preview: that is not traffic).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -23,12 +24,14 @@ from django.utils import timezone
 
 from apps.branches.models import App, Branch
 from apps.hosting import access_log, domains
-from apps.hosting.custom_headers import HeaderRule, headers_for, parse_custom_headers
+from apps.hosting.custom_headers import HeaderRule, HeadersInvalid, headers_for, monorepo_app_root, parse_custom_headers
 from apps.hosting.delivery import Answer, Entry, file_response, manifest
 from apps.hosting.models import Deployment, SiteSettings
 from apps.hosting.protection import challenge, check_authorization, effective_basic_auth
-from apps.hosting.rules import Rule, evaluate, parse_rules
+from apps.hosting.rules import Rule, RulesInvalid, evaluate, parse_rules
 from console.client_address import client_address
+
+logger = logging.getLogger(__name__)
 
 NOTHING_DEPLOYED = "Nothing is deployed here yet: the branch's first successful build will publish it."
 
@@ -89,12 +92,22 @@ def lookup(files: dict[str, Entry], path: str) -> tuple[Entry | None, str | None
 @lru_cache(maxsize=256)
 def _rules(settings_pk: int, updated: float) -> tuple[Rule, ...]:
     found = SiteSettings.objects.filter(pk=settings_pk).values_list("custom_rules", flat=True).first()
-    return tuple(parse_rules(found or []))
+    try:
+        return tuple(parse_rules(found or []))
+    except RulesInvalid:
+        # Saved by other means and not valid: the site is served without them (the rules
+        # page shows what is wrong) rather than failing every request.
+        logger.warning("The rewrite rules of site settings %s are invalid; serving without them", settings_pk)
+        return ()
 
 
 @lru_cache(maxsize=256)
-def _header_rules(text: str) -> tuple[HeaderRule, ...]:
-    return tuple(parse_custom_headers(text))
+def _header_rules(text: str, app_root: str | None) -> tuple[HeaderRule, ...]:
+    try:
+        return tuple(parse_custom_headers(text, app_root=app_root))
+    except HeadersInvalid as error:
+        logger.warning("Custom headers are invalid (%s); serving without them", error)
+        return ()
 
 
 def site_settings_of(app: App) -> SiteSettings | None:
@@ -118,7 +131,10 @@ def header_rules_of(app: App, deployment: Deployment) -> tuple[HeaderRule, ...]:
     if not text.strip():
         found = site_settings_of(app)
         text = found.custom_headers if found is not None else ""
-    return _header_rules(text) if text.strip() else ()
+    if not text.strip():
+        return ()
+    # Only the monorepo form (`applications:`) needs the app's root, which costs a query.
+    return _header_rules(text, monorepo_app_root(app) if "applications" in text else None)
 
 
 def _not_found(request: HttpRequest, deployment: Deployment, files: dict[str, Entry]) -> Answer:
