@@ -179,7 +179,7 @@ def serve_deployment(
     request: HttpRequest, branch: Branch | None, path: str, *, prefix: str = "", preview: bool = False
 ) -> Answer:
     """The hosted answer for `path` of the branch's site. `preview`: the console's own view,
-    for signed-in users, who are not asked for the site's password again."""
+    for signed-in users, who are not asked for the site's password again and get no custom headers."""
     if branch is None:
         return HttpResponseNotFound(NOTHING_DEPLOYED, content_type="text/plain; charset=utf-8")
     if not preview:
@@ -187,7 +187,9 @@ def serve_deployment(
         if protection is not None and not check_authorization(request.headers.get("Authorization"), protection):
             return challenge(f"{branch.app.name} ({branch.name})")
     response, served = _answer(request, branch, path, prefix)
-    if branch.live_deployment is not None and response.status_code < 500:
+    # Not on the console's own origin (`preview`): a site's HSTS, CORS or cross-origin
+    # policy headers would apply to the console itself.
+    if not preview and branch.live_deployment is not None and response.status_code < 500:
         for name, value in headers_for(header_rules_of(branch.app, branch.live_deployment), "/" + served.lstrip("/")):
             response[name] = value
     return response

@@ -87,3 +87,26 @@ def test_the_switch_to_a_new_deployment_is_one_update(site: App) -> None:
     job = build(site)
     branch = Branch.objects.get(pk=branch.pk)
     assert branch.live_deployment_id == job.deployment.pk != first
+
+
+def test_the_console_preview_asks_signed_in_users_no_password_and_sends_no_custom_headers(
+    site: App, viewer_client: Client
+) -> None:
+    from apps.hosting import services as hosting
+
+    hosting.set_basic_auth(actor=None, app=site, enabled=True, username="team", password="preview-pass-1")
+    # HSTS from a site must not reach the console's own origin, where /sites/ is served.
+    headers = (
+        "customHeaders:\n  - pattern: '**/*'\n    headers:\n"
+        "      - key: Strict-Transport-Security\n        value: max-age=63072000\n"
+    )
+    hosting.set_custom_headers(actor=None, app=site, text=headers)
+
+    preview = viewer_client.get(f"/sites/{site.app_id}/main/")
+    assert preview.status_code == 200
+    assert "Strict-Transport-Security" not in preview
+    assert preview["Content-Security-Policy"].startswith("sandbox")
+
+    visitor = Client().get("/", HTTP_HOST=host(site))
+    assert visitor.status_code == 401  # the branch URL still asks
+    assert Client().get(f"/sites/{site.app_id}/main/").status_code == 302  # and the preview needs a sign-in
