@@ -5,6 +5,7 @@ Docker does not run here; this checks the file that `docker compose up` reads.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,10 @@ def test_settings_accept_the_compose_environment(compose: dict[str, Any]) -> Non
     import subprocess
     import sys
 
-    env = {k: str(v) for k, v in compose["services"]["web"]["environment"].items()}
+    # As docker compose does: `${NAME:-default}` is the default when NAME is not set.
+    env = {
+        k: re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: m[2], str(v)) for k, v in compose["services"]["web"]["environment"].items()
+    }
     env["SECRET_KEY"] = "x" * 50
     env["ALLOWED_HOSTS"] = "localhost,127.0.0.1,.localhost"
     env["SESSION_COOKIE_SECURE"] = "0"

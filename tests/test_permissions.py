@@ -26,7 +26,9 @@ from apps.datamanager.schema import schema_from_introspection
 from apps.datamanager.tests.factories import field, make_table, model, outputs_document
 from apps.datamanager.views import key_token
 from apps.gitops.models import Teardown
-from apps.hosting.models import Deployment
+from apps.hosting.models import BasicAuth, Deployment, SiteSettings
+from apps.hosting.selectors import parse_rules, stored_rules
+from apps.hosting.services import set_custom_rules
 from apps.sandboxes.inventory import refresh_inventory
 from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
 from apps.sandboxes.tests.stacks import deploy_sandbox, set_stack_state
@@ -60,6 +62,9 @@ READ_ONLY = {
     "data_model",
     "data_export",
     "data_task",
+    "hosting_monitoring",
+    "hosting_access_logs",
+    "hosting_rules",  # the page and its tester (GET)
 }
 # Authenticated by its own token, not by a session (tests in test_webhooks.py).
 TOKEN_AUTHENTICATED = {"webhook_trigger", "github_hook", "gitlab_hook"}
@@ -101,6 +106,7 @@ TODO_TABLE = "Todo-abc123-NONE"
 TODO = {"id": "todo-1", "title": "Kept", "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z",
         "__typename": "Todo"}  # fmt: skip
 DATA = "/apps/{app}/branches/main/data/"
+RULES = "/apps/{app}/hosting/rules/"
 
 # url name -> (path template, form data); {app}, {var}, {sandbox} etc. are filled in per test.
 MUTATING: dict[str, tuple[str, dict[str, str | Upload]]] = {
@@ -148,6 +154,19 @@ MUTATING: dict[str, tuple[str, dict[str, str | Upload]]] = {
     "data_import": (DATA + "models/Todo/import/", {"file": Upload("todos.csv", "id,title\ntodo-3,Imported\n")}),
     "data_import_map": (DATA + "models/Todo/import/{draft}/", {"map-0": "id", "map-1": "title", "mode": "skip"}),
     "data_task_retry": (DATA + "tasks/{failed_seed}/retry/", {}),
+    "hosting_rule_save": (RULES + "save/", {"version": "{rules_version}", "source": "/a", "target": "/b", "status": "301"}),
+    "hosting_rule_move": (RULES + "move/", {"version": "{rules_version}", "number": "1", "direction": "down"}),
+    "hosting_rule_delete": (RULES + "delete/", {"version": "{rules_version}", "number": "1"}),
+    # Doubled braces: form data goes through str.format like the paths.
+    "hosting_rules_json": (
+        RULES + "json/",
+        {"version": "{rules_version}", "rules_json": '[{{"source": "/x", "target": "/y", "status": "302"}}]'},
+    ),
+    "hosting_headers": ("/apps/{app}/hosting/headers/", {"custom_headers": "customHeaders: []\n"}),
+    "hosting_access": (
+        "/apps/{app}/hosting/access/",
+        {"scope": "app", "app-enabled": "on", "app-username": "ada", "app-password": "open-sesame-42"},
+    ),
 }
 # Views that answer 200 (a fragment) rather than redirecting after success.
 RENDERS = {"secret_reveal", "secret_import_preview"}
@@ -186,7 +205,11 @@ def test_every_url_is_classified() -> None:
     from apps.users.tests import test_permissions_users as users
 
     users_urls = users.READ_ONLY | set(users.MUTATING)
-    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING) | storage | api_urls | users_urls
+    # Custom domains and the TLS `ask` endpoint: apps/hosting/tests/test_domains.py.
+    from apps.hosting.tests import test_domains as domains
+
+    domain_urls = domains.MUTATING | domains.WITHOUT_SESSION
+    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING) | storage | api_urls | users_urls | domain_urls
 
 
 @pytest.fixture
@@ -224,7 +247,13 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
         kind=DataTask.Kind.SEED, branch=main, model_name="Todo", status=DataTask.Status.FAILED, retryable=True, total=1,
         payload={"count": 1, "seed": 7},
     )  # fmt: skip
+    rules = [
+        {"source": "/old", "target": "/new", "status": "301"},
+        {"source": "/<*>", "target": "/index.html", "status": "404-200"},
+    ]
+    set_custom_rules(actor=None, app=app, rules=parse_rules(rules))
     return {
+        "rules_version": stored_rules(app).version,
         "failed_seed": failed_seed.pk,
         "app": app,
         "var": variable,
@@ -263,6 +292,8 @@ def snapshot() -> tuple[Any, ...]:
         list(InventorySettings.objects.values()),
         list(RegionScan.objects.values()),
         [s["StackStatus"] for s in boto3.client("cloudformation", region_name="us-east-1").describe_stacks()["Stacks"]],
+        list(SiteSettings.objects.values()),
+        list(BasicAuth.objects.values()),
         *data_snapshot(),
     )
 

@@ -41,6 +41,11 @@ OPERATIONS = (
     "ListWebhooks",
     "UpdateWebhook",
     "DeleteWebhook",
+    "CreateDomainAssociation",
+    "GetDomainAssociation",
+    "ListDomainAssociations",
+    "UpdateDomainAssociation",
+    "DeleteDomainAssociation",
 )
 _LABEL = re.compile(r"\{(\w+)\}")
 
