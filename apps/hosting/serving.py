@@ -10,6 +10,7 @@ access log (not for the console's own preview: that is not traffic).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -69,9 +70,20 @@ def site_for_host(raw_host: str) -> Branch | bool | None:
     found = branch_for_host(hostname)
     if found is not False:
         return found
-    if hostname == _hosting_host():
-        return False  # the console's own name
+    if _console_name(hostname):
+        return False  # no custom domain can be one of these (domains.py refuses them): no query
     return domains.branch_for_custom_host(hostname.rstrip(".")) or False
+
+
+def _console_name(hostname: str) -> bool:
+    """The console's own names: HOSTING_DOMAIN's host, exact ALLOWED_HOSTS entries, IP addresses."""
+    if hostname == _hosting_host() or hostname in settings.ALLOWED_HOSTS:
+        return True
+    try:
+        ipaddress.ip_address(hostname.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def lookup(files: dict[str, Entry], path: str) -> tuple[Entry | None, str | None]:
