@@ -12,4 +12,4 @@ RUN SECRET_KEY=build-only-not-used-at-runtime-xxxxxxxxxxxx python manage.py coll
 RUN useradd --create-home console && mkdir -p /app/var && chown console /app/var
 USER console
 EXPOSE 8000
-CMD ["gunicorn", "console.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "console.access_log.RedactingLogger"]
+CMD ["gunicorn", "console.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "8", "--access-logfile", "-", "--logger-class", "console.access_log.RedactingLogger"]

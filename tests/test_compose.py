@@ -37,6 +37,8 @@ def test_console_processes_share_one_environment_of_real_services(compose: dict[
 def test_commands(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert "gunicorn console.wsgi" in services["web"]["command"]
+    # Threaded workers: a sync worker is killed after 30 s, in the middle of a large hosted download.
+    assert "--threads 8" in services["web"]["command"]
     assert "migrate" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A console worker")
     assert services["beat"]["command"].startswith("celery -A console beat")

@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from console.schemas import dotted_path, schema_validator
+from console.yaml_size import AliasLoop, expanded_size
 
 MAX_BUILD_SPEC_BYTES = 100_000
 # Values the spec may hold once YAML aliases are expanded: a few hundred bytes of nested
@@ -103,30 +104,12 @@ def _message(error: ValidationError) -> tuple[list[str | int], str]:
 
 
 def _check_expansion(root: yaml.Node | None) -> None:
-    """Refuse a spec whose aliases expand past MAX_BUILD_SPEC_VALUES values, or refer to
-    themselves. Counted on the composed graph, where an alias is the same node object
-    again: each node is sized once, so the count costs what the file is long."""
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in open_nodes:
-            raise BuildSpecInvalid([SpecError(node.start_mark.line + 1, "", "an alias refers to the value that contains it")])
-        open_nodes.add(key)
-        if isinstance(node, yaml.MappingNode):
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(item) for item in node.value)
-        else:
-            total = 1
-        open_nodes.discard(key)
-        sizes[key] = min(total, MAX_BUILD_SPEC_VALUES + 1)
-        return sizes[key]
-
-    if root is not None and size(root) > MAX_BUILD_SPEC_VALUES:
+    """Refuse a spec whose aliases expand past MAX_BUILD_SPEC_VALUES values, or refer to themselves."""
+    try:
+        values = expanded_size(root, MAX_BUILD_SPEC_VALUES)
+    except AliasLoop as loop:
+        raise BuildSpecInvalid([SpecError(loop.line, "", "an alias refers to the value that contains it")]) from None
+    if values > MAX_BUILD_SPEC_VALUES:
         raise BuildSpecInvalid(
             [
                 SpecError(

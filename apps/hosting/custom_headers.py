@@ -45,6 +45,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from console.schemas import dotted_path
+from console.yaml_size import AliasLoop, expanded_size
 
 MAX_TEXT_BYTES = 64 * 1024
 MAX_RULES = 100
@@ -196,29 +197,12 @@ def _line_of(node: yaml.Node | None, path: list[str | int]) -> int | None:
 
 
 def _check_expansion(root: yaml.Node | None) -> None:
-    """Refuse a document whose aliases expand past MAX_YAML_VALUES values, or contain
-    themselves; each composed node (an alias is the same node again) is sized once."""
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in open_nodes:
-            raise HeadersInvalid(f"line {node.start_mark.line + 1}: an alias refers to the value that contains it")
-        open_nodes.add(key)
-        if isinstance(node, yaml.MappingNode):
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(item) for item in node.value)
-        else:
-            total = 1
-        open_nodes.discard(key)
-        sizes[key] = min(total, MAX_YAML_VALUES + 1)
-        return sizes[key]
-
-    if root is not None and size(root) > MAX_YAML_VALUES:
+    """Refuse a document whose aliases expand past MAX_YAML_VALUES values, or contain themselves."""
+    try:
+        values = expanded_size(root, MAX_YAML_VALUES)
+    except AliasLoop as loop:
+        raise HeadersInvalid(str(loop)) from None
+    if values > MAX_YAML_VALUES:
         raise HeadersInvalid(f"the headers expand to more than {MAX_YAML_VALUES:,} values through YAML aliases")
 
 

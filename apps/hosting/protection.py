@@ -40,6 +40,17 @@ _verified: OrderedDict[bytes, None] = OrderedDict()
 _verified_lock = threading.Lock()
 
 
+# The app-wide row's fields that serving annotates on a branch as app_auth_<field>.
+APP_AUTH_FIELDS = ("pk", "enabled", "username", "password_hash")
+
+
+def _annotated_app_row(app: Any, branch: Any) -> BasicAuth | None:
+    if branch.app_auth_pk is None:
+        return None
+    values = {field: getattr(branch, f"app_auth_{field}") for field in APP_AUTH_FIELDS}
+    return BasicAuth(app=app, branch=None, **values)
+
+
 def effective_basic_auth(app: Any, branch: Any) -> BasicAuth | None:
     """The setting that guards `branch` (None: the app-wide one) when it is on, else None.
 
@@ -51,7 +62,9 @@ def effective_basic_auth(app: Any, branch: Any) -> BasicAuth | None:
             row = branch.basic_auth  # no query when the caller selected it with the branch
         except BasicAuth.DoesNotExist:
             row = None
-    if row is None:
+    if row is None and branch is not None and hasattr(branch, "app_auth_pk"):
+        row = _annotated_app_row(app, branch)  # serving read it with the branch: no query
+    elif row is None:
         row = BasicAuth.objects.filter(app=app, branch__isnull=True).first()
     # On without a password cannot be saved; should it exist, check_authorization refuses all.
     return row if row is not None and row.enabled else None

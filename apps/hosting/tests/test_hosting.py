@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -110,3 +111,21 @@ def test_the_console_preview_asks_signed_in_users_no_password_and_sends_no_custo
     visitor = Client().get("/", HTTP_HOST=host(site))
     assert visitor.status_code == 401  # the branch URL still asks
     assert Client().get(f"/sites/{site.app_id}/main/").status_code == 302  # and the preview needs a sign-in
+
+
+def test_a_revalidation_costs_two_queries_however_many_branches_and_settings(site: App, django_assert_num_queries: Any) -> None:
+    from apps.branches import services
+    from apps.hosting import services as hosting
+
+    services.branch_connect(actor=None, app=site, name="dev")  # more branches, same cost
+    hosting.set_basic_auth(actor=None, app=site, enabled=True, username="team", password="preview-pass-1")
+    auth = "Basic dGVhbTpwcmV2aWV3LXBhc3MtMQ=="  # team:preview-pass-1
+    client = Client()
+    first = client.get("/docs/", HTTP_HOST=host(site), HTTP_AUTHORIZATION=auth)
+    assert first.status_code == 200
+    # The branch's names, then the branch with its deployment, rules, headers and both password settings.
+    with django_assert_num_queries(2):
+        again = client.get("/docs/", HTTP_HOST=host(site), HTTP_AUTHORIZATION=auth, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    with django_assert_num_queries(2):
+        assert client.get("/docs/", HTTP_HOST=host(site)).status_code == 401
