@@ -85,7 +85,10 @@ def test_bad_input_is_refused_with_bad_request_and_nothing_written(admin_api: An
     cases: list[tuple[Callable[[], Any], str]] = [
         (lambda: admin_api.create_app(name="No repo"), "repository is required"),
         (lambda: admin_api.create_app(name="Bad", repository="/nonexistent/repo.git"), "Cannot read the repository"),
-        (lambda: admin_api.create_app(name="Auth", repository=str(repo), enableBasicAuth=True), "basicAuthCredentials is required"),
+        (
+            lambda: admin_api.create_app(name="Auth", repository=str(repo), enableBasicAuth=True),
+            "basicAuthCredentials is required",
+        ),
         (lambda: admin_api.create_app(name="Var", repository=str(repo), environmentVariables={"AWS_X": "1"}), "reserved"),
         (lambda: admin_api.update_app(appId=app_id, buildSpec="version: [unclosed"), "buildSpec: line 1"),
         (lambda: admin_api.create_branch(appId=app_id, branchName="no-such-branch"), "no branch"),
