@@ -185,6 +185,15 @@ def _aws_in_process(request: pytest.FixtureRequest) -> object:
     clear_client_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_access_log() -> None:
+    """Hosted requests of earlier tests wait in the access log's buffer (tests flush it
+    themselves), naming apps and branches their rolled-back transactions removed."""
+    from apps.hosting import access_log
+
+    access_log.discard()
+
+
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     """A real moto server process for the module's tests (mark them `emulator`, `browser` or `worker`)."""

@@ -32,7 +32,8 @@ from apps.hosting.models import DeployedFile, Deployment
 Answer = HttpResponse | StreamingHttpResponse
 LONG_LIVED = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=0, must-revalidate"
-_HASH_TOKEN = re.compile(r"[.\-_~]([A-Za-z0-9_-]{8,32})\.[A-Za-z0-9]+$")
+_PARTS = re.compile(r"[.-]")
+_HEX = re.compile(r"[0-9a-f]{8,32}")
 
 
 @dataclass(frozen=True)
@@ -42,17 +43,24 @@ class Entry:
     size: int
     content_type: str
     encodings: tuple[str, ...]
+    # Its entity tag: the content hash, or for a file held in the database its row (the
+    # bytes of a row never change), since there is no hash to tell two such files apart.
+    tag: str = ""
 
 
 @lru_cache(maxsize=64)
 def _manifest(deployment_pk: int, created: float) -> dict[str, Entry]:
     rows = DeployedFile.objects.filter(deployment_id=deployment_pk).values_list(
-        "path", "sha256", "size", "content_type", "encodings"
+        "pk", "path", "sha256", "size", "content_type", "encodings"
     )
     return {
-        path: Entry(path, sha256, size, content_type, tuple(e for e in encodings.split(",") if e))
-        for path, sha256, size, content_type, encodings in rows
+        path: Entry(path, sha256, size, content_type, _encodings(encodings), sha256[:40] if sha256 else f"db-{pk}")
+        for pk, path, sha256, size, content_type, encodings in rows
     }
+
+
+def _encodings(text: str) -> tuple[str, ...]:
+    return tuple(e for e in text.split(",") if e)
 
 
 def manifest(deployment: Deployment) -> dict[str, Entry]:
@@ -62,14 +70,25 @@ def manifest(deployment: Deployment) -> dict[str, Entry]:
 
 
 def long_lived(path: str) -> bool:
+    """Whether the file's name carries a content hash, so that the name never changes content.
+
+    A hash is a part of the name between dots or dashes that is hex of 8 to 32 characters
+    with digits and letters (webpack, CRA: `main.3f2a1b9c.chunk.css`), or 8 characters of
+    digits, upper and lower case letters (Vite: `index-Bq3xY9aZ.js`). Names like
+    `android-chrome-192x192.png`, `font-awesome-v5.css` or `Header-SubComponent.js` are not:
+    mistaking one would keep a changed file in browsers for a year, so a Vite hash that happens
+    to have no digit is missed instead (it is only revalidated)."""
     if path.startswith("_next/static/"):
         return True
-    found = _HASH_TOKEN.search(path.rsplit("/", 1)[-1])
-    if found is None:
-        return False
-    token = found.group(1)
-    # A hash has digits, or upper case past the first letter; words (`-Component`) do not.
-    return any(c.isdigit() for c in token) or (sum(c.isupper() for c in token[1:]) >= 1 and not token.isupper())
+    name = path.rsplit("/", 1)[-1]
+    return any(_hashed_part(part) for part in _PARTS.split(name)[:-1])  # not the extension
+
+
+def _hashed_part(part: str) -> bool:
+    has_digit = any(c.isdigit() for c in part)
+    if _HEX.fullmatch(part):
+        return has_digit and any(c.isalpha() for c in part)
+    return len(part) == 8 and part.isalnum() and part.isascii() and has_digit and not part.islower() and not part.isupper()
 
 
 def cache_control(entry: Entry) -> str:
@@ -94,7 +113,7 @@ def not_modified(request: HttpRequest, entry: Entry, modified: float) -> bool:
 
 
 def _etag_base(entry: Entry) -> str:
-    return entry.sha256[:40] if entry.sha256 else f"db-{entry.size}"
+    return entry.tag or entry.sha256[:40]
 
 
 def etag(entry: Entry, encoding: str = "") -> str:
@@ -153,13 +172,15 @@ def _legacy(deployment: Deployment, entry: Entry) -> tuple[bytes, Entry]:
     row = DeployedFile.objects.filter(deployment=deployment, path=entry.path).values_list("content", "sha256", "encodings")
     content, sha256, encodings = row.first() or (b"", "", "")
     if sha256:
-        return b"", Entry(entry.path, sha256, entry.size, entry.content_type, tuple(e for e in encodings.split(",") if e))
+        return b"", Entry(entry.path, sha256, entry.size, entry.content_type, _encodings(encodings), sha256[:40])
     return bytes(content or b""), entry
 
 
 def file_response(request: HttpRequest, deployment: Deployment, entry: Entry, status: int = 200) -> Answer:
     """The response for a file of the deployment, honouring validators and ranges when 200."""
-    modified = deployment.created_at.timestamp()
+    # Since when it is served: a rollback makes an older deployment newer than the one a
+    # client's If-Modified-Since came from.
+    modified = (deployment.live_since or deployment.created_at).timestamp()
     if status == 200 and not_modified(request, entry, modified):
         response = HttpResponse(status=304)
         _common(response, entry, modified, "")

@@ -1,7 +1,8 @@
 """Moving deployments made before the hosting bucket (bytes in the database) into it.
 
 Each file's bytes become the bucket's object for their hash and the row keeps
-only the manifest; one file at a time, each in its own transaction, so the
+only the manifest; one file at a time, each in its own transaction (holding the
+store lock while its object is looked up and written: a one-off job), so the
 command can be stopped and run again and carries on where it stopped. Files are
 served from the database until moved, so a site never breaks on the way.
 """
@@ -16,6 +17,7 @@ from django.db import transaction
 
 from apps.hosting import store
 from apps.hosting.models import DeployedFile
+from apps.hosting.publishing import hold_store_lock
 
 
 def move_files_to_bucket(say: Callable[[str], None] = lambda _line: None) -> int:
@@ -27,6 +29,9 @@ def move_files_to_bucket(say: Callable[[str], None] = lambda _line: None) -> int
         spool = Path(folder) / "file"
         for pk in list(pending.iterator()):
             with transaction.atomic():
+                # Under the store lock: the object looked up (or written) below is referenced
+                # before a collector could judge an old copy of it unreferenced (retention.py).
+                hold_store_lock()
                 row = DeployedFile.objects.select_for_update().filter(pk=pk, sha256="").first()
                 if row is None:
                     continue  # another run moved it meanwhile

@@ -26,6 +26,8 @@ class Deployment(models.Model):
     # False while its objects are being uploaded (and for ever if that build died): never served.
     complete = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the branch last started serving it (Last-Modified): a redeploy moves it on.
+    live_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "branches_deployment"

@@ -101,7 +101,7 @@ def publish(
         for encodings in sorted(set(by_hash.values()) - {""}):
             digests = [digest for digest, value in by_hash.items() if value == encodings]
             DeployedFile.objects.filter(deployment=deployment, sha256__in=digests).update(encodings=encodings)
-        Deployment.objects.filter(pk=deployment.pk).update(complete=True)
+        Deployment.objects.filter(pk=deployment.pk).update(complete=True, live_since=timezone.now())
         Branch.objects.filter(pk=branch.pk).update(live_deployment=deployment)
     uploaded = sum(1 for item in stored if item.uploaded)
     say(f"## Stored {uploaded} new objects in the hosting bucket; {len(stored) - uploaded} were already there")
@@ -113,7 +113,9 @@ def redeploy(branch: Branch, deployment: Deployment) -> None:
     """Serve a kept deployment again (a rollback): no object is copied or uploaded."""
     if deployment.branch_id != branch.pk or not deployment.complete:
         raise ValueError("Only a complete deployment of this branch can be served again.")
-    Branch.objects.filter(pk=branch.pk).update(live_deployment=deployment)
+    with transaction.atomic():
+        Deployment.objects.filter(pk=deployment.pk).update(live_since=timezone.now())
+        Branch.objects.filter(pk=branch.pk).update(live_deployment=deployment)
 
 
 def deployment_of_job(job_pk: int) -> Deployment | None:

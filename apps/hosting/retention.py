@@ -54,19 +54,27 @@ def _unreferenced_candidates() -> list[str]:
     for key, modified in store.iter_objects(store.OBJECTS):
         if modified < cutoff:
             old.add(key[len(store.OBJECTS) :].split(".")[0])
-    referenced = set(DeployedFile.objects.filter(sha256__in=old).values_list("sha256", flat=True)) if old else set()
-    return sorted(old - referenced)
+    return sorted(old - _referenced(sorted(old)))
+
+
+def _referenced(digests: list[str]) -> set[str]:
+    """Which of the hashes a manifest names, asked CHECK_BATCH at a time (bounded queries)."""
+    found: set[str] = set()
+    for start in range(0, len(digests), CHECK_BATCH):
+        batch = digests[start : start + CHECK_BATCH]
+        found.update(DeployedFile.objects.filter(sha256__in=batch).values_list("sha256", flat=True))
+    return found
 
 
 def _delete_batch(candidates: list[str]) -> int:
     with transaction.atomic():
         hold_store_lock()
         # Read again under the lock: a publish may have referenced one since the listing.
-        taken = set(DeployedFile.objects.filter(sha256__in=candidates).values_list("sha256", flat=True))
+        taken = _referenced(candidates)
         doomed = [digest for digest in candidates if digest not in taken]
         keys = [store.object_key(digest, encoding) for digest in doomed for encoding in ("", "br", "gzip")]
-        store.delete_keys(keys)
-    return len(doomed)
+        failed = {key.removeprefix(store.OBJECTS).split(".")[0] for key in store.delete_keys(keys)}
+    return len(set(doomed) - failed)
 
 
 def collect_objects() -> int:
@@ -78,11 +86,11 @@ def collect_objects() -> int:
 
 def collect_caches() -> int:
     """Delete the build caches of branches that are gone."""
+    store.ensure_bucket()
     stored = {key: key[len(store.CACHES) :].split(".")[0] for key, _ in store.iter_objects(store.CACHES)}
     existing = {str(pk) for pk in Branch.objects.values_list("pk", flat=True)}
     orphans = [key for key, branch in stored.items() if branch not in existing]
-    store.delete_keys(orphans)
-    return len(orphans)
+    return len(orphans) - len(store.delete_keys(orphans))
 
 
 def collect() -> dict[str, int]:

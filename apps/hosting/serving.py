@@ -19,7 +19,6 @@ from posixpath import normpath
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, StreamingHttpResponse
 from django.http.request import split_domain_port
 from django.utils import timezone
@@ -28,8 +27,9 @@ from apps.branches.models import App, Branch
 from apps.hosting import access_log, domains
 from apps.hosting.custom_headers import HeaderRule, HeadersInvalid, headers_for, monorepo_app_root, parse_custom_headers
 from apps.hosting.delivery import Answer, Entry, file_response, manifest
-from apps.hosting.models import BasicAuth, Deployment, SiteSettings
-from apps.hosting.protection import APP_AUTH_FIELDS, challenge, check_authorization, effective_basic_auth
+from apps.hosting.lookup import branch_for_host as branch_for_host
+from apps.hosting.models import Deployment, SiteSettings
+from apps.hosting.protection import challenge, check_authorization, effective_basic_auth
 from apps.hosting.rules import Rule, RulesInvalid, evaluate, parse_rules
 from console.client_address import client_address
 
@@ -40,32 +40,6 @@ NOTHING_DEPLOYED = "Nothing is deployed here yet: the branch's first successful 
 
 def _hosting_host() -> str:
     return str(settings.HOSTING_DOMAIN).split(":")[0].lower()
-
-
-def served_branches() -> QuerySet[Branch]:
-    """Branches with all a request needs in one query: the deployment, the app's rules and
-    headers, the branch's password setting and the app-wide one (annotated: protection.py)."""
-    app_wide = BasicAuth.objects.filter(app=OuterRef("app_id"), branch__isnull=True)
-    return Branch.objects.select_related("app", "live_deployment", "app__site_settings", "basic_auth").annotate(
-        **{f"app_auth_{field}": Subquery(app_wide.values(field)[:1]) for field in APP_AUTH_FIELDS}
-    )
-
-
-def branch_for_host(host: str) -> Branch | bool | None:
-    """The branch a Host header names; False if the host is not a branch URL at all."""
-    hostname = host.split(":")[0].lower().rstrip(".")
-    suffix = "." + _hosting_host()
-    if not hostname.endswith(suffix):
-        return False
-    labels = hostname[: -len(suffix)].split(".")
-    if len(labels) != 2:
-        return False
-    label, app_id = labels
-    # The label is derived from the display name in Python: match on the names alone (an app
-    # has up to 50 branches), then read the one branch with everything it serves with.
-    names = Branch.objects.filter(app__app_id=app_id).values_list("pk", "display_name")
-    found = next((pk for pk, display_name in names if Branch(display_name=display_name).hostname_label == label), None)
-    return None if found is None else served_branches().filter(pk=found).first()
 
 
 def site_for_host(raw_host: str) -> Branch | bool | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ try:  # brotli variants where the package is there (it is pinned in requirements
     import brotli
 except ImportError:  # pragma: no cover - exercised only without the package
     brotli = None
+
+logger = logging.getLogger(__name__)
 
 OBJECTS = "objects/"
 CACHES = "build-caches/"
@@ -263,9 +266,15 @@ def iter_objects(prefix: str) -> Iterator[tuple[str, datetime]]:
                 yield item["Key"], item["LastModified"]
 
 
-def delete_keys(keys: list[str]) -> None:
+def delete_keys(keys: list[str]) -> list[str]:
+    """Delete the keys; those S3 could not delete (each is logged)."""
     client = s3()
+    failed: list[str] = []
     for start in range(0, len(keys), DELETE_BATCH):
         batch = [{"Key": key} for key in keys[start : start + DELETE_BATCH]]
         with aws_errors("s3:DeleteObjects"):
-            client.delete_objects(Bucket=bucket(), Delete={"Objects": batch, "Quiet": True})
+            answer = client.delete_objects(Bucket=bucket(), Delete={"Objects": batch, "Quiet": True})
+        for error in answer.get("Errors", []):
+            logger.warning("Hosting bucket: %s not deleted: %s %s", error.get("Key"), error.get("Code"), error.get("Message"))
+            failed.append(str(error.get("Key")))
+    return failed
