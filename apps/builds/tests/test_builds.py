@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,12 @@ from django.test import Client
 from apps.branches import services
 from apps.branches.models import App, Branch
 from apps.builds import jobs
+from apps.builds.buildcache import pack_cache
 from apps.builds.buildenv import BuildTimeout
 from apps.builds.models import BuildCache, Job
 from apps.builds.tests.builds import SITE_SPEC, build, log_of, make_app, preview_branch
 from apps.hosting.selectors import deployed_bytes
+from apps.hosting.services import cache_key, get_blob
 from console.aws import aws_client, aws_credentials
 
 
@@ -212,8 +215,32 @@ def test_the_cache_is_restored_on_the_next_build(db: None, make_repo: Callable[.
     first = build(app)
     assert "cached 0" not in log_of(first)
     assert "../outside/**/*" in log_of(first)  # refused with a warning
-    assert BuildCache.objects.filter(branch__app=app).exists()
+    saved = BuildCache.objects.get(branch__app=app)
+    # In the hosting bucket, not the database.
+    assert (saved.in_bucket, bytes(saved.blob)) == (True, b"")
+    stored = get_blob(cache_key(saved.branch_id))
+    assert stored is not None
+    assert len(stored) == saved.size
     assert "cached 0000000001" in log_of(build(app))
+
+
+def test_a_cache_saved_in_the_database_before_the_bucket_is_still_restored(db: None, make_repo: Callable[..., Path]) -> None:
+    spec = (
+        "version: 1\nfrontend:\n  phases:\n    build:\n      commands:\n"
+        '        - if [ -f .cache/count ]; then echo "cached $(cat .cache/count)"; fi\n'
+        "        - mkdir -p .cache && echo again > .cache/count\n"
+        "  cache:\n    paths: ['.cache/**/*']\n"
+    )
+    app = make_app(make_repo, spec)
+    source = Path(tempfile.mkdtemp())
+    (source / ".cache").mkdir()
+    (source / ".cache" / "count").write_text("from-the-database\n")
+    blob, _ = pack_cache(source, [".cache/**/*"], 1024 * 1024)
+    assert blob is not None
+    BuildCache.objects.create(branch=app.branches.get(name="main"), blob=blob, size=len(blob))
+    job = build(app)
+    assert "cached from-the-database" in log_of(job)
+    assert BuildCache.objects.get(branch__app=app).in_bucket  # saved anew, in the bucket
 
 
 def test_monorepo_app_root(db: None, make_repo: Callable[..., Path]) -> None:
