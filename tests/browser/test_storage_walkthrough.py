@@ -102,7 +102,7 @@ def test_operator_drops_files_moves_copies_zips_and_deletes(
 
     # --- To the branch's storage through the navigation, then into its bucket.
     page.get_by_role("link", name="Shop").click()
-    page.get_by_role("navigation", name="App Shop").get_by_role("link", name="main").click()
+    page.get_by_role("navigation", name="App Shop").get_by_role("link", name="main", exact=True).click()
     page.get_by_role("navigation", name="App Shop").get_by_role("link", name="Storage").click()
     expect(page.get_by_role("heading", name="Storage of main")).to_be_visible()
     expect(page.get_by_role("cell", name="media/*")).to_be_visible()

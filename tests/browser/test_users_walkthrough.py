@@ -88,7 +88,7 @@ def test_admin_creates_a_user_and_a_group_adds_the_user_and_disables_them(
 
     # --- To the branch's users through the navigation: an empty pool says what to do.
     page.get_by_role("link", name="Shop").click()
-    page.get_by_role("navigation", name="App Shop").get_by_role("link", name="main").click()
+    page.get_by_role("navigation", name="App Shop").get_by_role("link", name="main", exact=True).click()
     page.get_by_role("navigation", name="App Shop").get_by_role("link", name="Authentication").click()
     expect(page.get_by_role("heading", name="Authentication of main")).to_be_visible()
     expect(page.get_by_role("heading", name="No users in this pool yet")).to_be_visible()
