@@ -42,8 +42,10 @@ build-sandbox:
 run: install build-sandbox
 	CONSOLE_DEV=1 $(PY) manage.py runconsole
 
-# Unit tests run under moto's in-process mock; tests of real processes (moto
-# server, Celery worker, `make run`, Chromium) run in a second pytest process,
+# Unit tests run under moto's in-process mock, spread over up to 4 processes
+# (pytest-xdist: each has its own test database, queue and cache prefix); tests of
+# real processes (moto server, Celery worker, `make run`, Chromium) run in a second
+# pytest process, one at a time (they start processes of their own and time them),
 # so the two kinds of AWS fake never meet in one interpreter.
 # While `make run` runs: a sample pull request against the demo repository.
 demo-pr-open: install
@@ -53,7 +55,7 @@ demo-pr-close: install
 	CONSOLE_DEV=1 $(PY) manage.py demo_pull_request close
 
 test: install-dev build-sandbox lint typecheck
-	$(PY) -m pytest -m "not (browser or worker or emulator)" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not (browser or worker or emulator)" -n auto --maxprocesses 4 $(PYTEST_ARGS)
 	$(PY) -m pytest -m "browser or worker or emulator" $(PYTEST_ARGS)
 
 lint: install-dev
