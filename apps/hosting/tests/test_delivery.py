@@ -102,7 +102,9 @@ def test_the_etag_is_the_quoted_content_hash(site: Site) -> None:
     assert response.status_code == 200
     assert response["ETag"] == tag(LOGO) == f'"{sha256(LOGO)[:40]}"'
     assert body(response) == LOGO
-    assert response["Last-Modified"] == http_date(site.deployment.created_at.timestamp())
+    live_since = Deployment.objects.get(pk=site.deployment.pk).live_since
+    assert live_since is not None  # set when the branch switched to it
+    assert response["Last-Modified"] == http_date(live_since.timestamp())
 
 
 @pytest.mark.parametrize(
