@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from console.schemas import dotted_path, schema_validator
-from console.yaml_size import AliasLoop, expanded_size
+from console.yaml_checks import AliasLoop, expanded_size, line_of
 
 MAX_BUILD_SPEC_BYTES = 100_000
 # Values the spec may hold once YAML aliases are expanded: a few hundred bytes of nested
@@ -43,24 +43,6 @@ class BuildSpecInvalid(ValueError):
 
 def _validator() -> Draft202012Validator:
     return schema_validator(_SCHEMA_PATH)
-
-
-def _line_of(node: yaml.Node | None, path: list[str | int]) -> int | None:
-    """The 1-based line of the node at `path`, or of its nearest existing parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
-            if match is None:
-                break
-            key_node = next(k for k, v in node.value if k.value == part)
-            line, node = key_node.start_mark.line + 1, match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
 
 
 # jsonschema speaks JSON; people editing amplify.yml think in YAML words.
@@ -145,7 +127,7 @@ def parse_build_spec(text: str) -> dict[str, Any]:
     errors = []
     for problem in sorted(_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         path, message = _message(problem)
-        errors.append(SpecError(_line_of(node, path), dotted_path(path), message))
+        errors.append(SpecError(line_of(node, path), dotted_path(path), message))
     if errors:
         raise BuildSpecInvalid(errors)
     return document

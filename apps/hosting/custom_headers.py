@@ -45,7 +45,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from console.schemas import dotted_path
-from console.yaml_size import AliasLoop, expanded_size
+from console.yaml_checks import AliasLoop, expanded_size, line_of
 
 MAX_TEXT_BYTES = 64 * 1024
 MAX_RULES = 100
@@ -179,23 +179,6 @@ def _schema_problem(error: ValidationError) -> _Bad:
     return _Bad(path, error.message)
 
 
-def _line_of(node: yaml.Node | None, path: list[str | int]) -> int | None:
-    """The 1-based line of the node at `path`, or of its nearest existing parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == part), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
 def _check_expansion(root: yaml.Node | None) -> None:
     """Refuse a document whose aliases expand past MAX_YAML_VALUES values, or contain themselves."""
     try:
@@ -292,7 +275,7 @@ def _parse(text: str, app_root: str | None) -> tuple[HeaderRule, ...]:
     try:
         return _select(document, app_root)
     except _Bad as bad:
-        line = _line_of(node, bad.path)
+        line = line_of(node, bad.path)
         where = f"line {line}, " if line else ""
         raise HeadersInvalid(f"{where}{dotted_path(bad.path, empty='(top level)')}: {bad.message}") from None
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from posixpath import normpath
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
@@ -67,6 +68,21 @@ def manifest(deployment: Deployment) -> dict[str, Entry]:
     """The deployment's files by path, read once per process: a deployment never changes
     once complete (its creation time is in the key, so a reused id is a new entry)."""
     return _manifest(deployment.pk, deployment.created_at.timestamp())
+
+
+def resolve(files: dict[str, Entry], path: str) -> tuple[Entry | None, str | None]:
+    """(file, redirect) for a request path: directories serve index.html; `/dir` becomes `/dir/`."""
+    clean = normpath("/" + path).lstrip("/")
+    if clean in ("", "."):
+        clean = ""
+    if clean and not path.endswith("/"):
+        found = files.get(clean)
+        if found is not None:
+            return found, None
+        if f"{clean}/index.html" in files:
+            return None, "/" + clean + "/"
+        return None, None
+    return files.get(f"{clean}/index.html".lstrip("/")), None
 
 
 def long_lived(path: str) -> bool:

@@ -22,6 +22,7 @@ from django.db.models import F, Q
 
 from apps.branches.models import App, Branch
 from apps.branches.selectors import PatternError, parse_patterns
+from apps.hosting.lookup import SERVED_WITH, hosting_host
 from apps.hosting.models import DomainAssociation, SubDomain
 from console.audit import audit_record
 from console.queue import send_on_commit
@@ -34,7 +35,6 @@ MAX_PATTERNS = 20
 # While a check is queued the page polls; a worker that never takes it stops the polling after this.
 CHECK_PENDING_SECONDS = 60
 CHECK_TASK = "apps.hosting.tasks.check_domain"
-_SERVED_WITH = ("app", "live_deployment", "app__site_settings", "basic_auth")
 
 
 # --- Serving ------------------------------------------------------------------------
@@ -53,7 +53,7 @@ def branch_for_custom_host(hostname: str) -> Branch | None:
         named |= Q(domain__domain_name=parent, prefix=label)
     # Overlaps are refused when domains are saved; "" first keeps the choice stable anyway.
     # What serving needs next comes along: the deployment, the app's rules and headers, a branch password.
-    explicit = SubDomain.objects.filter(named).select_related(*(f"branch__{r}" for r in _SERVED_WITH)).order_by("prefix")
+    explicit = SubDomain.objects.filter(named).select_related(*(f"branch__{r}" for r in SERVED_WITH)).order_by("prefix")
     found = explicit.first()
     if found is not None:
         return found.branch
@@ -62,7 +62,7 @@ def branch_for_custom_host(hostname: str) -> Branch | None:
     candidates = (
         Branch.objects.filter(app__domains__domain_name=parent, app__domains__enable_auto_sub_domain=True)
         .annotate(auto_patterns=F("app__domains__auto_sub_domain_patterns"))
-        .select_related(*_SERVED_WITH)
+        .select_related(*SERVED_WITH)
         .defer("backend_outputs", "backend_outputs_unowned")  # every branch of the app is read: keep rows small
     )
     # hostname_label is derived from the display name in Python; an app has at most 50 branches.
@@ -105,7 +105,7 @@ def full_name(sub: SubDomain) -> str:
 
 def console_host_names() -> set[str]:
     """Names that reach the console itself: a custom domain there would hide the console."""
-    names = {str(settings.HOSTING_DOMAIN).split(":")[0].lower(), str(settings.HOSTING_DNS_TARGET).lower()}
+    names = {hosting_host(), str(settings.HOSTING_DNS_TARGET).lower()}
     for host in settings.ALLOWED_HOSTS:
         if host and host != "*" and not host.startswith("."):
             names.add(host.split(":")[0].lower())
@@ -128,7 +128,7 @@ def _ascii_label(label: str, whole: str) -> str:
     return encoded
 
 
-def _is_ip(text: str) -> bool:
+def is_ip_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text.strip("[]"))
     except ValueError:
@@ -147,9 +147,9 @@ def normalize_domain_name(raw: str) -> str:
         raise ValidationError(
             "Wildcards are not domain names: add example.com and map prefixes to branches, or turn on automatic sub domains."
         )
-    if any(char in name for char in "/:@ ") and not _is_ip(name):
+    if any(char in name for char in "/:@ ") and not is_ip_address(name):
         raise ValidationError(f"Enter the name only, without scheme, port or path: example.com, not {name!r}.")
-    if _is_ip(name):
+    if is_ip_address(name):
         raise ValidationError(f"{name} is an IP address: custom domains are names, such as example.com.")
     labels = [_ascii_label(label, name) for label in name.split(".")]
     if len(labels) < 2:
@@ -159,7 +159,7 @@ def normalize_domain_name(raw: str) -> str:
     ascii_name = ".".join(labels)
     if len(ascii_name) > MAX_NAME_LENGTH:
         raise ValidationError(f"A domain name has at most {MAX_NAME_LENGTH} characters; this one has {len(ascii_name)}.")
-    hosting = str(settings.HOSTING_DOMAIN).split(":")[0].lower()
+    hosting = hosting_host()
     if ascii_name == hosting or ascii_name.endswith("." + hosting):
         raise ValidationError(
             f"{ascii_name} is under the console's own hosting domain {hosting}, where branches are served already."

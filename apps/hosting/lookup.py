@@ -22,8 +22,15 @@ from apps.hosting.models import BasicAuth
 from apps.hosting.protection import APP_AUTH_FIELDS
 
 MAX_KEPT = 512
+# What serving reads with a branch: its deployment, the app's rules and headers, its password setting.
+SERVED_WITH = ("app", "live_deployment", "app__site_settings", "basic_auth")
 _kept: OrderedDict[tuple[Any, ...], Branch] = OrderedDict()
 _lock = threading.Lock()
+
+
+def hosting_host() -> str:
+    """The host name under which branch URLs live (HOSTING_DOMAIN without its port)."""
+    return str(settings.HOSTING_DOMAIN).split(":")[0].lower()
 
 
 def _app_wide() -> QuerySet[BasicAuth]:
@@ -34,7 +41,7 @@ def served_branches() -> QuerySet[Branch]:
     """Branches with all a request needs in one query: the deployment, the app's rules and
     headers, the branch's password setting and the app-wide one (annotated: protection.py)."""
     return (
-        Branch.objects.select_related("app", "live_deployment", "app__site_settings", "basic_auth")
+        Branch.objects.select_related(*SERVED_WITH)
         # The backend's outputs (tens of kB of JSON in real apps) and the build spec are not for serving.
         .defer("backend_outputs", "backend_outputs_unowned", "app__build_spec", "app__repository_credentials_sealed")
         .annotate(**{f"app_auth_{field}": Subquery(_app_wide().values(field)[:1]) for field in APP_AUTH_FIELDS})
@@ -74,7 +81,7 @@ def forget() -> None:
 def branch_for_host(host: str) -> Branch | bool | None:
     """The branch a Host header names; False if the host is not a branch URL at all."""
     hostname = host.split(":")[0].lower().rstrip(".")
-    suffix = "." + str(settings.HOSTING_DOMAIN).split(":")[0].lower()
+    suffix = "." + hosting_host()
     if not hostname.endswith(suffix):
         return False
     labels = hostname[: -len(suffix)].split(".")

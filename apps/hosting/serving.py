@@ -10,15 +10,12 @@ access log (not for the console's own preview: that is not traffic).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from posixpath import normpath
 from urllib.parse import unquote
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, StreamingHttpResponse
 from django.http.request import split_domain_port
 from django.utils import timezone
@@ -26,7 +23,7 @@ from django.utils import timezone
 from apps.branches.models import App, Branch
 from apps.hosting import access_log, domains
 from apps.hosting.custom_headers import HeaderRule, HeadersInvalid, headers_for, monorepo_app_root, parse_custom_headers
-from apps.hosting.delivery import Answer, Entry, file_response, manifest
+from apps.hosting.delivery import Answer, Entry, file_response, manifest, resolve
 from apps.hosting.lookup import branch_for_host as branch_for_host
 from apps.hosting.models import Deployment, SiteSettings
 from apps.hosting.protection import challenge, check_authorization, effective_basic_auth
@@ -36,10 +33,6 @@ from console.client_address import client_address
 logger = logging.getLogger(__name__)
 
 NOTHING_DEPLOYED = "Nothing is deployed here yet: the branch's first successful build will publish it."
-
-
-def _hosting_host() -> str:
-    return str(settings.HOSTING_DOMAIN).split(":")[0].lower()
 
 
 def site_for_host(raw_host: str) -> Branch | bool | None:
@@ -56,29 +49,8 @@ def site_for_host(raw_host: str) -> Branch | bool | None:
 
 
 def _console_name(hostname: str) -> bool:
-    """The console's own names: HOSTING_DOMAIN's host, exact ALLOWED_HOSTS entries, IP addresses."""
-    if hostname == _hosting_host() or hostname in settings.ALLOWED_HOSTS:
-        return True
-    try:
-        ipaddress.ip_address(hostname.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
-def lookup(files: dict[str, Entry], path: str) -> tuple[Entry | None, str | None]:
-    """(file, redirect) for a request path: directories serve index.html; `/dir` becomes `/dir/`."""
-    clean = normpath("/" + path).lstrip("/")
-    if clean in ("", "."):
-        clean = ""
-    if clean and not path.endswith("/"):
-        found = files.get(clean)
-        if found is not None:
-            return found, None
-        if f"{clean}/index.html" in files:
-            return None, "/" + clean + "/"
-        return None, None
-    return files.get(f"{clean}/index.html".lstrip("/")), None
+    """The console's own names and IP addresses: names domains.py refuses as custom domains."""
+    return hostname in domains.console_host_names() or domains.is_ip_address(hostname)
 
 
 @lru_cache(maxsize=256)
@@ -149,17 +121,17 @@ def _answer(request: HttpRequest, branch: Branch, path: str, prefix: str) -> tup
         return HttpResponseNotFound(NOTHING_DEPLOYED, content_type="text/plain; charset=utf-8"), path
     files = manifest(deployment)
     outcome = evaluate(
-        rules_of(branch.app), path, request.META.get("QUERY_STRING", ""), lambda p: lookup(files, p)[0] is not None
+        rules_of(branch.app), path, request.META.get("QUERY_STRING", ""), lambda p: resolve(files, p)[0] is not None
     )
     if outcome is not None and outcome.redirect:
         return _redirect(outcome.status, outcome.location, prefix), path
     if outcome is not None:
         target = unquote(outcome.location.split("?", 1)[0])
-        found, _ = lookup(files, target)
+        found, _ = resolve(files, target)
         if found is None:
             return _not_found(request, deployment, files), target
         return file_response(request, deployment, found, status=outcome.status), target
-    found, redirect = lookup(files, path)
+    found, redirect = resolve(files, path)
     if redirect:
         return _redirect(301, redirect, prefix), path
     if found is None:

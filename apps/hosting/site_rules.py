@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from posixpath import normpath
 from typing import Any
 from urllib.parse import unquote
 
@@ -13,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.branches.models import App, Branch
+from apps.hosting.delivery import manifest, resolve
 from apps.hosting.models import Deployment, SiteSettings
 from apps.hosting.rules import Outcome, Rule, RulesInvalid, first_match, parse_rules, rules_json
 from console.audit import audit_record
@@ -78,16 +78,9 @@ def branches_with_deployment(app: App) -> list[Branch]:
     return list(app.branches.filter(live_deployment__isnull=False).select_related("live_deployment").order_by("name"))
 
 
-def _file_path(path: str) -> str:
-    """The manifest path serving reads for a decoded request path: the file itself, or a folder's
-    index.html when the path ends with / (`/docs` without it is a redirect to `/docs/`, not a file)."""
-    clean = normpath("/" + path).lstrip("/")
-    clean = "" if clean == "." else clean
-    return clean if clean and not path.endswith("/") else f"{clean}/index.html".lstrip("/")
-
-
 def deployment_serves(deployment: Deployment | None, path: str) -> bool:
-    return deployment is not None and deployment.files.filter(path=_file_path(path)).exists()
+    """Whether serving finds a file for the decoded request path (a folder's path with its slash)."""
+    return deployment is not None and resolve(manifest(deployment), path)[0] is not None
 
 
 @dataclass(frozen=True)

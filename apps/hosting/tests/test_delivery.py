@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import random
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,18 +12,17 @@ from typing import Any
 
 import brotli
 import pytest
-from django.db.models import Max
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import Client, RequestFactory
 from django.utils.http import http_date, parse_http_date
 
 from apps.branches.models import App, Branch
 from apps.builds.artifacts import content_type_for
-from apps.builds.models import Job
 from apps.hosting import delivery, store
 from apps.hosting.models import Deployment
 from apps.hosting.publishing import SourceFile, publish, redeploy
 from apps.hosting.serving import HostedSiteMiddleware
+from apps.hosting.tests.sites import new_job, sha256
 
 PAGE = b"<!doctype html><title>Shop</title>" + b"<p>Every product, every day, at the best price.</p>\n" * 40
 SCRIPT = b"export function greet(name) { return `hello ${name}`; }\n" * 30
@@ -35,26 +32,8 @@ BIG_TEXT = b"".join(b"line %d of a long log that compresses well\n" % n for n in
 FILES = {"index.html": PAGE, "assets/index-Diw4gTda.js": SCRIPT, "logo.png": LOGO, "big.bin": BIG, "big.txt": BIG_TEXT}
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def tag(data: bytes, encoding: str = "") -> str:
     return f'"{sha256(data)[:40]}{"-" + encoding if encoding else ""}"'
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # A memory cache of its own, of the default size whatever HOSTING_MEMORY_CACHE_MB says.
-    monkeypatch.setattr(store, "memory", store.ObjectCache(max_bytes=64 * 1024 * 1024, max_object=256 * 1024))
-    delivery._manifest.cache_clear()
-    yield
-    delivery._manifest.cache_clear()
-
-
-def new_job(branch: Branch) -> int:
-    number = (Job.objects.filter(branch=branch).aggregate(last=Max("job_id"))["last"] or 0) + 1
-    return Job.objects.create(branch=branch, job_id=number, job_type=Job.Type.MANUAL, status=Job.Status.SUCCEED).pk
 
 
 def deploy(branch: Branch, folder: Path, files: dict[str, bytes]) -> Deployment:

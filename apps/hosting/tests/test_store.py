@@ -4,7 +4,6 @@ of a publish, rollbacks, retention and collection, and moving legacy files out o
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import random
 import tempfile
@@ -15,18 +14,17 @@ from pathlib import Path
 import brotli
 import pytest
 from django.core.management import call_command
-from django.db.models import Max
 from django.test import Client
 from django.utils import timezone
 
 from apps.branches import services
 from apps.branches.models import App, Branch
 from apps.builds.artifacts import content_type_for
-from apps.builds.models import Job
 from apps.hosting import delivery, publishing, retention, store
 from apps.hosting.legacy import move_files_to_bucket
 from apps.hosting.models import DeployedFile, Deployment, StoreLock
 from apps.hosting.publishing import Published, SourceFile, deployment_of_job, publish, redeploy
+from apps.hosting.tests.sites import new_job, sha256
 
 HTML = b"<!doctype html><title>Shop</title>" + b"<p>Every product, every day, at the best price.</p>\n" * 40
 JS = b"export function greet(name) { return `hello ${name}`; }\n" * 30
@@ -38,27 +36,9 @@ def random_bytes(size: int, seed: int = 1) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # A memory cache of its own, of the default size whatever HOSTING_MEMORY_CACHE_MB says.
-    monkeypatch.setattr(store, "memory", store.ObjectCache(max_bytes=64 * 1024 * 1024, max_object=256 * 1024))
-    delivery._manifest.cache_clear()
-    yield
-    delivery._manifest.cache_clear()
-
-
 @pytest.fixture
 def branch(app: App) -> Branch:
     return app.branches.get(name="main")
-
-
-def new_job(branch: Branch) -> int:
-    number = (Job.objects.filter(branch=branch).aggregate(last=Max("job_id"))["last"] or 0) + 1
-    return Job.objects.create(branch=branch, job_id=number, job_type=Job.Type.MANUAL, status=Job.Status.SUCCEED).pk
 
 
 def sources(folder: Path, files: dict[str, bytes]) -> list[SourceFile]:

@@ -1,4 +1,5 @@
-"""How many values a YAML document expands to through its aliases.
+"""Checks shared by the YAML documents that come from outside (build specs, custom headers):
+where a path's node is, and how many values a document expands to through its aliases.
 
 A few lines of anchors and aliases can expand to billions of values ("billion laughs"):
 documents from outside (build specs, custom headers) are sized before they are turned
@@ -42,3 +43,20 @@ def expanded_size(root: yaml.Node | None, cap: int) -> int:
         return sizes[key]
 
     return 0 if root is None else size(root)
+
+
+def line_of(node: yaml.Node | None, path: list[str | int]) -> int | None:
+    """The 1-based line of the node at `path` (mapping keys, list indexes), or of its nearest existing parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
