@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.builds",
     "apps.gitops",
     "apps.hosting",
+    "apps.compute",
     "apps.sandboxes",
     "apps.secrets",
     "apps.datamanager",
@@ -236,6 +237,29 @@ BUILD_MAX_PROCESSES = env_int("BUILD_MAX_PROCESSES", 512, minimum=16)
 BUILD_MEMORY_LIMIT_MB = env_int("BUILD_MEMORY_LIMIT_MB", 8192, minimum=256)
 BUILD_CPU_LIMIT_SECONDS = env_int("BUILD_CPU_LIMIT_SECONDS", 3600, minimum=10)
 BUILD_DISK_LIMIT_MB = env_int("BUILD_DISK_LIMIT_MB", 10240, minimum=16)
+# --- Compute: server-rendered apps (WEB_COMPUTE) run as one Node.js server process per
+# live deployment, supervised by `manage.py hostd` on each machine that serves sites
+# (apps/compute). Their files and sockets live under COMPUTE_DIR.
+COMPUTE_DIR = Path(env_str("COMPUTE_DIR") or VAR_DIR / "compute")
+# A server with no request for this long is stopped; the next request starts it again.
+COMPUTE_IDLE_MINUTES = env_float("COMPUTE_IDLE_MINUTES", 15.0, minimum=0.01)
+# How long a server may take to accept connections before its start counts as failed.
+COMPUTE_START_TIMEOUT_SECONDS = env_float("COMPUTE_START_TIMEOUT_SECONDS", 30.0, minimum=1.0)
+# A crashed server is restarted after 1, 2, 4 ... seconds, at most this long apart.
+COMPUTE_RESTART_BACKOFF_MAX_SECONDS = env_float("COMPUTE_RESTART_BACKOFF_MAX_SECONDS", 60.0, minimum=1.0)
+# Host uids of compute servers (root only): one per deployment, modulo the count; apart from builds'.
+COMPUTE_UID_BASE = env_int("COMPUTE_UID_BASE", 260000, minimum=1000)
+COMPUTE_UID_COUNT = env_int("COMPUTE_UID_COUNT", 4000, minimum=1)
+if COMPUTE_UID_BASE < BUILD_UID_BASE + BUILD_UID_COUNT and BUILD_UID_BASE < COMPUTE_UID_BASE + COMPUTE_UID_COUNT:
+    raise ImproperlyConfigured("COMPUTE_UID_BASE..+COMPUTE_UID_COUNT must not overlap BUILD_UID_BASE..+BUILD_UID_COUNT.")
+# Limits of one server: processes, memory (address space per process; V8 reserves much
+# more than it uses), CPU seconds per process (0: none, a server runs for days), file size.
+COMPUTE_MAX_PROCESSES = env_int("COMPUTE_MAX_PROCESSES", 256, minimum=16)
+COMPUTE_MEMORY_LIMIT_MB = env_int("COMPUTE_MEMORY_LIMIT_MB", 8192, minimum=256)
+COMPUTE_CPU_LIMIT_SECONDS = env_int("COMPUTE_CPU_LIMIT_SECONDS", 0, minimum=0)
+COMPUTE_DISK_LIMIT_MB = env_int("COMPUTE_DISK_LIMIT_MB", 1024, minimum=16)
+# Output lines of a branch's servers kept for its page (older ones are trimmed).
+COMPUTE_LOG_LINES = env_int("COMPUTE_LOG_LINES", 2000, minimum=100)
 WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("WEBHOOK_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 
 # --- Git integration.
@@ -298,6 +322,7 @@ CELERY_BEAT_SCHEDULE = {
     # Old deployments, then the objects nothing references (safe while builds run: see store.py).
     "collect-hosting": {"task": "apps.hosting.tasks.collect_garbage", "schedule": 3600.0},
     "trim-access-logs": {"task": "apps.hosting.tasks.trim_access_logs", "schedule": 3600.0},
+    "collect-compute-bundles": {"task": "apps.compute.tasks.collect_bundles", "schedule": 3600.0},
     # Custom domains waiting for their DNS records (and, daily, the verified ones) are looked up again.
     "check-custom-domains": {"task": "apps.hosting.tasks.check_domains", "schedule": 15 * 60.0},
 }

@@ -1,7 +1,8 @@
 """The network guard: builds with the network on share the host's network, so the
 host's firewall keeps them off the console's own addresses.
 
-Builds run as host users of their own (BUILD_UID_BASE ..), which iptables' owner
+Builds (and compute servers) run as host users of their own (BUILD_UID_BASE ..,
+COMPUTE_UID_BASE ..), which iptables' owner
 match tells apart from the console. For those users only, the OUTPUT chain jumps to
 AMPLIFY-BUILDS, which rejects every address of this host (the web port, the
 database, Redis, the emulator's other ports), the link-local metadata service
@@ -36,8 +37,12 @@ def guard_required() -> bool:
     return settings.BUILD_NETWORK_GUARD != "off"
 
 
-def _uid_range() -> str:
-    return f"{settings.BUILD_UID_BASE}-{settings.BUILD_UID_BASE + settings.BUILD_UID_COUNT - 1}"
+def _uid_ranges() -> list[str]:
+    """The host uids the chain applies to: builds', and compute servers' (apps.compute)."""
+    return [
+        f"{settings.BUILD_UID_BASE}-{settings.BUILD_UID_BASE + settings.BUILD_UID_COUNT - 1}",
+        f"{settings.COMPUTE_UID_BASE}-{settings.COMPUTE_UID_BASE + settings.COMPUTE_UID_COUNT - 1}",
+    ]
 
 
 def _allowed_endpoints() -> list[tuple[int, str, int]]:
@@ -67,6 +72,9 @@ def rules(version: int) -> str:
     """The iptables-restore text of the chain for IPv4 or IPv6."""
     reject = "icmp-port-unreachable" if version == 4 else "icmp6-port-unreachable"
     lines = ["*filter", f":{CHAIN} - [0:0]"]
+    # Replies on connections others opened to a guarded process (the console proxying to a
+    # compute server's port) are not new traffic: only what the process itself starts is judged.
+    lines.append(f"-A {CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
     for ip_version, address, port in _allowed_endpoints():
         if ip_version == version:
             lines.append(f"-A {CHAIN} -d {address} -p tcp --dport {port} -j RETURN")
@@ -101,11 +109,12 @@ def ensure_guard() -> None:
                 result = _run([f"{tool}-restore", "--noflush", "--wait"], stdin=wanted)
                 if result.returncode != 0:
                     raise NetworkGuardError(f"{tool}-restore failed: {result.stderr.strip() or result.returncode}")
-            jump = ["OUTPUT", "-m", "owner", "--uid-owner", _uid_range(), "-j", CHAIN]
-            if _run([tool, "--wait", "-C", *jump]).returncode != 0:
-                result = _run([tool, "--wait", "-I", *jump])
-                if result.returncode != 0:
-                    raise NetworkGuardError(f"{tool} could not add the jump: {result.stderr.strip()}")
+            for uid_range in _uid_ranges():
+                jump = ["OUTPUT", "-m", "owner", "--uid-owner", uid_range, "-j", CHAIN]
+                if _run([tool, "--wait", "-C", *jump]).returncode != 0:
+                    result = _run([tool, "--wait", "-I", *jump])
+                    if result.returncode != 0:
+                        raise NetworkGuardError(f"{tool} could not add the jump: {result.stderr.strip()}")
 
 
 def _rule_lines(restore_text: str) -> list[str]:

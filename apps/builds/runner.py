@@ -30,6 +30,11 @@ from apps.builds.models import Job, JobStep
 from apps.builds.process import CANCEL, process_identity, run_script
 from apps.builds.sandbox import Layout, Sandbox, isolation_enabled
 from apps.builds.workspace_files import read_small_file, read_workspace_file, write_workspace_file
+from apps.compute.bundles import BundleError
+from apps.compute.hosting_output import HostingOutput
+from apps.compute.manifest import ManifestInvalid
+from apps.compute.nextjs import AdapterError
+from apps.compute.publishing import ComputeDeployFailed, compute_output, publish_compute, warm_if_compute
 from apps.hosting import selectors as hosting_selectors
 from apps.hosting import services as hosting
 from apps.hosting.services import SourceFile
@@ -138,6 +143,10 @@ def _redeploy(job: Job, log: JobLog) -> None:
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
     log.line(f"## Redeploying the files of job #{source.job_id if source else '?'} (commit {job.commit_id[:12]}); no rebuild.")
     jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
+    try:
+        warm_if_compute(job.branch, deployment, log.line)  # its server runs before traffic moves to it
+    except ComputeDeployFailed as error:
+        raise BuildFailed(f"Deploying the server failed: {error}") from None
     hosting.redeploy(job.branch, deployment)  # the same manifest again: nothing is copied
     jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
     jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)
@@ -476,6 +485,13 @@ def _deploy(job: Job, section: dict[str, Any], workspace: Workspace, log: JobLog
             jobs.step_update(job.pk, step, S.SUCCEED)
         return
     jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
+    try:
+        output = compute_output(workspace.project, artifacts.get("baseDirectory", ""), job.branch)
+    except (ManifestInvalid, AdapterError) as error:
+        raise BuildFailed(f"The build's server output cannot be deployed: {error}") from None
+    if output is not None:
+        _deploy_compute(job, output, workspace, log)
+        return
     discard = artifacts.get("discard-paths") in (True, "yes")
     try:
         files = collect_artifacts(workspace.project, artifacts.get("baseDirectory", ""), artifacts["files"], discard)
@@ -496,4 +512,27 @@ def _deploy(job: Job, section: dict[str, Any], workspace: Workspace, log: JobLog
     jobs.step_update(job.pk, JobStep.Name.VERIFY, S.RUNNING)
     if not any(f.path == "index.html" for f in files):
         log.line("## Warning: no index.html at the top of the artifacts; the branch URL's root will show 404")
+    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)
+
+
+def _deploy_compute(job: Job, output: HostingOutput, workspace: Workspace, log: JobLog) -> None:
+    """A server-rendered app: static files to the store, the bundle to the bucket, the server started, then live."""
+    framework = output.manifest.framework or {}
+    named = f", {framework.get('name')} {framework.get('version', '')}".rstrip() if framework else ""
+    log.line(
+        f"## Server-rendered app (WEB_COMPUTE{named}): "
+        f"{len(output.static_files)} static files, {len(output.manifest.routes)} routes"
+    )
+    total = sum(f.size for f in output.static_files)
+    if total > settings.BUILD_ARTIFACT_MAX_BYTES:
+        limit_mb = settings.BUILD_ARTIFACT_MAX_BYTES // (1024 * 1024)
+        raise BuildFailed(f"The static files are {total // (1024 * 1024)} MB; the limit is {limit_mb} MB.")
+    try:
+        published = publish_compute(job.branch, job.pk, output, custom_headers=_custom_http(workspace, log), say=log.line)
+    except (BundleError, ComputeDeployFailed) as error:
+        raise BuildFailed(f"Deploying the server failed: {error}") from None
+    except AwsError as error:
+        raise BuildFailed(f"Storing the build output in the hosting bucket failed: {error}") from None
+    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
+    log.line(f"## Deployed: deployment {published.deployment.pk} is live at {job.branch.url}")
     jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)

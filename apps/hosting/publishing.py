@@ -83,8 +83,13 @@ def publish(
     *,
     custom_headers: str = "",
     say: Callable[[str], None] = lambda _line: None,
+    before_live: Callable[[Deployment], None] | None = None,
 ) -> Published:
-    """Store the files and make them the branch's live deployment."""
+    """Store the files and make them the branch's live deployment.
+
+    `before_live` runs once every file is stored and before the switch (a compute
+    deployment stores its bundle and starts its server there); if it raises, the
+    deployment is dropped and the branch keeps serving what it served."""
     store.ensure_bucket()
     with ThreadPoolExecutor(PARALLEL) as pool:
         hashes = list(pool.map(lambda f: store.file_sha256(f.source), files))
@@ -93,10 +98,12 @@ def publish(
     try:
         with ThreadPoolExecutor(PARALLEL) as pool:
             stored = list(pool.map(lambda item: store.store_file(item[1].source, item[1].content_type, item[0]), unique.items()))
+        by_hash = {item.sha256: item.encodings for item in stored}
+        if before_live is not None:
+            before_live(deployment)
     except BaseException:
         deployment.delete()  # nothing may go live half-stored; its objects are collected later
         raise
-    by_hash = {item.sha256: item.encodings for item in stored}
     with transaction.atomic():
         for encodings in sorted(set(by_hash.values()) - {""}):
             digests = [digest for digest, value in by_hash.items() if value == encodings]

@@ -21,6 +21,7 @@ from django.http.request import split_domain_port
 from django.utils import timezone
 
 from apps.branches.models import App, Branch
+from apps.compute.routing import compute_routes, serve_compute
 from apps.hosting import access_log, domains
 from apps.hosting.custom_headers import HeaderRule, HeadersInvalid, headers_for, monorepo_app_root, parse_custom_headers
 from apps.hosting.delivery import Answer, Entry, file_response, manifest, resolve
@@ -114,7 +115,7 @@ def _redirect(status: int, location: str, prefix: str) -> HttpResponse:
     return response
 
 
-def _answer(request: HttpRequest, branch: Branch, path: str, prefix: str) -> tuple[Answer, str]:
+def _answer(request: HttpRequest, branch: Branch, path: str, prefix: str, preview: bool) -> tuple[Answer, str]:
     """The response and the served path (for custom headers)."""
     deployment = branch.live_deployment
     if deployment is None or not deployment.complete:
@@ -125,6 +126,12 @@ def _answer(request: HttpRequest, branch: Branch, path: str, prefix: str) -> tup
     )
     if outcome is not None and outcome.redirect:
         return _redirect(outcome.status, outcome.location, prefix), path
+    routes = compute_routes(deployment)
+    if routes is not None:
+        # A server-rendered app (WEB_COMPUTE): its deploy manifest's routes decide.
+        target = path if outcome is None else unquote(outcome.location.split("?", 1)[0])
+        not_found = _not_found(request, deployment, files) if "404.html" in files else None
+        return serve_compute(request, deployment, files, routes, target, preview=preview, not_found=not_found), target
     if outcome is not None:
         target = unquote(outcome.location.split("?", 1)[0])
         found, _ = resolve(files, target)
@@ -150,13 +157,20 @@ def serve_deployment(
         protection = effective_basic_auth(branch.app, branch)
         if protection is not None and not check_authorization(request.headers.get("Authorization"), protection):
             return challenge(f"{branch.app.name} ({branch.name})")
-    response, served = _answer(request, branch, path, prefix)
+    response, served = _answer(request, branch, path, prefix, preview)
     # Not on the console's own origin (`preview`): a site's HSTS, CORS or cross-origin
     # policy headers would apply to the console itself.
     if not preview and branch.live_deployment is not None and response.status_code < 500:
         for name, value in headers_for(header_rules_of(branch.app, branch.live_deployment), "/" + served.lstrip("/")):
             response[name] = value
     return response
+
+
+def _has_server(branch: Branch | bool | None) -> bool:
+    """Whether the branch serves a server-rendered app, whose server may take any method."""
+    if not isinstance(branch, Branch) or branch.live_deployment is None:
+        return False
+    return compute_routes(branch.live_deployment) is not None
 
 
 def _length(response: Answer, method: str) -> int:
@@ -182,7 +196,7 @@ class HostedSiteMiddleware:
         if branch is False:
             return self.get_response(request)
         started = time.perf_counter()
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") and not _has_server(branch):
             response: Answer = HttpResponse("Hosted sites are read-only.", status=405, content_type="text/plain")
         else:
             response = serve_deployment(request, branch if isinstance(branch, Branch) else None, request.path)

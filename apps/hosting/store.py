@@ -257,6 +257,15 @@ def get_blob(key: str) -> bytes | None:
         return None
 
 
+def get_blob_size(key: str) -> int | None:
+    """The stored size of a blob, or None when there is none."""
+    try:
+        with aws_errors("s3:HeadObject"):
+            return int(s3().head_object(Bucket=bucket(), Key=key)["ContentLength"])
+    except AwsNotFound:
+        return None
+
+
 def iter_objects(prefix: str) -> Iterator[tuple[str, datetime]]:
     """(key, last modified) of every object under prefix, a page at a time."""
     pages = s3().get_paginator("list_objects_v2").paginate(Bucket=bucket(), Prefix=prefix)

@@ -1,0 +1,73 @@
+"""Which part of a compute deployment answers a request: its routes, in order.
+
+The first route whose pattern matches the path decides: a Static target serves the
+file of that path from the hosting store (with the route's Cache-Control, if any),
+falling back to the route's fallback target when there is no such file; a Compute
+target passes the request to the deployment's server. Static files never wake a
+server."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import unquote
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+
+from apps.compute import proxy
+from apps.compute.manifest import DeployManifest, Route, match_route
+from apps.compute.models import ComputeDeployment
+from apps.hosting.delivery import Answer, Entry, file_response
+from apps.hosting.models import Deployment
+
+READ_ONLY = ("GET", "HEAD")
+
+
+@lru_cache(maxsize=256)
+def _routes(deployment_pk: int, created: float) -> tuple[Route, ...] | None:
+    found = ComputeDeployment.objects.filter(deployment_id=deployment_pk).values_list("manifest", flat=True).first()
+    if found is None:
+        return None
+    return DeployManifest.from_json(found).routes
+
+
+def compute_routes(deployment: Deployment) -> tuple[Route, ...] | None:
+    """The deployment's routes, or None for a deployment of static files only (read once per process)."""
+    return _routes(deployment.pk, deployment.created_at.timestamp())
+
+
+def serve_compute(
+    request: HttpRequest,
+    deployment: Deployment,
+    files: dict[str, Entry],
+    routes: tuple[Route, ...],
+    path: str,
+    *,
+    preview: bool,
+    not_found: Answer | None = None,
+) -> Answer:
+    route = match_route(routes, path)
+    if route is None:
+        return not_found or HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
+    target = route.target
+    if target.kind == "Static":
+        entry = files.get(unquote(path).lstrip("/"))
+        if entry is not None:
+            if request.method not in READ_ONLY:
+                return HttpResponse("Static files are read-only.", status=405, content_type="text/plain")
+            response = file_response(request, deployment, entry)
+            if target.cache_control:
+                response["Cache-Control"] = target.cache_control
+            return response
+        if route.fallback is None:
+            return not_found or HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
+        target = route.fallback
+    if target.kind != "Compute":
+        return HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
+    if preview:
+        # The console's own origin never runs a site's server code: it is served at the branch URL.
+        return HttpResponse(
+            "This path is rendered by the app's server: open it at the branch URL.",
+            status=200,
+            content_type="text/plain; charset=utf-8",
+        )
+    return proxy.forward(request, deployment.pk, path)
