@@ -178,7 +178,13 @@ def test_the_guard_rejects_this_host_and_metadata_and_lets_only_the_aws_endpoint
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"
     settings.BUILD_BLOCKED_NETWORKS = ["10.20.0.0/16", "fd12::/64"]
     v4, v6 = rules(4), rules(6)
-    assert v4.splitlines()[:3] == ["*filter", f":{CHAIN} - [0:0]", f"-A {CHAIN} -d 127.0.0.1 -p tcp --dport 4566 -j RETURN"]
+    assert v4.splitlines()[:4] == [
+        "*filter",
+        f":{CHAIN} - [0:0]",
+        # Only replies on connections others opened to a guarded process (the console to a compute server).
+        f"-A {CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+        f"-A {CHAIN} -d 127.0.0.1 -p tcp --dport 4566 -j RETURN",
+    ]
     assert f"-A {CHAIN} -m addrtype --dst-type LOCAL -j REJECT" in v4
     assert f"-A {CHAIN} -d 169.254.0.0/16 -j REJECT" in v4
     assert f"-A {CHAIN} -d 10.20.0.0/16 -j REJECT" in v4
