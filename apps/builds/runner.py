@@ -20,9 +20,10 @@ from apps.branches.models import Branch
 from apps.branches.selectors import BuildSpecInvalid, OutputsInvalid, parse_build_spec, parse_outputs
 from apps.branches.services import GitCredentials, GitError, read_stack_now, run_git, unowned_resources
 from apps.builds import jobs
-from apps.builds.artifacts import ArtifactError, collect_artifacts, content_type_for
 from apps.builds.buildcache import restore_cache, save_cache
 from apps.builds.buildenv import NoCredentials, build_environment, build_timeout
+from apps.builds.deployers import DeployFailed, before_redeploy
+from apps.builds.deploying import BuildFailed, deploy_output
 from apps.builds.isolation import BuildRefused, describe, sandbox_for
 from apps.builds.joblog import JobLog, Masker
 from apps.builds.limits import LimitGuard, OutputWatcher, limit_hint
@@ -30,15 +31,8 @@ from apps.builds.models import Job, JobStep
 from apps.builds.process import CANCEL, process_identity, run_script
 from apps.builds.sandbox import Layout, Sandbox, isolation_enabled
 from apps.builds.workspace_files import read_small_file, read_workspace_file, write_workspace_file
-from apps.compute.bundles import BundleError
-from apps.compute.hosting_output import HostingOutput
-from apps.compute.manifest import ManifestInvalid
-from apps.compute.nextjs import AdapterError
-from apps.compute.publishing import ComputeDeployFailed, compute_output, publish_compute, warm_if_compute
 from apps.hosting import selectors as hosting_selectors
 from apps.hosting import services as hosting
-from apps.hosting.services import SourceFile
-from console.aws_errors import AwsError
 from console.db_outage import DATABASE_AWAY, forget_connection
 
 logger = logging.getLogger(__name__)
@@ -51,12 +45,6 @@ PHASES = {
     "frontend": ("preBuild", "build", "postBuild"),
     "test": ("preTest", "test", "postTest"),
 }
-
-
-class BuildFailed(Exception):
-    def __init__(self, reason: str, *, command: str = "", exit_code: int | None = None, status: str = S.FAILED) -> None:
-        super().__init__(reason)
-        self.reason, self.command, self.exit_code, self.status = reason, command, exit_code, status
 
 
 @dataclass
@@ -144,9 +132,9 @@ def _redeploy(job: Job, log: JobLog) -> None:
     log.line(f"## Redeploying the files of job #{source.job_id if source else '?'} (commit {job.commit_id[:12]}); no rebuild.")
     jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
     try:
-        warm_if_compute(job.branch, deployment, log.line)  # its server runs before traffic moves to it
-    except ComputeDeployFailed as error:
-        raise BuildFailed(f"Deploying the server failed: {error}") from None
+        before_redeploy(job.branch, deployment, log.line)  # a server-rendered app's server starts first
+    except DeployFailed as error:
+        raise BuildFailed(str(error)) from None
     hosting.redeploy(job.branch, deployment)  # the same manifest again: nothing is copied
     jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
     jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)
@@ -203,7 +191,7 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
         _run_phases(ctx, "test", section["test"])
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
     save_cache(branch, section, workspace.project, log.line)
-    _deploy(job, section, workspace, log)
+    deploy_output(job, section, workspace.project, workspace.source, log)
 
 
 # Where git hosts keep a pull request's head, for PRs from forks.
@@ -459,80 +447,3 @@ def _use_shared_backend(shared: Branch, workspace: Workspace, log: JobLog) -> No
         raise BuildFailed(f"This preview shares the backend of {shared.name}, which has no captured amplify_outputs.json yet.")
     write_workspace_file(workspace.project / "amplify_outputs.json", json.dumps(shared.backend_outputs, indent=2))
     log.line(f"## Backend phase skipped: this preview uses the backend of {shared.name} (its amplify_outputs.json)")
-
-
-def _custom_http(workspace: Workspace, log: JobLog) -> str:
-    """customHttp.yml of the app root or the repository root, checked now: a bad one fails the build."""
-    app_root = (
-        workspace.project.relative_to(workspace.source.resolve()).as_posix() if workspace.project != workspace.source else ""
-    )
-    try:
-        text = hosting_selectors.read_custom_http(workspace.source, "" if app_root == "." else app_root)
-        if text is None:
-            return ""
-        rules = hosting_selectors.parse_custom_headers(text, app_root=app_root or None)
-    except hosting_selectors.HeadersInvalid as error:
-        raise BuildFailed(f"customHttp.yml is invalid: {error}") from None
-    log.line(f"## customHttp.yml: {len(rules)} header rules (they take the place of the app's custom headers)")
-    return text
-
-
-def _deploy(job: Job, section: dict[str, Any], workspace: Workspace, log: JobLog) -> None:
-    artifacts = (section.get("frontend") or {}).get("artifacts")
-    if not artifacts:
-        log.line("## No frontend.artifacts in the build spec: nothing to host")
-        for step in (JobStep.Name.DEPLOY, JobStep.Name.VERIFY):
-            jobs.step_update(job.pk, step, S.SUCCEED)
-        return
-    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.RUNNING)
-    try:
-        output = compute_output(workspace.project, artifacts.get("baseDirectory", ""), job.branch)
-    except (ManifestInvalid, AdapterError) as error:
-        raise BuildFailed(f"The build's server output cannot be deployed: {error}") from None
-    if output is not None:
-        _deploy_compute(job, output, workspace, log)
-        return
-    discard = artifacts.get("discard-paths") in (True, "yes")
-    try:
-        files = collect_artifacts(workspace.project, artifacts.get("baseDirectory", ""), artifacts["files"], discard)
-    except ArtifactError as error:
-        raise BuildFailed(f"Collecting artifacts failed: {error}") from None
-    total = sum(f.size for f in files)
-    if total > settings.BUILD_ARTIFACT_MAX_BYTES:
-        limit_mb = settings.BUILD_ARTIFACT_MAX_BYTES // (1024 * 1024)
-        raise BuildFailed(f"The artifacts are {total // (1024 * 1024)} MB; the limit is {limit_mb} MB.")
-    custom_headers = _custom_http(workspace, log)
-    sources = [SourceFile(f.path, f.source, f.size, content_type_for(f.path)) for f in files]
-    try:
-        hosting.publish(job.branch, job.pk, sources, custom_headers=custom_headers, say=log.line)
-    except AwsError as error:
-        raise BuildFailed(f"Storing the artifacts in the hosting bucket failed: {error}") from None
-    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
-    log.line(f"## Deployed {len(files)} files ({total // 1024} KiB) to {job.branch.url}")
-    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.RUNNING)
-    if not any(f.path == "index.html" for f in files):
-        log.line("## Warning: no index.html at the top of the artifacts; the branch URL's root will show 404")
-    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)
-
-
-def _deploy_compute(job: Job, output: HostingOutput, workspace: Workspace, log: JobLog) -> None:
-    """A server-rendered app: static files to the store, the bundle to the bucket, the server started, then live."""
-    framework = output.manifest.framework or {}
-    named = f", {framework.get('name')} {framework.get('version', '')}".rstrip() if framework else ""
-    log.line(
-        f"## Server-rendered app (WEB_COMPUTE{named}): "
-        f"{len(output.static_files)} static files, {len(output.manifest.routes)} routes"
-    )
-    total = sum(f.size for f in output.static_files)
-    if total > settings.BUILD_ARTIFACT_MAX_BYTES:
-        limit_mb = settings.BUILD_ARTIFACT_MAX_BYTES // (1024 * 1024)
-        raise BuildFailed(f"The static files are {total // (1024 * 1024)} MB; the limit is {limit_mb} MB.")
-    try:
-        published = publish_compute(job.branch, job.pk, output, custom_headers=_custom_http(workspace, log), say=log.line)
-    except (BundleError, ComputeDeployFailed) as error:
-        raise BuildFailed(f"Deploying the server failed: {error}") from None
-    except AwsError as error:
-        raise BuildFailed(f"Storing the build output in the hosting bucket failed: {error}") from None
-    jobs.step_update(job.pk, JobStep.Name.DEPLOY, S.SUCCEED)
-    log.line(f"## Deployed: deployment {published.deployment.pk} is live at {job.branch.url}")
-    jobs.step_update(job.pk, JobStep.Name.VERIFY, S.SUCCEED)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from apps.builds.artifacts import ArtifactError
-from apps.builds.buildcache import pack_cache, unpack_cache
-from apps.hosting import store
+from apps.builds.selectors import ArtifactError
+from apps.builds.services import pack_cache, unpack_cache
+from apps.hosting import services as hosting
 
 BUNDLES = "compute-bundles/"
 
@@ -36,16 +36,16 @@ def pack_bundle(folder: Path, max_bytes: int) -> bytes:
 def store_bundle(data: bytes) -> tuple[str, bool]:
     """Store the packed bundle; its hash and whether it was uploaded now (False: already there)."""
     digest = hashlib.sha256(data).hexdigest()
-    store.ensure_bucket()
-    if store.get_blob_size(bundle_key(digest)) == len(data):
+    hosting.ensure_bucket()
+    if hosting.get_blob_size(bundle_key(digest)) == len(data):
         return digest, False
-    store.put_blob(bundle_key(digest), data)
+    hosting.put_blob(bundle_key(digest), data)
     return digest, True
 
 
 def unpack_bundle(sha256: str, target: Path) -> int:
     """Fetch the bundle, check it is the one the deployment names, unpack it into target."""
-    data = store.get_blob(bundle_key(sha256))
+    data = hosting.get_blob(bundle_key(sha256))
     if data is None:
         raise BundleError(f"the compute bundle {sha256[:12]} is missing from the hosting bucket")
     if hashlib.sha256(data).hexdigest() != sha256:

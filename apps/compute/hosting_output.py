@@ -16,8 +16,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from apps.builds.artifacts import ArtifactError, ArtifactFile, collect_artifacts
-from apps.builds.workspace_files import read_workspace_file
+from apps.builds.selectors import ArtifactError, ArtifactFile, collect_artifacts, read_workspace_file
 from apps.compute.manifest import (
     DOCUMENT,
     MANIFEST_NAME,

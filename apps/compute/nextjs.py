@@ -23,8 +23,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from apps.builds.artifacts import ArtifactError, ArtifactFile, collect_artifacts, inside
-from apps.builds.workspace_files import read_workspace_file
+from apps.builds.selectors import ArtifactError, ArtifactFile, collect_artifacts, inside, read_workspace_file
 from apps.compute.hosting_output import HostingOutput
 from apps.compute.manifest import ComputeResource, ManifestInvalid, parse_manifest
 

@@ -18,14 +18,16 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.branches.models import Branch
-from apps.builds.artifacts import content_type_for
+from apps.builds.selectors import content_type_for
+from apps.builds.services import BuildOutput, DeployFailed
 from apps.compute import client
-from apps.compute.bundles import pack_bundle, store_bundle
+from apps.compute.bundles import BundleError, pack_bundle, store_bundle
 from apps.compute.hosting_output import HostingOutput, find_manifest, read_hosting_output
+from apps.compute.manifest import ManifestInvalid
 from apps.compute.models import ComputeDeployment
-from apps.compute.nextjs import adapt_nextjs, is_nextjs
+from apps.compute.nextjs import AdapterError, adapt_nextjs, is_nextjs
 from apps.hosting.models import Deployment
-from apps.hosting.publishing import Published, SourceFile, hold_store_lock, publish
+from apps.hosting.services import Published, SourceFile, hold_store_lock, publish
 
 Say = Callable[[str], None]
 SMOKE_TIMEOUT = 30.0
@@ -48,6 +50,37 @@ def compute_output(project: Path, base_directory: str, branch: Branch) -> Hostin
     if server_rendered and is_nextjs(project, branch.app.platform, branch.framework):
         return adapt_nextjs(project)
     return None
+
+
+def deploy_build_output(output: BuildOutput) -> Deployment | None:
+    """The build runner's deployer (registered in apps.py): None when the output is a static site."""
+    try:
+        found = compute_output(output.project, str(output.artifacts.get("baseDirectory", "")), output.branch)
+    except (ManifestInvalid, AdapterError) as error:
+        raise DeployFailed(f"The build's server output cannot be deployed: {error}") from None
+    if found is None:
+        return None
+    framework = found.manifest.framework or {}
+    named = f", {framework.get('name')} {framework.get('version', '')}".rstrip() if framework else ""
+    routes = len(found.manifest.routes)
+    output.say(f"## Server-rendered app (WEB_COMPUTE{named}): {len(found.static_files)} static files, {routes} routes")
+    total = sum(f.size for f in found.static_files)
+    if total > settings.BUILD_ARTIFACT_MAX_BYTES:
+        limit_mb = settings.BUILD_ARTIFACT_MAX_BYTES // (1024 * 1024)
+        raise DeployFailed(f"The static files are {total // (1024 * 1024)} MB; the limit is {limit_mb} MB.")
+    try:
+        published = publish_compute(output.branch, output.job_pk, found, custom_headers=output.custom_headers(), say=output.say)
+    except (BundleError, ComputeDeployFailed) as error:
+        raise DeployFailed(f"Deploying the server failed: {error}") from None
+    return published.deployment
+
+
+def before_redeploy(branch: Branch, deployment: Deployment, say: Say) -> None:
+    """The build runner's redeploy hook (registered in apps.py): a rollback's server starts first."""
+    try:
+        warm_if_compute(branch, deployment, say)
+    except ComputeDeployFailed as error:
+        raise DeployFailed(f"Deploying the server failed: {error}") from None
 
 
 def publish_compute(branch: Branch, job_pk: int, output: HostingOutput, *, custom_headers: str, say: Say) -> Published:

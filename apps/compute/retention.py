@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from apps.compute.bundles import BUNDLES, bundle_key
 from apps.compute.models import ComputeDeployment
-from apps.hosting import store
-from apps.hosting.publishing import hold_store_lock
+from apps.hosting import services as hosting
+from apps.hosting.services import hold_store_lock
 
 
 def _referenced(digests: list[str]) -> set[str]:
@@ -25,10 +25,10 @@ def _referenced(digests: list[str]) -> set[str]:
 
 def collect_bundles() -> int:
     """Delete the stored bundles no deployment references; how many were deleted."""
-    store.ensure_bucket()
+    hosting.ensure_bucket()
     cutoff = timezone.now() - timedelta(minutes=settings.HOSTING_GC_GRACE_MINUTES)
     old = sorted(
-        key[len(BUNDLES) :].removesuffix(".tar.gz") for key, modified in store.iter_objects(BUNDLES) if modified < cutoff
+        key[len(BUNDLES) :].removesuffix(".tar.gz") for key, modified in hosting.iter_objects(BUNDLES) if modified < cutoff
     )
     deleted = 0
     for start in range(0, len(old), 500):
@@ -37,5 +37,5 @@ def collect_bundles() -> int:
             hold_store_lock()
             taken = _referenced(batch)
             doomed = [bundle_key(digest) for digest in batch if digest not in taken]
-            deleted += len(doomed) - len(store.delete_keys(doomed))
+            deleted += len(doomed) - len(hosting.delete_keys(doomed))
     return deleted

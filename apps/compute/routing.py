@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from apps.compute import proxy
 from apps.compute.manifest import DeployManifest, Route, match_route
 from apps.compute.models import ComputeDeployment
-from apps.hosting.delivery import Answer, Entry, file_response
 from apps.hosting.models import Deployment
+from apps.hosting.selectors import Answer, Entry, file_response
 
 READ_ONLY = ("GET", "HEAD")
 
@@ -71,3 +71,26 @@ def serve_compute(
             content_type="text/plain; charset=utf-8",
         )
     return proxy.forward(request, deployment.pk, path)
+
+
+class ComputeRouter:
+    """Hosting's router for compute deployments (registered in apps.py)."""
+
+    def serves(self, deployment: Deployment) -> bool:
+        return compute_routes(deployment) is not None
+
+    def answer(
+        self,
+        request: HttpRequest,
+        deployment: Deployment,
+        files: dict[str, Entry],
+        path: str,
+        *,
+        preview: bool,
+        not_found: Answer | None,
+    ) -> Answer:
+        routes = compute_routes(deployment) or ()
+        return serve_compute(request, deployment, files, routes, path, preview=preview, not_found=not_found)
+
+
+ROUTER = ComputeRouter()

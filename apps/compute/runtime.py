@@ -20,9 +20,8 @@ from django.conf import settings
 
 from apps.branches.models import Branch
 from apps.branches.selectors import effective_environment
-from apps.builds.isolation import check_build_isolation
-from apps.builds.sandbox import DEFAULT_PATH, Layout, Limits, Sandbox, isolation_enabled
-from apps.builds.trust import build_trust
+from apps.builds.selectors import build_trust
+from apps.builds.services import DEFAULT_PATH, Layout, Limits, Sandbox, check_build_isolation, isolation_enabled
 from apps.secrets.selectors import build_secrets
 
 LANG = "C.UTF-8"

@@ -29,9 +29,7 @@ from django.db import IntegrityError, close_old_connections
 from django.utils import timezone
 
 from apps.branches.models import Branch
-from apps.builds.joblog import Masker
-from apps.builds.process import kill_group
-from apps.builds.sandbox import Sandbox
+from apps.builds.services import Masker, Sandbox, kill_group
 from apps.compute import runtime
 from apps.compute.bundles import BundleError, unpack_bundle
 from apps.compute.models import ComputeDeployment, ComputeServer

@@ -8,7 +8,10 @@ from apps.hosting.custom_headers import headers_for as headers_for
 from apps.hosting.custom_headers import monorepo_app_root as monorepo_app_root
 from apps.hosting.custom_headers import parse_custom_headers as parse_custom_headers
 from apps.hosting.custom_headers import read_custom_http as read_custom_http
+from apps.hosting.delivery import Answer as Answer
+from apps.hosting.delivery import Entry as Entry
 from apps.hosting.delivery import deployed_bytes as deployed_bytes
+from apps.hosting.delivery import file_response as file_response
 from apps.hosting.domain_dns import dns_record_text as dns_record_text
 from apps.hosting.domains import branch_for_custom_host as branch_for_custom_host
 from apps.hosting.protection import challenge as challenge

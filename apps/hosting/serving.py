@@ -21,8 +21,7 @@ from django.http.request import split_domain_port
 from django.utils import timezone
 
 from apps.branches.models import App, Branch
-from apps.compute.routing import compute_routes, serve_compute
-from apps.hosting import access_log, domains
+from apps.hosting import access_log, domains, dynamic
 from apps.hosting.custom_headers import HeaderRule, HeadersInvalid, headers_for, monorepo_app_root, parse_custom_headers
 from apps.hosting.delivery import Answer, Entry, file_response, manifest, resolve
 from apps.hosting.lookup import branch_for_host as branch_for_host
@@ -126,12 +125,12 @@ def _answer(request: HttpRequest, branch: Branch, path: str, prefix: str, previe
     )
     if outcome is not None and outcome.redirect:
         return _redirect(outcome.status, outcome.location, prefix), path
-    routes = compute_routes(deployment)
-    if routes is not None:
-        # A server-rendered app (WEB_COMPUTE): its deploy manifest's routes decide.
+    router = dynamic.router_for(deployment)
+    if router is not None:
+        # A deployment with routes of its own (a server-rendered app): they decide.
         target = path if outcome is None else unquote(outcome.location.split("?", 1)[0])
         not_found = _not_found(request, deployment, files) if "404.html" in files else None
-        return serve_compute(request, deployment, files, routes, target, preview=preview, not_found=not_found), target
+        return router.answer(request, deployment, files, target, preview=preview, not_found=not_found), target
     if outcome is not None:
         target = unquote(outcome.location.split("?", 1)[0])
         found, _ = resolve(files, target)
@@ -170,7 +169,7 @@ def _has_server(branch: Branch | bool | None) -> bool:
     """Whether the branch serves a server-rendered app, whose server may take any method."""
     if not isinstance(branch, Branch) or branch.live_deployment is None:
         return False
-    return compute_routes(branch.live_deployment) is not None
+    return dynamic.router_for(branch.live_deployment) is not None
 
 
 def _length(response: Answer, method: str) -> int:
