@@ -1,0 +1,8 @@
+export const dynamic = 'force-dynamic';
+
+export function GET() {
+  return Response.json({
+    now: new Date().toISOString(),
+    branch: process.env.AWS_BRANCH || null,
+  });
+}
