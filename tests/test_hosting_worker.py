@@ -26,6 +26,7 @@ from typing import Any
 import brotli
 import pytest
 import yaml
+from django.conf import settings as django_settings
 
 from apps.branches import services
 from apps.branches.models import App, Branch
@@ -69,7 +70,8 @@ def spec(marker: str, *, sleep: int = 0) -> str:
 def web(live_worker: subprocess.Popen[str], emulator: Emulator) -> Iterator[str]:
     """gunicorn serving the console (and so the branch URLs) on the test database and emulator."""
     port = free_port()
-    env = {**os.environ, **worker_env(emulator)}
+    # Where this machine's compute supervisor listens (a test may have one of its own).
+    env = {**os.environ, **worker_env(emulator), "COMPUTE_DIR": str(django_settings.COMPUTE_DIR)}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "console.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"],
         cwd=ROOT,

@@ -21,7 +21,15 @@ from django.conf import settings
 from apps.branches.models import Branch
 from apps.branches.selectors import effective_environment
 from apps.builds.selectors import build_trust
-from apps.builds.services import DEFAULT_PATH, Layout, Limits, Sandbox, check_build_isolation, isolation_enabled
+from apps.builds.services import (
+    DEFAULT_PATH,
+    Layout,
+    Limits,
+    Sandbox,
+    check_build_isolation,
+    isolation_enabled,
+    with_node_memory_option,
+)
 from apps.secrets.selectors import build_secrets
 
 LANG = "C.UTF-8"
@@ -88,6 +96,7 @@ def server_environment(branch: Branch, port: int, sandbox: Sandbox) -> tuple[dic
     )
     if settings.AWS_ENDPOINT_URL:
         env["AWS_ENDPOINT_URL"] = settings.AWS_ENDPOINT_URL
+    with_node_memory_option(env)  # fetch() needs WebAssembly under the memory limit
     mask: list[str] = []
     if build_trust(branch).secrets:
         secrets = build_secrets(branch.app.app_id, branch.name)

@@ -462,3 +462,19 @@ def test_with_isolation_off_a_build_runs_unisolated_and_says_so(db: None, make_r
     assert "## WARNING: this build is NOT isolated (BUILD_ISOLATION=off)" in log
     # Still a clean environment of its own: a HOME in its workspace, not the worker's.
     assert f"home={settings.BUILD_WORKSPACE_DIR}" in log
+
+
+def test_node_can_use_webassembly_under_the_memory_limit_and_the_build_s_node_options_are_kept(
+    db: None, make_repo: Callable[..., Path]
+) -> None:
+    command = "node -e \"new WebAssembly.Memory({initial: 1}); console.log('wasm ok', process.env.NODE_OPTIONS)\""
+    spec = json.dumps(
+        {
+            "version": 1,
+            "env": {"variables": {"NODE_OPTIONS": "--max-old-space-size=512"}},
+            "frontend": {"phases": {"build": {"commands": [command]}}},
+        }
+    )  # JSON is YAML
+    job = build(make_app(make_repo, spec))
+    assert job.status == Job.Status.SUCCEED, log_of(job)
+    assert "wasm ok --disable-wasm-trap-handler --max-old-space-size=512" in log_of(job)

@@ -164,3 +164,12 @@ def test_the_server_gets_the_branch_s_variables_and_secrets_but_nothing_of_the_c
     texts = "\n".join(ComputeLogLine.objects.filter(branch=branch).values_list("text", flat=True))
     assert "token is ********" in texts
     assert "s3cr3t-token-value" not in texts
+
+
+def test_a_server_using_webassembly_runs_under_the_memory_limit(app: App, tmp_path: Path, supervisor: Supervisor) -> None:
+    # fetch() parses HTTP in WebAssembly: a server that cannot make a WebAssembly memory cannot fetch.
+    wasm = "new WebAssembly.Memory({initial: 1}); console.log('wasm ok');\n" + SERVER_JS
+    deployment = deploy(main_branch(app), server_folder(tmp_path, source=wasm))
+    port = supervisor.ensure(deployment.pk)
+    assert get(port).startswith("one 1 main")
+    assert "wasm ok" in supervisor.servers[deployment.pk].last_output()
