@@ -215,6 +215,7 @@ def test_a_real_next_js_app_is_built_served_fresh_streamed_and_its_assets_come_f
     assert seen["chunk 3"] - seen["chunk 1"] >= 0.6, arrivals
 
     # Static assets: from the store, with Next's immutable caching, no server involved.
+    branch.refresh_from_db()
     deployed = set(DeployedFile.objects.filter(deployment=branch.live_deployment_id).values_list("path", flat=True))
     asset = next(path for path in sorted(deployed) if path.startswith("_next/static/") and path.endswith(".js"))
     assert "logo.svg" in deployed
