@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("apps.builds.urls")),
     path("", include("apps.gitops.urls")),
     path("", include("apps.hosting.urls")),
+    path("", include("apps.compute.urls")),
 ]
 
 handler500 = "console.errors.server_error"

@@ -65,6 +65,9 @@ READ_ONLY = {
     "hosting_monitoring",
     "hosting_access_logs",
     "hosting_rules",  # the page and its tester (GET)
+    "compute_panel",
+    "compute_logs",
+    "compute_log_download",
 }
 # Authenticated by its own token, not by a session (tests in test_webhooks.py).
 TOKEN_AUTHENTICATED = {"webhook_trigger", "github_hook", "gitlab_hook"}
@@ -401,6 +404,9 @@ def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world:
         "data_model": [app_id, "main", "Todo"],
         "data_export": [app_id, "main", "Todo"],
         "data_task": [app_id, "main", world["draft"]],
+        "compute_panel": [app_id, "main"],
+        "compute_logs": [app_id, "main"],
+        "compute_log_download": [app_id, "main"],
     }.get(name, [app_id])
     response = outsider_client.get(reverse(name, args=args))
     assert response.status_code == 302
