@@ -20,18 +20,18 @@ def compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_all_six_services_are_defined(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"web", "worker", "beat", "postgres", "redis", "emulator"}
+def test_all_seven_services_are_defined(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"web", "worker", "beat", "hostd", "postgres", "redis", "emulator"}
 
 
 def test_console_processes_share_one_environment_of_real_services(compose: dict[str, Any]) -> None:
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "hostd"):
         env = compose["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://console:console@postgres:5432/")
         assert env["REDIS_URL"] == "redis://redis:6379/0"
         assert env["AWS_ENDPOINT_URL"] == "http://emulator:5000"
         assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # required, never a default
-        assert set(compose["services"][name]["depends_on"]) == {"postgres", "redis", "emulator"}
+        assert {"postgres", "redis", "emulator"} <= set(compose["services"][name]["depends_on"])
 
 
 def test_commands(compose: dict[str, Any]) -> None:
@@ -47,17 +47,31 @@ def test_commands(compose: dict[str, Any]) -> None:
 
 def test_every_service_but_beat_has_a_healthcheck_and_data_lives_in_volumes(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("web", "worker", "postgres", "redis", "emulator"):
+    for name in ("web", "worker", "hostd", "postgres", "redis", "emulator"):
         assert services[name]["healthcheck"]["test"], name
     assert "postgres-data:/var/lib/postgresql/data" in services["postgres"]["volumes"]
     assert "redis-data:/data" in services["redis"]["volumes"]
-    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "beat-data"}
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "beat-data", "compute-data"}
 
 
 def test_every_service_comes_back_after_a_crash(compose: dict[str, Any]) -> None:
     assert {name: service.get("restart") for name, service in compose["services"].items()} == {
-        name: "unless-stopped" for name in ("web", "worker", "beat", "postgres", "redis", "emulator")
+        name: "unless-stopped" for name in ("web", "worker", "beat", "hostd", "postgres", "redis", "emulator")
     }
+
+
+def test_hostd_shares_web_s_network_and_compute_folder_and_runs_servers_sandboxed(compose: dict[str, Any]) -> None:
+    """web proxies to servers on 127.0.0.1 and asks hostd's socket in COMPUTE_DIR for them."""
+    web, hostd = compose["services"]["web"], compose["services"]["hostd"]
+    assert hostd["command"] == "python manage.py hostd"
+    assert hostd["network_mode"] == "service:web"
+    assert web["environment"]["COMPUTE_DIR"] == hostd["environment"]["COMPUTE_DIR"]
+    folder = hostd["environment"]["COMPUTE_DIR"]
+    assert f"compute-data:{folder}" in web["volumes"]
+    assert f"compute-data:{folder}" in hostd["volumes"]
+    assert (hostd["user"], hostd["cap_add"]) == ("root", compose["services"]["worker"]["cap_add"])
+    assert "user" not in web  # the image's unprivileged user; the socket's group lets it in
+    assert "chgrp console /var/lib/console/compute" in (ROOT / "Dockerfile").read_text()
 
 
 def test_settings_accept_the_compose_environment(compose: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""`make run`'s command, run for real: emulator, migrate, seed, worker, beat, web; Ctrl-C stops all.
+"""`make run`'s command, run for real: emulator, migrate, seed, worker, beat, hostd, web; Ctrl-C stops all.
 
 Uses the embedded default (SQLite, file broker) in a temporary var dir,
 whatever DATABASE_URL / REDIS_URL the test run itself has.
@@ -150,7 +150,9 @@ def assert_api(var_dir: Path, port: int, app_id: str) -> None:
         "amplify", endpoint_url=f"http://127.0.0.1:{port}/amplify-api", region_name="us-east-1",
         aws_access_key_id=key_id, aws_secret_access_key=secret,
     )  # fmt: skip
-    assert [app["appId"] for app in client.list_apps()["apps"]] == [app_id]
+    apps = {app["name"]: app["appId"] for app in client.list_apps()["apps"]}
+    assert set(apps) == {"Todo app (demo)", "nextjs-demo"}
+    assert apps["Todo app (demo)"] == app_id
     assert client.get_branch(appId=app_id, branchName="main")["branch"]["stage"] == "PRODUCTION"
     assert client.list_jobs(appId=app_id, branchName="main")["jobSummaries"][0]["status"] == "SUCCEED"
 
@@ -163,6 +165,14 @@ def webhook_call(port: int) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(urllib.request.Request(url, data=b"{}", method="POST"), timeout=10)
     assert refused.value.code in (401, 403, 404)
+
+
+def nextjs_demo_line() -> str:
+    """The start of the banner's Next.js demo line: a build of main where Node.js can run it."""
+    from apps.demo.nextjs_demo import node_available
+
+    reason = node_available()
+    return f"  Next.js demo: NOT built: {reason}" if reason else "  Next.js demo: build #1 queued: npm ci and next build"
 
 
 def stop(process: subprocess.Popen[str]) -> str:
@@ -191,11 +201,13 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
         assert "sandbox inventory refreshed: 6 new, 0 updated, 0 gone" in banner
         assert "demo data for main queued (written after its build)" in banner
         assert "Builds:     isolated (bubblewrap sandbox, no console credentials" in banner
+        assert f"Compute:    server-rendered apps run under hostd ({tmp_path / 'compute' / 'hostd.sock'})" in banner
+        assert nextjs_demo_line() in banner
         wait_http(f"http://127.0.0.1:{port}/accounts/login/")
         opener, dashboard = sign_in(port, PASSWORD)
         assert "Todo app (demo)" in dashboard
         assert_demo_sandboxes(opener, port)
-        app_id = re.search(r'href="/apps/(d[a-z0-9]{13})/"', dashboard).group(1)  # type: ignore[union-attr]
+        app_id = re.search(r'href="/apps/(d[a-z0-9]{13})/">Todo app \(demo\)<', dashboard).group(1)  # type: ignore[union-attr]
         # The worker builds both demo branches: the overview shows them succeeded,
         # and the hosted site answers at the branch URL.
         deadline = time.monotonic() + 120
@@ -220,7 +232,7 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
     # gunicorn logged the webhook call, not its token.
     assert f"token={WEBHOOK_TOKEN}" not in output
     assert "POST /webhooks?id=0f3c&token=[redacted]&operation=startbuild HTTP/1.1" in output
-    assert "Stopped the console, its worker, beat and emulator." in output
+    assert "Stopped the console, its worker, beat, hostd and emulator." in output
     assert not descendants_alive(tmp_path)
 
     # A second run is harmless: same demo, the password is not shown again.

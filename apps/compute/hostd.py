@@ -69,8 +69,10 @@ class ControlServer(socketserver.ThreadingUnixStreamServer):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         super().__init__(str(path), _Handler)
-        # Only this machine's console processes (the same user) may ask for servers.
-        os.chmod(path, 0o600)
+        # Only this machine's console processes may ask for servers: hostd's user and the
+        # group that owns COMPUTE_DIR (docker-compose: web runs as `console`, hostd as root).
+        os.chown(path, -1, path.parent.stat().st_gid)
+        os.chmod(path, 0o660)
 
 
 def serve(stop: threading.Event, sweep_seconds: float | None = None) -> None:

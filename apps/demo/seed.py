@@ -376,7 +376,9 @@ def queue_demo_data(app: App, say: Say) -> None:
     say(f"demo data for {branch.name} queued (written after its build)")
 
 
-def seed_demo(*, build: bool, say: Say) -> tuple[str, str | None]:
+def seed_demo(*, build: bool, say: Say, nextjs: bool = False) -> tuple[str, str | None]:
+    """With `nextjs` (the seed_demo command, so `make run`), the Next.js demo too; its
+    status line is said as NEXTJS_DEMO=..., which runconsole puts in its banner."""
     username, password = ensure_admin(say)
     repository = ensure_repository(settings.VAR_DIR / "demo", say)
     app = ensure_app(repository, say)
@@ -386,4 +388,8 @@ def seed_demo(*, build: bool, say: Say) -> tuple[str, str | None]:
         ensure_sandboxes(say)
         build_branches(app, say)
         queue_demo_data(app, say)
+    if nextjs:
+        from apps.demo.nextjs_demo import seed_nextjs_demo  # it imports this module
+
+        say(f"NEXTJS_DEMO={seed_nextjs_demo(build=build, say=say)}")
     return username, password

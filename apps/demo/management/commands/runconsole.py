@@ -1,8 +1,9 @@
 """`make run`: the embedded console in one command.
 
 Starts the AWS emulator, migrates, seeds the demo, then runs a Celery worker,
-Celery beat and the web server as child processes. Ctrl-C (or SIGTERM) stops
-every process it started; if one of them dies, the others are stopped too.
+Celery beat, the compute supervisor (hostd) and the web server as child processes.
+Ctrl-C (or SIGTERM) stops every process it started; if one of them dies, the others
+are stopped too.
 """
 
 from __future__ import annotations
@@ -19,9 +20,21 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.emulator import EMULATOR_CREDENTIALS, Emulator, EmulatorError, port_in_use, start_emulator
 
+# What seed_demo prints as NAME=value for the banner, not for the log above it.
+_BANNER_VALUES = ("ADMIN_PASSWORD=", "NEXTJS_DEMO=")
+
+
+def _seed_value(seed_output: str, name: str) -> str | None:
+    """The value seed_demo printed as `NAME=value`, or None."""
+    for line in seed_output.splitlines():
+        key, sign, value = line.strip().partition("=")
+        if sign and key == name:
+            return value
+    return None
+
 
 class Command(BaseCommand):
-    help = "Run the console with its emulator, worker and beat (what `make run` does)."
+    help = "Run the console with its emulator, worker, beat and hostd (what `make run` does)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -54,11 +67,10 @@ class Command(BaseCommand):
             self._run_step([*manage, "hosting_bucket"], env, "hosting bucket")
             seed_args = ["--build"] if emulator else []
             seed_output = self._run_step([*manage, "seed_demo", *seed_args], env, "seed demo")
-            password = next(
-                (line.split("=", 1)[1] for line in seed_output.splitlines() if line.startswith("ADMIN_PASSWORD=")), None
-            )
+            password = _seed_value(seed_output, "ADMIN_PASSWORD")
+            nextjs_demo = _seed_value(seed_output, "NEXTJS_DEMO")
             for line in seed_output.splitlines():
-                if not line.startswith("ADMIN_PASSWORD="):
+                if not line.strip().startswith(_BANNER_VALUES):
                     self.stdout.write(line)
             celery = [sys.executable, "-m", "celery", "-A", "console"]
             beat_schedule = str(settings.VAR_DIR / "celerybeat-schedule")
@@ -69,11 +81,13 @@ class Command(BaseCommand):
             for name, command in (
                 ("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "worker@%h"]),
                 ("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
+                # Before web: web proxies server-rendered pages to the servers hostd runs.
+                ("hostd", [*manage, "hostd"]),
                 # gunicorn, not runserver: its listen backlog survives bursts of webhook calls.
                 ("web", web_command),
             ):
                 children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
-            self._banner(port, password, emulator)
+            self._banner(port, password, emulator, nextjs_demo)
             while not stopping:
                 for name, process in children:
                     if process.poll() is not None:
@@ -92,7 +106,7 @@ class Command(BaseCommand):
             raise CommandError(f"{what} failed:\n{result.stderr.strip() or result.stdout.strip()}")
         return result.stdout
 
-    def _banner(self, port: int, password: str | None, emulator: Emulator | None) -> None:
+    def _banner(self, port: int, password: str | None, emulator: Emulator | None, nextjs_demo: str | None) -> None:
         url = f"http://127.0.0.1:{port}/"
         lines = ["", "=" * 64, f"  Amplify console: {url}", "  Sign in as: admin"]
         if password:
@@ -103,6 +117,9 @@ class Command(BaseCommand):
             lines.append(f"  AWS emulator: {emulator.endpoint_url} (in memory; re-seeded on every start)")
         lines.append(f"  Amplify API: {url}amplify-api (keys: {url}settings/api-keys/)")
         lines.append(f"  Builds:     {self._isolation()}")
+        lines.append(f"  Compute:    server-rendered apps run under hostd ({settings.COMPUTE_DIR / 'hostd.sock'})")
+        if nextjs_demo:
+            lines.append(f"  Next.js demo: {nextjs_demo}")
         lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
         self.stdout.write("\n".join(lines))
 
@@ -132,4 +149,4 @@ class Command(BaseCommand):
         if emulator:
             emulator.stop()
         if children or emulator:
-            self.stdout.write("Stopped the console, its worker, beat and emulator.")
+            self.stdout.write("Stopped the console, its worker, beat, hostd and emulator.")

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         endpoint = settings.AWS_ENDPOINT_URL or ""
         if options["build"] and not endpoint.startswith(("http://127.0.0.1", "http://localhost")):
             raise CommandError("--build only runs against the local emulator (AWS_ENDPOINT_URL on 127.0.0.1).")
-        _, password = seed_demo(build=options["build"], say=lambda text: self.stdout.write(f"  {text}"))
+        _, password = seed_demo(build=options["build"], say=lambda text: self.stdout.write(f"  {text}"), nextjs=True)
         if password:
             # The one place the generated password is shown; runconsole reads it.
             self.stdout.write(f"ADMIN_PASSWORD={password}")
