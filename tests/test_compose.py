@@ -65,6 +65,7 @@ def test_hostd_shares_web_s_network_and_compute_folder_and_runs_servers_sandboxe
     web, hostd = compose["services"]["web"], compose["services"]["hostd"]
     assert hostd["command"] == "python manage.py hostd"
     assert hostd["network_mode"] == "service:web"
+    assert hostd["init"] is True  # PID 1 must reap the sandboxes' orphaned inner processes
     assert web["environment"]["COMPUTE_DIR"] == hostd["environment"]["COMPUTE_DIR"]
     folder = hostd["environment"]["COMPUTE_DIR"]
     assert f"compute-data:{folder}" in web["volumes"]

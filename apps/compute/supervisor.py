@@ -133,6 +133,7 @@ class Supervisor:
                     f"The server crashed and restarts in {wait:.0f} s.", server.last_output(), retry_after=int(wait) + 1
                 )
             self._start(server, compute)
+            server.last_used = time.monotonic()  # idle from when it could first answer, not from the ask
             return server.port
 
     # --- starting and stopping
