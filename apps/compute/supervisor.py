@@ -285,9 +285,9 @@ class Supervisor:
             if now >= server.retry_at and now - server.last_used < idle and server.deployment_pk in live:
                 with contextlib.suppress(ServerUnavailable):
                     self.ensure(server.deployment_pk)
-        self._remove_unused_folders(live)
+        self._remove_unused_folders()
 
-    def _remove_unused_folders(self, live: set[int]) -> None:
+    def _remove_unused_folders(self) -> None:
         """Unpacked bundles of deployments no longer live here, whose servers are stopped."""
         runs = Path(settings.COMPUTE_DIR) / "runs"
         if not runs.is_dir():
@@ -295,7 +295,7 @@ class Supervisor:
         busy = {pk for pk, s in self.servers.items() if s.state not in (State.STOPPED, State.FAILED)}
         still_live = set(Branch.objects.exclude(live_deployment=None).values_list("live_deployment_id", flat=True))
         for folder in runs.iterdir():
-            if folder.name.isdigit() and int(folder.name) not in busy | still_live | live:
+            if folder.name.isdigit() and int(folder.name) not in busy | still_live:
                 shutil.rmtree(folder, ignore_errors=True)
 
     # --- what the branch page shows
