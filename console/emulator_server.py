@@ -12,6 +12,11 @@ CREATE_COMPLETE, now). JSON body:
 
 Only for the demo seed and the tests (to show a stale or failed sandbox); the
 console's own code never calls it, and real AWS has no such thing.
+
+One fix to moto itself (`fix_moto`): GetTemplateSummary answers the template's
+`Metadata` as JSON text, as CloudFormation does; moto 5 answers a Python repr
+(`{'AWS::Amplify::Platform': ...}`), which the real Amplify toolchain cannot parse
+("Stack template metadata is not a string").
 Importing this module starts nothing and does not import moto.
 """
 
@@ -134,6 +139,24 @@ def set_stack_state(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def fix_moto() -> None:
+    """Patch moto, in this process, where it answers unlike AWS (see the module's docstring)."""
+    from moto.cloudformation import responses
+
+    summary_of = responses.get_template_summary_response_from_template
+    if getattr(summary_of, "answers_metadata_as_json", False):
+        return
+
+    def summary_with_json_metadata(template_body: str) -> dict[str, Any]:
+        summary = summary_of(template_body)
+        if "Metadata" in summary and not isinstance(summary["Metadata"], str):
+            summary["Metadata"] = json.dumps(summary["Metadata"], separators=(",", ":"))
+        return summary
+
+    summary_with_json_metadata.answers_metadata_as_json = True  # type: ignore[attr-defined]
+    responses.get_template_summary_response_from_template = summary_with_json_metadata  # type: ignore[assignment]
+
+
 class EmulatorHooks:
     """WSGI middleware: our endpoint, or else the wrapped moto app."""
 
@@ -183,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (SQS queues, ...) from it
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: sys.exit(0))
+    fix_moto()
     moto_app = DomainDispatcherApplication(create_backend_app)
     moto_app.debug = True  # type: ignore[attr-defined]
     run_simple(args.host, args.port, EmulatorHooks(moto_app), threaded=True, request_handler=MotoRequestHandler)

@@ -133,3 +133,57 @@ def test_moto_api_still_works_behind_the_hook(emulator: Emulator, cloudformation
 
     assert cloudformation.list_stacks()["StackSummaries"] == []
     assert s3.list_buckets()["Buckets"] == []
+
+
+# --- GetTemplateSummary's Metadata, as JSON text (console.emulator_server.fix_moto)
+
+AMPLIFY_METADATA = {
+    "AWS::Amplify::Platform": {"version": "1", "stackOutputs": ["deploymentType", "region"]},
+    "AWS::Amplify::Auth": {"version": "1", "stackOutputs": ["userPoolId", "authRegion"]},
+}
+TEMPLATE_WITH_METADATA = json.dumps(
+    {
+        "Metadata": AMPLIFY_METADATA,
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"region": {"Value": {"Ref": "AWS::Region"}}},
+    }
+)
+
+
+def summary_metadata(endpoint_url: str) -> str:
+    client = boto3.client(
+        "cloudformation",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    client.create_stack(StackName="amplify-stack", TemplateBody=TEMPLATE_WITH_METADATA)
+    metadata = client.get_template_summary(StackName="amplify-stack")["Metadata"]
+    assert isinstance(metadata, str)
+    return metadata
+
+
+def test_template_summary_metadata_is_json_as_cloudformation_answers_it(cloudformation: Any, emulator: Emulator) -> None:
+    assert json.loads(summary_metadata(emulator.endpoint_url)) == AMPLIFY_METADATA
+    # By the template body too (no stack), and a template without Metadata has none.
+    by_body = cloudformation.get_template_summary(TemplateBody=TEMPLATE_WITH_METADATA)
+    assert json.loads(by_body["Metadata"]) == AMPLIFY_METADATA
+    assert "Metadata" not in cloudformation.get_template_summary(TemplateBody=TEMPLATE)
+
+
+def test_plain_moto_answers_a_python_repr_that_the_fix_replaces() -> None:
+    """Why fix_moto exists: moto's own server fails the check above (when a moto release fixes
+    this, this test says so and fix_moto can go)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        metadata = summary_metadata(f"http://{host}:{port}")
+    finally:
+        server.stop()
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(metadata)
+    assert metadata.startswith("{'AWS::Amplify::Platform'")

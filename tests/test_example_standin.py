@@ -211,7 +211,10 @@ def test_branch_stack_has_exact_tags_and_all_outputs(branch_stack: dict[str, Any
     assert outputs["awsAppsyncAuthenticationType"] == "AMAZON_COGNITO_USER_POOLS"
     assert outputs["deploymentType"] == "branch"
     assert outputs["region"] == outputs["awsAppsyncRegion"] == REGION
-    buckets = json.loads(outputs["buckets"])
+    # An array of JSON strings, one per bucket, as the real storage construct writes it.
+    encoded = json.loads(outputs["buckets"])
+    assert [type(b) for b in encoded] == [str]
+    buckets = [json.loads(b) for b in encoded]
     assert buckets == [
         {
             "name": "todoFiles",
@@ -220,6 +223,23 @@ def test_branch_stack_has_exact_tags_and_all_outputs(branch_stack: dict[str, Any
             "paths": buckets[0]["paths"],
         }
     ]
+
+
+def test_template_metadata_maps_every_output_as_the_real_reader_needs(aws: Any, branch_stack: dict[str, Any]) -> None:
+    """`ampx generate outputs` reads GetTemplateSummary's Metadata (JSON text), then takes each
+    part's `stackOutputs` from DescribeStacks: every output must be listed under its part."""
+    summary = aws("cloudformation").get_template_summary(StackName=BRANCH_STACK)
+    metadata = json.loads(summary["Metadata"])
+    assert list(metadata) == ["AWS::Amplify::Platform", "AWS::Amplify::Auth", "AWS::Amplify::GraphQL", "AWS::Amplify::Storage"]
+    assert {entry["version"] for entry in metadata.values()} == {"1"}
+    listed = [name for entry in metadata.values() for name in entry["stackOutputs"]]
+    assert len(listed) == len(set(listed))
+    outputs = stack_outputs(branch_stack)
+    assert set(listed) == set(outputs)
+    assert metadata["AWS::Amplify::Platform"]["stackOutputs"] == ["deploymentType", "region"]
+    assert metadata["AWS::Amplify::Storage"]["stackOutputs"] == ["bucketName", "storageRegion", "buckets"]
+    # Real auth stacks always write these, "[]" when empty.
+    assert outputs["mfaTypes"] == outputs["groups"] == "[]"
 
 
 def test_branch_resources_exist(aws: Any, branch_stack: dict[str, Any]) -> None:
@@ -253,6 +273,14 @@ def test_outputs_file_matches_the_stack_and_the_schema(project: Path, branch_sta
     assert todo["primaryKeyInfo"]["primaryKeyFieldName"] == "id"
     assert document["data"]["model_introspection"]["enums"]["TodoPriority"]["values"] == ["low", "medium", "high"]
     assert todo["fields"]["project"]["association"] == {"connectionType": "BELONGS_TO", "targetNames": ["projectId"]}
+    # The models' @auth rules, with the operations the real generator fills in.
+    assert todo["attributes"] == [
+        {"type": "model", "properties": {}},
+        {"type": "auth", "properties": {"rules": [{"allow": "private", "operations": ["create", "update", "delete", "read"]}]}},
+    ]
+    # The auth section as the real generator builds it from those outputs.
+    assert document["auth"]["mfa_methods"] == document["auth"]["groups"] == []
+    assert document["auth"]["mfa_configuration"] == "NONE"
     validate_outputs(document)
     # What a build captures: the console's own check of the file, and its reading of the models.
     parsed = parse_outputs(json.dumps(document))

@@ -70,11 +70,22 @@ def stack_owned(branch: Branch) -> Owned:
 
 
 def _json_list(text: str) -> list[dict[str, Any]]:
+    """The objects of a JSON array output. Real stacks write `buckets` as an array of JSON
+    strings (`["{\\"name\\":...}"]`); stacks of older stand-ins wrote the objects themselves."""
     try:
         value = json.loads(text)
     except ValueError:
         return []
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+    found = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, str):
+            try:
+                item = json.loads(item)
+            except ValueError:
+                continue
+        if isinstance(item, dict):
+            found.append(item)
+    return found
 
 
 def unowned_resources(branch: Branch, outputs: dict[str, Any]) -> tuple[list[dict[str, str]], str]:

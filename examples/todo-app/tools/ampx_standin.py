@@ -498,11 +498,37 @@ def _model_fields(type_def: TypeDef) -> list[FieldDef]:
     return fields
 
 
+AUTH_OPERATIONS = ["create", "update", "delete", "read"]
+
+
+def _auth_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """One @auth rule with the defaults the real generator fills in (owner field, claims,
+    provider, operations), keys in its order."""
+    operations = rule.get("operations") or rule.get("mutations") or AUTH_OPERATIONS
+    claim = rule.get("identityClaim") or rule.get("identityField") or "username"
+    if rule.get("allow") == "owner":
+        filled = {"provider": "userPools", "ownerField": rule.get("ownerField") or "owner", **rule}
+        filled["identityClaim"] = "cognito:username" if claim == "username" else claim
+    elif rule.get("allow") == "groups":
+        filled = {"groupClaim": "cognito:groups", "provider": "userPools", **rule}
+        if not rule.get("groups"):
+            filled["groupField"] = rule.get("groupField") or "groups"
+    else:
+        filled = dict(rule)
+    filled["operations"] = operations
+    return filled
+
+
 def _model_attributes(model: TypeDef) -> list[dict[str, Any]]:
     attributes: list[dict[str, Any]] = [{"type": "model", "properties": {}}]
     # The generator writes the key only when the schema declares it (`id: ID! @primaryKey`).
     if any("primaryKey" in f.directives for f in model.fields):
         attributes.append({"type": "key", "properties": {"fields": ["id"]}})
+    if "auth" in model.directives:
+        rules = (model.directives["auth"] or {}).get("rules") or []
+        # Dynamic group rules (a groupField without groups) are left out, as the generator does.
+        kept = [r for r in rules if not (r.get("allow") == "groups" and r.get("groupField"))]
+        attributes.append({"type": "auth", "properties": {"rules": [_auth_rule(r) for r in kept]}})
     return attributes
 
 
@@ -746,6 +772,50 @@ STACK_PARAMETERS = (
 )
 
 
+# The stack outputs of each part of the backend, in the order the real constructs
+# write them, under the template Metadata keys the real toolchain reads.
+OUTPUT_GROUPS = {
+    "AWS::Amplify::Platform": ("deploymentType", "region"),
+    "AWS::Amplify::Auth": (
+        "userPoolId",
+        "webClientId",
+        "identityPoolId",
+        "authRegion",
+        "allowUnauthenticatedIdentities",
+        "signupAttributes",
+        "usernameAttributes",
+        "verificationMechanisms",
+        "passwordPolicyMinLength",
+        "passwordPolicyRequirements",
+        "mfaConfiguration",
+        "mfaTypes",
+        "socialProviders",
+        "oauthCognitoDomain",
+        "oauthScope",
+        "oauthRedirectSignIn",
+        "oauthRedirectSignOut",
+        "oauthResponseType",
+        "oauthClientId",
+        "groups",
+    ),
+    "AWS::Amplify::GraphQL": (
+        "awsAppsyncApiId",
+        "awsAppsyncApiEndpoint",
+        "awsAppsyncAuthenticationType",
+        "awsAppsyncRegion",
+        "amplifyApiModelSchemaS3Uri",
+        "awsAppsyncAdditionalAuthenticationTypes",
+    ),
+    "AWS::Amplify::Storage": ("bucketName", "storageRegion", "buckets"),
+}
+
+
+def _json_string_part(part: Any) -> Any:
+    """A piece of a JSON document, escaped to sit inside a JSON string (literal pieces only:
+    the values joined in at deploy time are names and regions, which need no escaping)."""
+    return json.dumps(part)[1:-1] if isinstance(part, str) else part
+
+
 def _logical_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", name)
 
@@ -777,19 +847,16 @@ def build_template(backend: Backend, schema: Schema, created_by: str) -> dict[st
             "Tags": [{"Key": k, "Value": v} for k, v in backend.tags.items()],
         },
     }
-    # buckets: a JSON string, joined at deploy time like the CDK's Stack.toJsonString.
-    buckets_json = {
-        "Fn::Join": [
-            "",
-            [
-                f'[{{"name":{json.dumps(STORAGE_NAME)},"bucketName":"',
-                {"Ref": "StorageBucket"},
-                '","storageRegion":"',
-                region,
-                f'","paths":{json.dumps(STORAGE_PATHS, separators=(",", ":"))}}}]',
-            ],
-        ]
-    }
+    # buckets: a JSON array of JSON *strings*, one per bucket, as the storage construct
+    # appends them to its output list; joined at deploy time like the CDK's toJsonString.
+    bucket_json = [
+        f'{{"name":{json.dumps(STORAGE_NAME)},"bucketName":"',
+        {"Ref": "StorageBucket"},
+        '","storageRegion":"',
+        region,
+        f'","paths":{json.dumps(STORAGE_PATHS, separators=(",", ":"))}}}',
+    ]
+    buckets_json = {"Fn::Join": ["", ['["', *[_json_string_part(part) for part in bucket_json], '"]']]}
     outputs: dict[str, Any] = {
         "deploymentType": backend.deployment_type,
         "region": region,
@@ -816,6 +883,8 @@ def build_template(backend: Backend, schema: Schema, created_by: str) -> dict[st
         "passwordPolicyMinLength": str(PASSWORD_MIN_LENGTH),
         "passwordPolicyRequirements": json.dumps(PASSWORD_REQUIREMENTS, separators=(",", ":")),
         "mfaConfiguration": "OFF",
+        "mfaTypes": "[]",
+        "groups": "[]",
     }
     description = {
         "createdOn": sys.platform,
@@ -827,6 +896,12 @@ def build_template(backend: Backend, schema: Schema, created_by: str) -> dict[st
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": json.dumps(description),
+        # What `ampx generate outputs` reads first (GetTemplateSummary): which outputs
+        # belong to which part of the backend, and their schema versions.
+        "Metadata": {
+            key: {"version": "1", "stackOutputs": [name for name in names if name in outputs]}
+            for key, names in OUTPUT_GROUPS.items()
+        },
         "Parameters": {name: {"Type": "String"} for name in STACK_PARAMETERS},
         "Resources": resources,
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
@@ -898,29 +973,52 @@ def deploy_stack(
 # --- amplify_outputs.json, as `ampx generate outputs` builds it from stack outputs ---
 
 
-def client_config(outputs: dict[str, str], schema: Schema, version: str) -> dict[str, Any]:
+MFA_CONFIGURATIONS = {"OFF": "NONE", "OPTIONAL": "OPTIONAL", "ON": "REQUIRED"}
+PASSWORD_FLAGS = {
+    "REQUIRES_NUMBERS": "require_numbers",
+    "REQUIRES_LOWERCASE": "require_lowercase",
+    "REQUIRES_UPPERCASE": "require_uppercase",
+    "REQUIRES_SYMBOLS": "require_symbols",
+}
+
+
+def auth_config(outputs: dict[str, str]) -> dict[str, Any]:
+    """The `auth` section, by the rules of the real generator (@aws-amplify/client-config's
+    auth contributor): JSON-encoded outputs parsed only when the stack wrote them, keys in
+    its order."""
     auth: dict[str, Any] = {
-        "aws_region": outputs["authRegion"],
         "user_pool_id": outputs["userPoolId"],
+        "aws_region": outputs["authRegion"],
         "user_pool_client_id": outputs["webClientId"],
     }
     if outputs.get("identityPoolId"):
         auth["identity_pool_id"] = outputs["identityPoolId"]
-    requirements = json.loads(outputs["passwordPolicyRequirements"])
-    auth["password_policy"] = {
-        "min_length": int(outputs["passwordPolicyMinLength"]),
-        "require_numbers": "REQUIRES_NUMBERS" in requirements,
-        "require_lowercase": "REQUIRES_LOWERCASE" in requirements,
-        "require_uppercase": "REQUIRES_UPPERCASE" in requirements,
-        "require_symbols": "REQUIRES_SYMBOLS" in requirements,
-    }
-    auth["standard_required_attributes"] = json.loads(outputs["signupAttributes"])
-    auth["username_attributes"] = json.loads(outputs["usernameAttributes"])
-    auth["user_verification_types"] = json.loads(outputs["verificationMechanisms"])
-    auth["unauthenticated_identities_enabled"] = outputs["allowUnauthenticatedIdentities"] == "true"
-    auth["mfa_configuration"] = {"OFF": "NONE"}.get(outputs["mfaConfiguration"], outputs["mfaConfiguration"])
-    auth["mfa_methods"] = []
-    auth["groups"] = []
+    for key, output in (
+        ("mfa_methods", "mfaTypes"),
+        ("standard_required_attributes", "signupAttributes"),
+        ("username_attributes", "usernameAttributes"),
+        ("user_verification_types", "verificationMechanisms"),
+        ("groups", "groups"),
+    ):
+        if outputs.get(output):
+            auth[key] = json.loads(outputs[output])
+    if outputs.get("mfaConfiguration") in MFA_CONFIGURATIONS:
+        auth["mfa_configuration"] = MFA_CONFIGURATIONS[outputs["mfaConfiguration"]]
+    if outputs.get("passwordPolicyMinLength") or outputs.get("passwordPolicyRequirements"):
+        policy: dict[str, Any] = {"min_length": 8, **dict.fromkeys(sorted(PASSWORD_FLAGS.values()), False)}
+        if outputs.get("passwordPolicyMinLength"):
+            policy["min_length"] = int(outputs["passwordPolicyMinLength"])
+        for requirement in json.loads(outputs.get("passwordPolicyRequirements") or "[]"):
+            if requirement in PASSWORD_FLAGS:
+                policy[PASSWORD_FLAGS[requirement]] = True
+        auth["password_policy"] = policy
+    if outputs.get("allowUnauthenticatedIdentities"):
+        auth["unauthenticated_identities_enabled"] = outputs["allowUnauthenticatedIdentities"] == "true"
+    return auth
+
+
+def client_config(outputs: dict[str, str], schema: Schema, version: str) -> dict[str, Any]:
+    auth = auth_config(outputs)
 
     additional = outputs.get("awsAppsyncAdditionalAuthenticationTypes", "")
     data = {
@@ -940,7 +1038,7 @@ def client_config(outputs: dict[str, str], schema: Schema, version: str) -> dict
                 "aws_region": b["storageRegion"],
                 "paths": b["paths"],
             }
-            for b in json.loads(outputs["buckets"])
+            for b in map(json.loads, json.loads(outputs["buckets"]))
         ],
     }
     # `version` last, as ampx writes it.
