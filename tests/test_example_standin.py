@@ -237,7 +237,7 @@ def test_template_metadata_maps_every_output_as_the_real_reader_needs(aws: Any, 
     outputs = stack_outputs(branch_stack)
     assert set(listed) == set(outputs)
     assert metadata["AWS::Amplify::Platform"]["stackOutputs"] == ["deploymentType", "region"]
-    assert metadata["AWS::Amplify::Storage"]["stackOutputs"] == ["bucketName", "storageRegion", "buckets"]
+    assert metadata["AWS::Amplify::Storage"]["stackOutputs"] == ["buckets", "storageRegion", "bucketName"]
     # Real auth stacks always write these, "[]" when empty.
     assert outputs["mfaTypes"] == outputs["groups"] == "[]"
 

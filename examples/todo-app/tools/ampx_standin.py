@@ -66,6 +66,7 @@ PASSWORD_REQUIREMENTS = [
     "REQUIRES_SYMBOLS",
 ]
 DEFAULT_AUTH_TYPE = "AMAZON_COGNITO_USER_POOLS"
+OAUTH_DEFAULT_SCOPES = ["profile", "phone", "email", "openid", "aws.cognito.signin.user.admin"]
 # The identity pool makes IAM an additional AppSync auth mode, as in real Gen 2 apps.
 ADDITIONAL_AUTH_TYPES = ["AWS_IAM"]
 OUTPUTS_VERSIONS = ("1.4", "1.5")
@@ -772,8 +773,9 @@ STACK_PARAMETERS = (
 )
 
 
-# The stack outputs of each part of the backend, in the order the real constructs
-# write them, under the template Metadata keys the real toolchain reads.
+# The stack outputs of each part of the backend, in the order the real constructs list
+# them, under the template Metadata keys the real toolchain reads. The auth construct
+# writes every key, "" where unset (readers drop empty outputs).
 OUTPUT_GROUPS = {
     "AWS::Amplify::Platform": ("deploymentType", "region"),
     "AWS::Amplify::Auth": (
@@ -789,6 +791,7 @@ OUTPUT_GROUPS = {
         "passwordPolicyRequirements",
         "mfaConfiguration",
         "mfaTypes",
+        "passwordlessOptions",
         "socialProviders",
         "oauthCognitoDomain",
         "oauthScope",
@@ -806,7 +809,8 @@ OUTPUT_GROUPS = {
         "amplifyApiModelSchemaS3Uri",
         "awsAppsyncAdditionalAuthenticationTypes",
     ),
-    "AWS::Amplify::Storage": ("bucketName", "storageRegion", "buckets"),
+    # The list output first: the construct appends it after writing the other two.
+    "AWS::Amplify::Storage": ("buckets", "storageRegion", "bucketName"),
 }
 
 
@@ -857,37 +861,49 @@ def build_template(backend: Backend, schema: Schema, created_by: str) -> dict[st
         f'","paths":{json.dumps(STORAGE_PATHS, separators=(",", ":"))}}}',
     ]
     buckets_json = {"Fn::Join": ["", ['["', *[_json_string_part(part) for part in bucket_json], '"]']]}
+    # In the order of real root templates: platform, auth, data, storage (whose list output
+    # comes last in Outputs and first in its Metadata entry: it is appended at synthesis).
     outputs: dict[str, Any] = {
         "deploymentType": backend.deployment_type,
         "region": region,
-        # data
-        "awsAppsyncRegion": region,
-        "awsAppsyncApiEndpoint": {"Ref": "AppSyncApiEndpoint"},
-        "awsAppsyncAuthenticationType": DEFAULT_AUTH_TYPE,
-        "awsAppsyncApiId": {"Ref": "AppSyncApiId"},
-        "amplifyApiModelSchemaS3Uri": {"Ref": "ModelSchemaS3Uri"},
-        "awsAppsyncAdditionalAuthenticationTypes": ",".join(ADDITIONAL_AUTH_TYPES),
-        # storage
-        "bucketName": {"Ref": "StorageBucket"},
-        "storageRegion": region,
-        "buckets": buckets_json,
         # auth
-        "authRegion": region,
         "userPoolId": {"Ref": "UserPoolId"},
         "webClientId": {"Ref": "WebClientId"},
         "identityPoolId": {"Ref": "IdentityPoolId"},
+        "authRegion": region,
         "allowUnauthenticatedIdentities": "true",
-        "usernameAttributes": '["email"]',
         "signupAttributes": '["email"]',
+        "usernameAttributes": '["email"]',
         "verificationMechanisms": '["email"]',
         "passwordPolicyMinLength": str(PASSWORD_MIN_LENGTH),
         "passwordPolicyRequirements": json.dumps(PASSWORD_REQUIREMENTS, separators=(",", ":")),
         "mfaConfiguration": "OFF",
         "mfaTypes": "[]",
+        "passwordlessOptions": "",
+        "socialProviders": "",
+        "oauthCognitoDomain": "",
+        # The construct always gives its app client the code grant, so the CDK fills in
+        # its default scopes and callback URL; with no sign-out URL, no oauth section.
+        "oauthScope": json.dumps(OAUTH_DEFAULT_SCOPES, separators=(",", ":")),
+        "oauthRedirectSignIn": "https://example.com",
+        "oauthRedirectSignOut": "",
+        "oauthResponseType": "code",
+        "oauthClientId": {"Ref": "WebClientId"},
         "groups": "[]",
+        # data
+        "awsAppsyncApiId": {"Ref": "AppSyncApiId"},
+        "awsAppsyncApiEndpoint": {"Ref": "AppSyncApiEndpoint"},
+        "awsAppsyncAuthenticationType": DEFAULT_AUTH_TYPE,
+        "awsAppsyncRegion": region,
+        "amplifyApiModelSchemaS3Uri": {"Ref": "ModelSchemaS3Uri"},
+        "awsAppsyncAdditionalAuthenticationTypes": ",".join(ADDITIONAL_AUTH_TYPES),
+        # storage
+        "storageRegion": region,
+        "bucketName": {"Ref": "StorageBucket"},
+        "buckets": buckets_json,
     }
     description = {
-        "createdOn": sys.platform,
+        "createdOn": {"darwin": "Mac", "win32": "Windows", "linux": "Linux"}.get(sys.platform, "Other"),
         "createdBy": created_by,
         "createdWith": "ampx-standin",
         "stackType": "root",
