@@ -151,7 +151,7 @@ def assert_api(var_dir: Path, port: int, app_id: str) -> None:
         aws_access_key_id=key_id, aws_secret_access_key=secret,
     )  # fmt: skip
     apps = {app["name"]: app["appId"] for app in client.list_apps()["apps"]}
-    assert set(apps) == {"Todo app (demo)", "nextjs-demo"}
+    assert set(apps) == {"Todo app (demo)", "nextjs-demo", "frontend-demo"}
     assert apps["Todo app (demo)"] == app_id
     assert client.get_branch(appId=app_id, branchName="main")["branch"]["stage"] == "PRODUCTION"
     assert client.list_jobs(appId=app_id, branchName="main")["jobSummaries"][0]["status"] == "SUCCEED"

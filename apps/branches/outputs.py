@@ -12,6 +12,7 @@ version gates for the keys a version does not have yet.
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any, NoReturn
@@ -133,3 +134,21 @@ def keep_field_order(outputs: object) -> None:
     for model in (models or {}).values() if isinstance(models, dict) else ():
         if isinstance(model, dict) and isinstance(model.get("fields"), dict) and FIELD_ORDER_KEY not in model:
             model[FIELD_ORDER_KEY] = list(model["fields"])
+
+
+def outputs_as_written(outputs: dict[str, Any]) -> dict[str, Any]:
+    """The document as the build wrote it: a copy without the console's field-order notes,
+    each model's fields back in that order (jsonb may have sorted them)."""
+    document = copy.deepcopy(outputs)
+    data = document.get("data")
+    introspection = data.get("model_introspection") if isinstance(data, dict) else None
+    models = introspection.get("models") if isinstance(introspection, dict) else None
+    for model in models.values() if isinstance(models, dict) else ():
+        if not isinstance(model, dict):
+            continue
+        order = model.pop(FIELD_ORDER_KEY, None)
+        fields = model.get("fields")
+        if isinstance(order, list) and isinstance(fields, dict):
+            ordered = {name: fields[name] for name in order if name in fields}
+            model["fields"] = {**ordered, **{name: value for name, value in fields.items() if name not in ordered}}
+    return document

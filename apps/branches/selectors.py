@@ -18,6 +18,7 @@ from apps.branches.outputs import FIELD_ORDER_KEY as FIELD_ORDER_KEY
 from apps.branches.outputs import MAX_OUTPUTS_BYTES as MAX_OUTPUTS_BYTES
 from apps.branches.outputs import SCHEMA_PATH as OUTPUTS_SCHEMA_PATH  # noqa: F401 (public: the data manager reads it)
 from apps.branches.outputs import OutputsInvalid as OutputsInvalid
+from apps.branches.outputs import outputs_as_written as outputs_as_written
 from apps.branches.outputs import parse_outputs as parse_outputs
 from apps.branches.ownership import refusal
 from apps.branches.patterns import PatternError as PatternError

@@ -17,6 +17,7 @@ urlpatterns = [
     path("apps/<str:app_id>/remote-branches/", views.remote_branches, name="remote_branches"),
     path("apps/<str:app_id>/branches/<str:branch>/", views.branch_detail, name="branch_detail"),
     path("apps/<str:app_id>/branches/<str:branch>/status/", views.branch_status, name="branch_status"),
+    path("apps/<str:app_id>/branches/<str:branch>/amplify_outputs.json", views.branch_outputs, name="branch_outputs"),
     path("apps/<str:app_id>/branches/<str:branch>/disconnect/", views.branch_disconnect, name="branch_disconnect"),
     path("apps/<str:app_id>/branches/<str:branch>/previews/", views.branch_previews, name="branch_previews"),
 ]

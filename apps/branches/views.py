@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -194,6 +195,19 @@ def branch_status(request: HttpRequest, app_id: str, branch: str) -> HttpRespons
     read = backend_stack(branch_obj)
     context = {"app": branch_obj.app, "branch": branch_obj, "stack": read.value, "stack_error": read.error, "stack_read": read}
     return render(request, "branches/status_badge.html", context)
+
+
+@require_GET
+def branch_outputs(request: HttpRequest, app_id: str, branch: str) -> HttpResponse:
+    """The amplify_outputs.json the branch's last backend build captured, as it wrote it."""
+    branch_obj = selectors.branch_get(selectors.app_get(app_id), branch)
+    if not branch_obj.backend_outputs:
+        message = "No amplify_outputs.json yet: the branch's first build with a backend phase captures it."
+        return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
+    document = selectors.outputs_as_written(branch_obj.backend_outputs)
+    response = HttpResponse(json.dumps(document, indent=2) + "\n", content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="amplify_outputs.json"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from apps.branches.models import Branch
-from apps.branches.selectors import BuildSpecInvalid, OutputsInvalid, parse_build_spec, parse_outputs
+from apps.branches.selectors import BuildSpecInvalid, OutputsInvalid, outputs_as_written, parse_build_spec, parse_outputs
 from apps.branches.services import GitCredentials, GitError, read_stack_now, run_git, unowned_resources
 from apps.builds import jobs
 from apps.builds.buildcache import restore_cache, save_cache
@@ -445,5 +445,6 @@ def _use_shared_backend(shared: Branch, workspace: Workspace, log: JobLog) -> No
     """A preview sharing a branch's backend skips the backend phase and gets its outputs."""
     if not shared.backend_outputs:
         raise BuildFailed(f"This preview shares the backend of {shared.name}, which has no captured amplify_outputs.json yet.")
-    write_workspace_file(workspace.project / "amplify_outputs.json", json.dumps(shared.backend_outputs, indent=2))
+    document = outputs_as_written(shared.backend_outputs)
+    write_workspace_file(workspace.project / "amplify_outputs.json", json.dumps(document, indent=2))
     log.line(f"## Backend phase skipped: this preview uses the backend of {shared.name} (its amplify_outputs.json)")

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +26,10 @@ from apps.builds.services import job_start
 from apps.demo.seed import EXAMPLE_DIR as TODO_EXAMPLE_DIR
 from apps.demo.seed import Say, _git, ensure_service_role
 
+# The lowest Node.js of each major line a tool runs on, oldest first: the last one is
+# open-ended (>=22.0), the others hold within their major only (^18.19, as in package.json).
+NodeMinimum = Sequence[tuple[int, int]]
+
 NEXTJS_APP_NAME = "nextjs-demo"
 NEXTJS_PACKAGE = "nextjs-demo"  # examples/nextjs-app/package.json
 NEXTJS_EXAMPLE_DIR = settings.BASE_DIR / "examples" / "nextjs-app"
@@ -33,7 +38,7 @@ NEXTJS_GREETING = "Hello from the server"
 # What `npm ci` and `next build` leave in a working copy: never part of the demo's commit.
 _NOT_COMMITTED = ("node_modules", ".next", ".npm", ".amplify-hosting", "amplify_outputs.json")
 # Next.js 15 refuses older Node.js (its package.json: "node": "^18.18.0 || ^19.8.0 || >= 20.0.0").
-NODE_MINIMUM = (18, 18)
+NODE_MINIMUM: NodeMinimum = ((18, 18),)
 
 
 def ensure_nextjs_repository(root: Path, say: Say) -> Path:
@@ -86,8 +91,23 @@ def _node_version() -> str:
     return subprocess.run(["node", "--version"], capture_output=True, text=True, check=True, timeout=10).stdout.strip()
 
 
-def node_available() -> str | None:
-    """Why this machine cannot build (or serve) the Next.js demo, or None when it can."""
+def _supports(version: tuple[int, int], minimum: NodeMinimum) -> bool:
+    *lines, newest = minimum
+    return version >= newest or any(version[0] == major and version >= (major, minor) for major, minor in lines)
+
+
+def _wanted(minimum: NodeMinimum) -> str:
+    """`((18, 19), (20, 6), (22, 0))` → "18.19 or a later 18.x, 20.6 or a later 20.x, or 22.0 or newer"."""
+    *lines, (major, minor) = minimum
+    newest = f"{major}.{minor} or newer"
+    if not lines:
+        return newest
+    return ", ".join(f"{major}.{minor} or a later {major}.x" for major, minor in lines) + f", or {newest}"
+
+
+def node_available(*, minimum: NodeMinimum = NODE_MINIMUM, needed_by: str = "Next.js") -> str | None:
+    """Why this machine cannot run `needed_by` with Node.js (by default: build or serve the
+    Next.js demo), or None when it can."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         return "Node.js and npm are not installed: apt-get install nodejs npm"
     try:
@@ -97,9 +117,11 @@ def node_available() -> str | None:
     found = re.match(r"v?(\d+)\.(\d+)", version)
     if found is None:
         return f"`node --version` printed {version!r}, not a version"
-    if (int(found[1]), int(found[2])) < NODE_MINIMUM:
-        return f"Node.js {version} is too old; Next.js needs 18.18 or newer"
-    return None
+    major_minor = (int(found[1]), int(found[2]))
+    if _supports(major_minor, minimum):
+        return None
+    verdict = "is too old" if major_minor < minimum[0] else "is not supported"
+    return f"Node.js {version} {verdict}; {needed_by} needs {_wanted(minimum)}"
 
 
 def seed_nextjs_demo(*, build: bool, say: Say) -> str:

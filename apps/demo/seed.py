@@ -377,8 +377,9 @@ def queue_demo_data(app: App, say: Say) -> None:
 
 
 def seed_demo(*, build: bool, say: Say, nextjs: bool = False) -> tuple[str, str | None]:
-    """With `nextjs` (the seed_demo command, so `make run`), the Next.js demo too; its
-    status line is said as NEXTJS_DEMO=..., which runconsole puts in its banner."""
+    """With `nextjs` (the seed_demo command, so `make run`), the Next.js and frontend demos
+    too; their status lines are said as NEXTJS_DEMO=... and FRONTEND_DEMO=..., which
+    runconsole puts in its banner."""
     username, password = ensure_admin(say)
     repository = ensure_repository(settings.VAR_DIR / "demo", say)
     app = ensure_app(repository, say)
@@ -389,7 +390,9 @@ def seed_demo(*, build: bool, say: Say, nextjs: bool = False) -> tuple[str, str 
         build_branches(app, say)
         queue_demo_data(app, say)
     if nextjs:
-        from apps.demo.nextjs_demo import seed_nextjs_demo  # it imports this module
+        from apps.demo.frontend_demo import seed_frontend_demo  # they import this module
+        from apps.demo.nextjs_demo import seed_nextjs_demo
 
         say(f"NEXTJS_DEMO={seed_nextjs_demo(build=build, say=say)}")
+        say(f"FRONTEND_DEMO={seed_frontend_demo(build=build, say=say)}")
     return username, password

@@ -1,4 +1,5 @@
-"""The demo's background work: seeding its data once its build has deployed the tables."""
+"""The demo's background work: seeding its data once its build has deployed the tables,
+and building the frontend demo once the backend it reads is deployed."""
 
 from __future__ import annotations
 
@@ -29,5 +30,25 @@ def seed_demo_data(self: Any, branch_pk: int) -> None:
 
     try:
         seed_demo_data_after_build(branch_pk, say=logger.info)
+    except BuildPending as pending:
+        raise self.retry(exc=pending, countdown=DEMO_DATA_POLL_SECONDS) from None
+
+
+@shared_task(
+    name="apps.demo.tasks.build_frontend_demo",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=DEMO_DATA_MAX_POLLS,
+    time_limit=120,
+)
+def build_frontend_demo(self: Any, branch_pk: int, backend_branch_pk: int) -> None:
+    """`make run`: build the frontend demo once the backend it reads (the todo app's main)
+    is deployed. Idempotent: a build started since that deployment is not started again."""
+    from apps.demo.frontend_demo import build_frontend_after_backend
+    from apps.demo.seed import BuildPending
+
+    try:
+        build_frontend_after_backend(branch_pk, backend_branch_pk, say=logger.info)
     except BuildPending as pending:
         raise self.retry(exc=pending, countdown=DEMO_DATA_POLL_SECONDS) from None

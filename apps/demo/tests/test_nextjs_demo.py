@@ -218,7 +218,7 @@ def test_the_seed_demo_command_prints_the_line_for_the_banner(db: None, var_dir:
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     assert _seed_value(out.getvalue(), "NEXTJS_DEMO") == "NOT built: builds are queued only against the local emulator"
-    assert sorted(App.objects.values_list("name", flat=True)) == [DEMO_APP_NAME, NEXTJS_APP_NAME]
+    assert sorted(App.objects.values_list("name", flat=True)) == [DEMO_APP_NAME, "frontend-demo", NEXTJS_APP_NAME]
 
 
 def test_the_banner_shows_the_nextjs_demo_and_where_hostd_listens(settings: Any, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from console.emulator import EMULATOR_CREDENTIALS, Emulator, EmulatorError, port_in_use, start_emulator
 
 # What seed_demo prints as NAME=value for the banner, not for the log above it.
-_BANNER_VALUES = ("ADMIN_PASSWORD=", "NEXTJS_DEMO=")
+_BANNER_VALUES = ("ADMIN_PASSWORD=", "NEXTJS_DEMO=", "FRONTEND_DEMO=")
 
 
 def _seed_value(seed_output: str, name: str) -> str | None:
@@ -69,6 +69,7 @@ class Command(BaseCommand):
             seed_output = self._run_step([*manage, "seed_demo", *seed_args], env, "seed demo")
             password = _seed_value(seed_output, "ADMIN_PASSWORD")
             nextjs_demo = _seed_value(seed_output, "NEXTJS_DEMO")
+            frontend_demo = _seed_value(seed_output, "FRONTEND_DEMO")
             for line in seed_output.splitlines():
                 if not line.strip().startswith(_BANNER_VALUES):
                     self.stdout.write(line)
@@ -87,7 +88,7 @@ class Command(BaseCommand):
                 ("web", web_command),
             ):
                 children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
-            self._banner(port, password, emulator, nextjs_demo)
+            self._banner(port, password, emulator, nextjs_demo, frontend_demo)
             while not stopping:
                 for name, process in children:
                     if process.poll() is not None:
@@ -106,7 +107,14 @@ class Command(BaseCommand):
             raise CommandError(f"{what} failed:\n{result.stderr.strip() or result.stdout.strip()}")
         return result.stdout
 
-    def _banner(self, port: int, password: str | None, emulator: Emulator | None, nextjs_demo: str | None) -> None:
+    def _banner(
+        self,
+        port: int,
+        password: str | None,
+        emulator: Emulator | None,
+        nextjs_demo: str | None,
+        frontend_demo: str | None = None,
+    ) -> None:
         url = f"http://127.0.0.1:{port}/"
         lines = ["", "=" * 64, f"  Amplify console: {url}", "  Sign in as: admin"]
         if password:
@@ -120,6 +128,8 @@ class Command(BaseCommand):
         lines.append(f"  Compute:    server-rendered apps run under hostd ({settings.COMPUTE_DIR / 'hostd.sock'})")
         if nextjs_demo:
             lines.append(f"  Next.js demo: {nextjs_demo}")
+        if frontend_demo:
+            lines.append(f"  Frontend demo: {frontend_demo}")
         lines += ["  Press Ctrl-C to stop everything.", "=" * 64, ""]
         self.stdout.write("\n".join(lines))
 
