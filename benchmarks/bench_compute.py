@@ -323,6 +323,18 @@ def run(tmp: Path, summary: Summary, project: Path) -> None:
 
 
 def bench_ssr(bench: Bench) -> None:
+    with contextlib.ExitStack() as stack:
+        measure_ssr(bench, stack)
+
+
+def measure_ssr(bench: Bench, stack: contextlib.ExitStack) -> None:
+    # The reference: the least a Python proxy under the same gunicorn costs (benchmarks/bare_proxy.py),
+    # started first: the server may stop for idleness meanwhile; it learns node's port once it runs.
+    port_file = bench.web.log.parent / "bare-proxy.port"
+    app = "benchmarks.bare_proxy:application"
+    bare_web = stack.enter_context(
+        gunicorn(bench.web.log.parent, "bare-proxy", {"BARE_PROXY_PORT_FILE": str(port_file)}, app=app, ready_path="/ready")
+    )
     console, floor = Fetcher(bench.web.port, bench.host), Fetcher(bench.web.port, bench.host)
     # The warm start of publish_compute may have gone idle while gunicorn started: a GET wakes it.
     print(f"\nbefore the rounds the server was {server_row(bench.deployment).state}")
@@ -333,7 +345,9 @@ def bench_ssr(bench: Bench) -> None:
     node = Fetcher(row.port, bench.host)
     etag = floor.response(STATIC_PATH).getheader("ETag") or ""
     floor.connection.close()  # that body was not read
-    sizes: dict[str, list[int]] = {"console": [], "node": []}
+    port_file.write_text(str(row.port))
+    bare = Fetcher(bare_web.port, bench.host)
+    sizes: dict[str, list[int]] = {"console": [], "node": [], "bare": []}
 
     def get(label: str, fetcher: Fetcher) -> Callable[[], None]:
         def go() -> None:
@@ -346,6 +360,7 @@ def bench_ssr(bench: Bench) -> None:
     work = {
         "console": get("console", console),
         "node": get("node", node),
+        "bare": get("bare", bare),
         "304": lambda: floor.get(STATIC_PATH, 304, {"If-None-Match": etag}),
     }
     samples = interleave(work, SSR_ROUNDS)
@@ -358,6 +373,7 @@ def bench_ssr(bench: Bench) -> None:
     print(f"\n1. SSR GET / ({statistics.median(sizes['node']) / KIB:.1f} KiB), {SSR_ROUNDS} rounds interleaved after warm-up")
     print(f"baseline: straight to node server.js (port {row.port}):       {p50_p95(samples['node'])}")
     print(f"work: through gunicorn (hosting, routes, proxy):       {p50_p95(samples['console'])}")
+    print(f"reference: a bare WSGI proxy, same gunicorn settings:  {p50_p95(samples['bare'])}")
     print(f"floor: /{STATIC_PATH} answered 304 by gunicorn (no server): {p50_p95(samples['304'])}")
     verdict = "met" if ratio <= SSR_GOAL else "NOT met"
     print(f"p50 ratio: {ratio:.2f}x (p95 {p95['console'] / p95['node']:.2f}x); goal <= {SSR_GOAL}: {verdict}")
@@ -365,16 +381,21 @@ def bench_ssr(bench: Bench) -> None:
         f"overhead: p50 difference {ms(overhead).strip()}, median of the per-round differences {ms(paired).strip()}; "
         f"the console's floor (304) {ms(p50['304']).strip()}"
     )
+    bare_ratio = p50["bare"] / p50["node"]
+    print(
+        f"bare proxy: {bare_ratio:.2f}x node (+{ms(p50['bare'] - p50['node']).strip()}); the console over the bare proxy: "
+        f"+{ms(p50['console'] - p50['bare']).strip()} (host lookup, protection, rules, routes, headers, access log, Django)"
+    )
     print(
         f"connections opened: console {console.connects} for {console.requests} requests, "
         f"node {node.connects} for {node.requests}; server {'kept running (same start)' if same else 'RESTARTED meanwhile'}"
     )
-    for fetcher in (console, node, floor):
+    for fetcher in (console, node, bare, floor):
         fetcher.close()
     bench.summary.add(
         f"SSR GET / p50 through the console <= {SSR_GOAL}x straight to node",
         f"{ratio:.2f}x (p50 {ms(p50['console']).strip()} vs {ms(p50['node']).strip()}, +{ms(overhead).strip()}; "
-        f"304 floor {ms(p50['304']).strip()})",
+        f"304 floor {ms(p50['304']).strip()}; a bare Python proxy {bare_ratio:.2f}x)",
         ratio <= SSR_GOAL and same,
     )
 

@@ -182,16 +182,18 @@ class Web:
 
 
 @contextlib.contextmanager
-def gunicorn(tmp: Path, name: str, extra_env: dict[str, str]) -> Iterator[Web]:
-    """`python -m gunicorn console.wsgi --workers 1 --threads 8` with this run's environment (settings,
-    database, emulator) and `extra_env`; stopped at exit."""
+def gunicorn(
+    tmp: Path, name: str, extra_env: dict[str, str], app: str = "console.wsgi", ready_path: str = "/accounts/login/"
+) -> Iterator[Web]:
+    """`python -m gunicorn console.wsgi --workers 1 --threads 8` (or another WSGI `app`) with this
+    run's environment (settings, database, emulator) and `extra_env`; stopped at exit."""
     port = free_port()
     log = tmp / f"gunicorn-{name}.log"
     command = [
         sys.executable,
         "-m",
         "gunicorn",
-        "console.wsgi",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -209,7 +211,7 @@ def gunicorn(tmp: Path, name: str, extra_env: dict[str, str]) -> Iterator[Web]:
                 raise RuntimeError(f"gunicorn ({name}) exited:\n{log.read_text()[-3000:]}")
             try:
                 # Our own http://127.0.0.1 URL.
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2).close()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=2).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
