@@ -228,6 +228,14 @@ for _cidr in BUILD_BLOCKED_NETWORKS:
         ipaddress.ip_network(_cidr, strict=False)
     except ValueError:
         raise ImproperlyConfigured(f"BUILD_BLOCKED_NETWORKS: {_cidr!r} is not a network such as 10.0.0.0/8.") from None
+# The iptables chain of the network guard (apps/builds/netguard.py). Consoles that share a
+# host (staging and production workers on one machine) each need their own: the chain lets
+# through the AWS endpoint of its console only.
+BUILD_GUARD_CHAIN = env_str("BUILD_GUARD_CHAIN", "AMPLIFY-BUILDS") or "AMPLIFY-BUILDS"
+if not re.fullmatch(r"[A-Za-z0-9_-]{1,28}", BUILD_GUARD_CHAIN):
+    raise ImproperlyConfigured(
+        f"BUILD_GUARD_CHAIN must be 1-28 letters, digits, '-' or '_' (an iptables chain); got {BUILD_GUARD_CHAIN!r}."
+    )
 # Host uids of builds when the worker runs as root: one per job, modulo the count.
 BUILD_UID_BASE = env_int("BUILD_UID_BASE", 200000, minimum=1000)
 BUILD_UID_COUNT = env_int("BUILD_UID_COUNT", 60000, minimum=1)

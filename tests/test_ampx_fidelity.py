@@ -82,8 +82,11 @@ def ampx_install() -> Path:
     command = ["npm", "ci", "--cache", str(CACHE_ROOT / "npm"), "--prefer-offline", "--no-audit", "--no-fund"]
     result = subprocess.run(command, cwd=partial, capture_output=True, text=True, timeout=900, check=False)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)
+    try:
+        partial.rename(target)
+    except OSError:  # another test process installed it meanwhile: keep theirs
+        shutil.rmtree(partial, ignore_errors=True)
+    assert (target / "node_modules" / ".bin" / "ampx").exists(), target
     return target
 
 

@@ -29,11 +29,11 @@ PASSWORD = "demo-password-for-tests"
 
 
 def start(var_dir: Path, port: int, emulator_port: int, password: str | None) -> subprocess.Popen[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "AWS_ENDPOINT_URL")
-    }
+    # As a developer's shell would have it: none of the test run's own settings (its database
+    # and broker, and its eager tasks, under which the seed would run every demo build inline).
+    dropped = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "AWS_ENDPOINT_URL"}
+    dropped.add("CELERY_TASK_ALWAYS_EAGER")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update({"CONSOLE_DEV": "1", "CONSOLE_VAR_DIR": str(var_dir), "PORT": str(port), "EMULATOR_PORT": str(emulator_port)})
     # Builds run as users of their own, who cannot pass through pytest's private folders.
     workspaces = Path(tempfile.mkdtemp(prefix="make-run-workspaces-"))

@@ -4,7 +4,7 @@ host's firewall keeps them off the console's own addresses.
 Builds (and compute servers) run as host users of their own (BUILD_UID_BASE ..,
 COMPUTE_UID_BASE ..), which iptables' owner
 match tells apart from the console. For those users only, the OUTPUT chain jumps to
-AMPLIFY-BUILDS, which rejects every address of this host (the web port, the
+BUILD_GUARD_CHAIN (AMPLIFY-BUILDS), which rejects every address of this host (the web port, the
 database, Redis, the emulator's other ports), the link-local metadata service
 (169.254.169.254, fd00:ec2::254) and BUILD_BLOCKED_NETWORKS, and lets through only
 the AWS endpoint the console hands to builds when that endpoint is on this host.
@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-CHAIN = "AMPLIFY-BUILDS"
 _METADATA = {4: ["169.254.0.0/16"], 6: ["fe80::/10", "fd00:ec2::254/128"]}
 _lock = threading.Lock()
 
@@ -68,20 +67,26 @@ def _blocked_networks() -> dict[int, list[str]]:
     return blocked
 
 
+def chain() -> str:
+    """This console's chain (BUILD_GUARD_CHAIN): consoles sharing a host keep theirs apart."""
+    return str(settings.BUILD_GUARD_CHAIN)
+
+
 def rules(version: int) -> str:
     """The iptables-restore text of the chain for IPv4 or IPv6."""
+    name = chain()
     reject = "icmp-port-unreachable" if version == 4 else "icmp6-port-unreachable"
-    lines = ["*filter", f":{CHAIN} - [0:0]"]
+    lines = ["*filter", f":{name} - [0:0]"]
     # Replies on connections others opened to a guarded process (the console proxying to a
     # compute server's port) are not new traffic: only what the process itself starts is judged.
-    lines.append(f"-A {CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
+    lines.append(f"-A {name} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
     for ip_version, address, port in _allowed_endpoints():
         if ip_version == version:
-            lines.append(f"-A {CHAIN} -d {address} -p tcp --dport {port} -j RETURN")
-    lines.append(f"-A {CHAIN} -p tcp -m addrtype --dst-type LOCAL -j REJECT --reject-with tcp-reset")
-    lines.append(f"-A {CHAIN} -m addrtype --dst-type LOCAL -j REJECT --reject-with {reject}")
+            lines.append(f"-A {name} -d {address} -p tcp --dport {port} -j RETURN")
+    lines.append(f"-A {name} -p tcp -m addrtype --dst-type LOCAL -j REJECT --reject-with tcp-reset")
+    lines.append(f"-A {name} -m addrtype --dst-type LOCAL -j REJECT --reject-with {reject}")
     for network in _blocked_networks()[version]:
-        lines.append(f"-A {CHAIN} -d {network} -j REJECT --reject-with {reject}")
+        lines.append(f"-A {name} -d {network} -j REJECT --reject-with {reject}")
     lines.append("COMMIT")
     return "\n".join(lines) + "\n"
 
@@ -110,7 +115,7 @@ def ensure_guard() -> None:
                 if result.returncode != 0:
                     raise NetworkGuardError(f"{tool}-restore failed: {result.stderr.strip() or result.returncode}")
             for uid_range in _uid_ranges():
-                jump = ["OUTPUT", "-m", "owner", "--uid-owner", uid_range, "-j", CHAIN]
+                jump = ["OUTPUT", "-m", "owner", "--uid-owner", uid_range, "-j", chain()]
                 if _run([tool, "--wait", "-C", *jump]).returncode != 0:
                     result = _run([tool, "--wait", "-I", *jump])
                     if result.returncode != 0:
@@ -123,7 +128,7 @@ def _rule_lines(restore_text: str) -> list[str]:
 
 def _installed_rules(tool: str) -> list[str]:
     """The chain's rules as iptables prints them back, in our own spelling where they differ."""
-    listed = _run([tool, "--wait", "-S", CHAIN])
+    listed = _run([tool, "--wait", "-S", chain()])
     if listed.returncode != 0:
         return []
     return [_normalized(line) for line in listed.stdout.splitlines() if line.startswith("-A ")]

@@ -19,7 +19,7 @@ from django.test import Client
 
 from apps.builds import sandbox as sandbox_module
 from apps.builds.limits import LimitGuard, OutputWatcher, limit_hint
-from apps.builds.netguard import CHAIN, rules
+from apps.builds.netguard import chain, rules
 from apps.builds.process import run_script
 from apps.builds.sandbox import DEFAULT_PATH, Layout, Limits, Sandbox, outer_uid_for
 from apps.builds.workspace_files import read_small_file, read_workspace_file, write_workspace_file
@@ -177,17 +177,20 @@ def test_without_bubblewrap_the_probe_says_how_to_install_it(monkeypatch: pytest
 def test_the_guard_rejects_this_host_and_metadata_and_lets_only_the_aws_endpoint_through(settings: Any) -> None:
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"
     settings.BUILD_BLOCKED_NETWORKS = ["10.20.0.0/16", "fd12::/64"]
+    settings.BUILD_GUARD_CHAIN = "STAGING-BUILDS"  # another console on this host keeps its own chain
+    name = chain()
+    assert name == "STAGING-BUILDS"
     v4, v6 = rules(4), rules(6)
     assert v4.splitlines()[:4] == [
         "*filter",
-        f":{CHAIN} - [0:0]",
+        f":{name} - [0:0]",
         # Only replies on connections others opened to a guarded process (the console to a compute server).
-        f"-A {CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
-        f"-A {CHAIN} -d 127.0.0.1 -p tcp --dport 4566 -j RETURN",
+        f"-A {name} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+        f"-A {name} -d 127.0.0.1 -p tcp --dport 4566 -j RETURN",
     ]
-    assert f"-A {CHAIN} -m addrtype --dst-type LOCAL -j REJECT" in v4
-    assert f"-A {CHAIN} -d 169.254.0.0/16 -j REJECT" in v4
-    assert f"-A {CHAIN} -d 10.20.0.0/16 -j REJECT" in v4
+    assert f"-A {name} -m addrtype --dst-type LOCAL -j REJECT" in v4
+    assert f"-A {name} -d 169.254.0.0/16 -j REJECT" in v4
+    assert f"-A {name} -d 10.20.0.0/16 -j REJECT" in v4
     assert "fd12::/64" not in v4
     assert "fd12::/64" in v6
     assert "fd00:ec2::254/128" in v6
