@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from apps.notifications.models import Delivery, Subscription
 from apps.notifications.sending import Outcome, body_of, send_email, send_webhook
@@ -36,6 +37,7 @@ def _claim(delivery_pk: int) -> Delivery | None:
     return Delivery.objects.select_related("subscription__app", "job__branch__app").get(pk=delivery_pk)
 
 
+@sensitive_variables("secret")
 def _send(delivery: Delivery) -> Outcome:
     subscription, job = delivery.subscription, delivery.job
     if subscription.kind == Subscription.Kind.EMAIL:

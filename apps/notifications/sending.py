@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 
 from apps.builds.models import Job
 from apps.notifications.models import Event, Subscription
@@ -72,6 +73,7 @@ def payload(job: Job, event: str, delivery_pk: int) -> dict[str, Any]:
     }
 
 
+@sensitive_variables("secret")
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """`sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>." + body)."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -99,6 +101,7 @@ class _PinnedHTTPS(_PinnedHTTP):
         self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
 
 
+@sensitive_variables("secret", "headers")
 def send_webhook(subscription: Subscription, secret: str, body: bytes, *, event: str, delivery_pk: int) -> Outcome:
     try:
         addresses = checked_addresses(subscription.target)

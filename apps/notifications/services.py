@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
+from django.views.decorators.debug import sensitive_variables
 
 from apps.branches.models import App, Branch
 from apps.builds.models import Job
@@ -87,6 +88,7 @@ def _audit(actor: Any, action: str, subscription: Subscription, message: str = "
     )
 
 
+@sensitive_variables("secret")
 def subscription_create(*, actor: Any, app: App, kind: str, target: str, branch: Branch | None, events: list[str]) -> Saved:
     if kind not in Subscription.Kind.values:
         raise ValidationError({"kind": "Choose email or webhook."})
@@ -130,6 +132,7 @@ def subscription_delete(*, actor: Any, subscription: Subscription) -> None:
         subscription.delete()
 
 
+@sensitive_variables("secret")
 def secret_rotate(*, actor: Any, subscription: Subscription) -> str:
     """A new signing secret for a webhook (returned to show once); the old one stops working."""
     if not subscription.is_webhook:

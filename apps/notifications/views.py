@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.branches import selectors as branch_selectors
@@ -39,6 +40,7 @@ def notifications(request: HttpRequest, app_id: str) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
+@sensitive_variables("saved")
 def _add(request: HttpRequest, app: App) -> HttpResponse:
     form = SubscriptionForm(request.POST, app=app)
     if form.is_valid():
@@ -121,6 +123,7 @@ def notification_delete(request: HttpRequest, app_id: str, pk: int) -> HttpRespo
 
 @require_POST
 @role_required(Role.ADMIN)
+@sensitive_variables("secret")
 def notification_rotate_secret(request: HttpRequest, app_id: str, pk: int) -> HttpResponse:
     app = branch_selectors.app_get(app_id)
     subscription = selectors.subscription_get(app, pk)

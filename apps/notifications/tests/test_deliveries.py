@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -102,13 +103,23 @@ def test_only_the_chosen_events_and_branches_are_sent(
 
 @pytest.mark.usefixtures("loopback_allowed")
 def test_a_receiver_answering_500_is_retried_then_shown_failed(
-    shop: App, receiver: Receiver, django_capture_on_commit_callbacks: Any, settings: Any, viewer_client: Client
+    shop: App,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+    viewer_client: Client,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
     receiver.status = 500
-    webhook(shop, receiver.url, ["failed"])
-    finish(started_job(shop.branches.get(name="main")), Job.Status.FAILED, django_capture_on_commit_callbacks)
+    _, secret = webhook(shop, receiver.url, ["failed"])
+    with caplog.at_level(logging.DEBUG):
+        finish(started_job(shop.branches.get(name="main")), Job.Status.FAILED, django_capture_on_commit_callbacks)
     assert len(receiver.received) == 3
+    assert "failed after 3 attempt(s)" in caplog.text
+    assert secret not in caplog.text
+    signatures = {headers["X-Console-Signature"] for headers, _ in receiver.received}
+    assert not any(signature.removeprefix("sha256=") in caplog.text for signature in signatures)
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_response_code) == ("FAILED", 3, 500)
     html = viewer_client.get(f"/apps/{shop.app_id}/notifications/").content.decode()
@@ -209,3 +220,33 @@ def test_a_reaped_job_is_a_failure_too(shop: App, django_capture_on_commit_callb
         assert jobs.reap_stale_jobs() == [job.pk]
     assert len(mail.outbox) == 1
     assert "stopped: no heartbeat" in mail.outbox[0].body
+
+
+@pytest.mark.usefixtures("loopback_allowed")
+def test_an_error_report_of_a_crash_while_sending_hides_the_secret(
+    shop: App, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """Django's error reports (the mails to ADMINS) show each frame's variables: not these."""
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    from apps.notifications import sending
+
+    settings.DEBUG = False
+    subscription, secret = webhook(shop, receiver.url, ["failed"])
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the network stack broke")
+
+    monkeypatch.setattr(sending._PinnedHTTP, "request", crash)
+    try:
+        sending.send_webhook(subscription, secret, b"{}", event="failed", delivery_pk=1)
+    except RuntimeError:
+        frames = ExceptionReporter(None, *sys.exc_info()).get_traceback_frames()
+    else:
+        pytest.fail("the crash did not propagate")
+    [sending_frame] = [frame for frame in frames if frame["function"] == "send_webhook"]
+    shown = dict(sending_frame["vars"])
+    assert "subscription" in shown
+    assert secret not in str(shown)
