@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,7 +29,10 @@ DELIVERIES_PER_PAGE = 20
 def _render_page(request: HttpRequest, app: App, form: SubscriptionForm, status: int = 200, **extra: Any) -> HttpResponse:
     deliveries = Paginator(selectors.deliveries_of(app), DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
     context = {"app": app, "subscriptions": selectors.subscriptions_of(app), "deliveries": deliveries, "form": form, **extra}
-    return render(request, "notifications/notifications.html", context, status=status)
+    response = render(request, "notifications/notifications.html", context, status=status)
+    if extra.get("new_secret"):
+        patch_cache_control(response, no_store=True, private=True)  # a secret stays in no cache
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -49,6 +49,7 @@ def test_a_webhook_secret_is_shown_once_sealed_and_never_audited(admin_client: C
     assert secret is not None
     assert secret.startswith("whsec_")
     assert secret in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
     assert secret not in subscription.secret_sealed
     assert secret not in str(list(AuditEvent.objects.values()))
     # Never again: not on the page, not on the subscription's own page.
