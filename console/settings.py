@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "apps.storage",
     "apps.amplify_api",
     "apps.users",
+    "apps.notifications",
     "apps.demo",
 ]
 
@@ -270,6 +271,43 @@ COMPUTE_DISK_LIMIT_MB = env_int("COMPUTE_DISK_LIMIT_MB", 1024, minimum=16)
 COMPUTE_LOG_LINES = env_int("COMPUTE_LOG_LINES", 2000, minimum=100)
 WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("WEBHOOK_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 
+# --- Build notifications (apps/notifications): mail goes through Django's default mailer,
+# configured from EMAIL_* variables. `make run` (CONSOLE_DEV) writes each mail as a file
+# under var/mail/ unless EMAIL_HOST is set.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "amplify-console@localhost")
+if DEV_MODE and env_str("EMAIL_HOST") is None:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(BASE_DIR / "var" / "mail")},
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env_str("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 25, minimum=1, maximum=65535),
+                "username": env_str("EMAIL_HOST_USER", ""),
+                "password": env_str("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=300),
+            },
+        }
+    }
+# Where the console is reached: the job links in notifications.
+CONSOLE_URL = env_url(
+    "CONSOLE_URL", f"http://localhost:{env_int('PORT', 8000, minimum=1, maximum=65535)}", schemes=("http", "https")
+)
+# Webhook deliveries: tries (the first included), seconds before the first retry (doubling), timeout of one.
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 4, minimum=1, maximum=10)
+NOTIFICATIONS_RETRY_SECONDS = env_float("NOTIFICATIONS_RETRY_SECONDS", 30.0, minimum=0.0)
+NOTIFICATIONS_TIMEOUT_SECONDS = env_float("NOTIFICATIONS_TIMEOUT_SECONDS", 10.0, minimum=0.5)
+# Off: webhooks to private, loopback, link-local or metadata addresses are refused. On only for tests
+# or a console whose receivers are on its own private network, on purpose.
+NOTIFICATIONS_ALLOW_PRIVATE_TARGETS = env_bool("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", False)
+
 # --- Git integration.
 GIT_POLL_INTERVAL_SECONDS = env_float("GIT_POLL_INTERVAL_SECONDS", 60.0, minimum=5.0)
 # Repositories listed at once by a poll cycle (git hosts answer slowly, in parallel).
@@ -333,6 +371,8 @@ CELERY_BEAT_SCHEDULE = {
     "collect-compute-bundles": {"task": "apps.compute.tasks.collect_bundles", "schedule": 3600.0},
     # Custom domains waiting for their DNS records (and, daily, the verified ones) are looked up again.
     "check-custom-domains": {"task": "apps.hosting.tasks.check_domains", "schedule": 15 * 60.0},
+    # Notification deliveries whose message was lost (a broker restart) are queued again.
+    "requeue-deliveries": {"task": "apps.notifications.tasks.requeue_overdue_deliveries", "schedule": 300.0},
 }
 
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("apps.gitops.urls")),
     path("", include("apps.hosting.urls")),
     path("", include("apps.compute.urls")),
+    path("", include("apps.notifications.urls")),
 ]
 
 handler500 = "console.errors.server_error"

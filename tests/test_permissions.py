@@ -29,6 +29,8 @@ from apps.gitops.models import Teardown
 from apps.hosting.models import BasicAuth, Deployment, SiteSettings
 from apps.hosting.selectors import parse_rules, stored_rules
 from apps.hosting.services import set_custom_rules
+from apps.notifications.models import Delivery, Subscription
+from apps.notifications.services import secret_rotate
 from apps.sandboxes.inventory import refresh_inventory
 from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
 from apps.sandboxes.tests.stacks import deploy_sandbox, set_stack_state
@@ -87,6 +89,7 @@ OPERATOR_ALLOWED = {
     "data_import",
     "data_import_map",
     "data_task_retry",
+    "notification_redeliver",
 }
 
 
@@ -167,13 +170,18 @@ MUTATING: dict[str, tuple[str, dict[str, str | Upload]]] = {
         {"version": "{rules_version}", "rules_json": '[{{"source": "/x", "target": "/y", "status": "302"}}]'},
     ),
     "hosting_headers": ("/apps/{app}/hosting/headers/", {"custom_headers": "customHeaders: []\n"}),
+    "notifications": ("/apps/{app}/notifications/", {"kind": "EMAIL", "target": "new@example.com", "events": "failed"}),
+    "notification_edit": ("/apps/{app}/notifications/{mail_subscription}/", {"target": "team@example.com", "events": "started"}),
+    "notification_delete": ("/apps/{app}/notifications/{mail_subscription}/delete/", {"confirm": "ops@example.com"}),
+    "notification_rotate_secret": ("/apps/{app}/notifications/{hook_subscription}/rotate-secret/", {}),
+    "notification_redeliver": ("/apps/{app}/notifications/deliveries/{delivery}/redeliver/", {}),
     "hosting_access": (
         "/apps/{app}/hosting/access/",
         {"scope": "app", "app-enabled": "on", "app-username": "ada", "app-password": "open-sesame-42"},
     ),
 }
 # Views that answer 200 (a fragment) rather than redirecting after success.
-RENDERS = {"secret_reveal", "secret_import_preview"}
+RENDERS = {"secret_reveal", "secret_import_preview", "notifications", "notification_rotate_secret"}
 # POST only to keep pasted values out of URLs (a preview), or to stage an uploaded CSV
 # for its column mapping (the import itself is audited): they change nothing, so they
 # are not audited.
@@ -256,7 +264,18 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
         {"source": "/<*>", "target": "/index.html", "status": "404-200"},
     ]
     set_custom_rules(actor=None, app=app, rules=parse_rules(rules))
+    mail_subscription = Subscription.objects.create(app=app, kind="EMAIL", target="ops@example.com", events=["failed"])
+    hook_subscription = Subscription.objects.create(
+        app=app, kind="WEBHOOK", target="https://hooks.example.com/b", events=["failed"]
+    )
+    secret_rotate(actor=None, subscription=hook_subscription)
+    delivery = Delivery.objects.create(
+        subscription=mail_subscription, event="failed", job=failed, status=Delivery.Status.FAILED, attempts=1
+    )
     return {
+        "mail_subscription": mail_subscription.pk,
+        "hook_subscription": hook_subscription.pk,
+        "delivery": delivery.pk,
         "rules_version": stored_rules(app).version,
         "failed_seed": failed_seed.pk,
         "app": app,
@@ -298,6 +317,8 @@ def snapshot() -> tuple[Any, ...]:
         [s["StackStatus"] for s in boto3.client("cloudformation", region_name="us-east-1").describe_stacks()["Stacks"]],
         list(SiteSettings.objects.values()),
         list(BasicAuth.objects.values()),
+        list(Subscription.objects.values()),
+        list(Delivery.objects.values()),
         *data_snapshot(),
     )
 
@@ -355,6 +376,7 @@ def test_operators_may_run_builds_refresh_sandboxes_and_change_data(
 ) -> None:
     path, data = MUTATING[name]
     before = Job.objects.count()
+    deliveries = Delivery.objects.count()
     scanned = RegionScan.objects.get(region="us-east-1").finished_at
     data_before = data_snapshot()
     response = operator_client.post(fill(path, world), form(data, world))
@@ -364,6 +386,8 @@ def test_operators_may_run_builds_refresh_sandboxes_and_change_data(
         assert data_snapshot() != data_before
     elif name == "sandboxes_refresh":
         assert RegionScan.objects.filter(region="us-east-1", finished_at__gt=scanned).exists()
+    elif name == "notification_redeliver":
+        assert Delivery.objects.count() == deliveries + 1
     elif name != "job_cancel":
         assert Job.objects.count() == before + 1
 

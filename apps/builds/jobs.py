@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.branches.models import Branch
+from apps.builds.events import JobEvent, job_event
 from apps.builds.models import Job, JobStep, LogChunk
 from apps.builds.process import process_identity
 from console.audit import audit_record
@@ -29,6 +30,8 @@ from console.queue import send_on_commit
 logger = logging.getLogger(__name__)
 
 S = Job.Status
+# Which endings listeners hear of (a cancelled job is no news).
+_ENDED_EVENTS: dict[str, JobEvent] = {S.SUCCEED: JobEvent.SUCCEEDED, S.FAILED: JobEvent.FAILED}
 
 
 def worker_name() -> str:
@@ -169,7 +172,12 @@ def job_heartbeat(job_pk: int) -> str:
 
 
 def job_set_running(job_pk: int, **fields: Any) -> bool:
-    return bool(Job.objects.filter(pk=job_pk, status=S.PROVISIONING).update(status=S.RUNNING, **fields))
+    """PROVISIONING -> RUNNING once the commit is known: the job has started (listeners hear it)."""
+    with transaction.atomic():
+        started = bool(Job.objects.filter(pk=job_pk, status=S.PROVISIONING).update(status=S.RUNNING, **fields))
+        if started:
+            job_event(job_pk, JobEvent.STARTED)
+    return started
 
 
 def step_update(job_pk: int, name: str, status: str) -> None:
@@ -203,6 +211,8 @@ def job_finish(job_pk: int, status: str, *, reason: str = "", failed_command: st
         steps = JobStep.objects.filter(job_id=job_pk)
         steps.filter(status=S.RUNNING).update(status=final, ended_at=now)
         steps.filter(status=S.PENDING).update(status=S.SUCCEED if final == S.SUCCEED else S.CANCELLED)
+        if final in _ENDED_EVENTS:
+            job_event(job_pk, _ENDED_EVENTS[final])
     return True
 
 
@@ -237,6 +247,7 @@ def reap_stale_jobs(now: Any = None) -> list[int]:
             ):
                 JobStep.objects.filter(job_id=pk, status__in=(S.PENDING, S.RUNNING)).update(status=S.FAILED, ended_at=now)
                 audit_record(actor=None, action="job.reap", target_type="job", target=str(pk), outcome="failure", message=reason)
+                job_event(pk, JobEvent.FAILED)
                 reaped.append(pk)
                 _queue_branch(branch_pk)
     return reaped

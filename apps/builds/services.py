@@ -1,6 +1,7 @@
 """What other apps may ask of builds: start, cancel and retry jobs; manage incoming webhooks;
 probe whether this worker can isolate builds; run other hostile code in the build sandbox
-(apps.compute's servers); deploy other kinds of build output. The modules behind these stay private."""
+(apps.compute's servers); deploy other kinds of build output; hear of jobs starting and
+ending (apps.notifications). The modules behind these stay private."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from apps.builds.deployers import BuildOutput as BuildOutput
 from apps.builds.deployers import DeployFailed as DeployFailed
 from apps.builds.deployers import register_output_deployer as register_output_deployer
 from apps.builds.deployers import register_redeploy_hook as register_redeploy_hook
+from apps.builds.events import JobEvent as JobEvent
+from apps.builds.events import register_job_listener as register_job_listener
 from apps.builds.isolation import check_build_isolation as check_build_isolation
 from apps.builds.joblog import Masker as Masker
 from apps.builds.jobs import job_cancel as job_cancel
