@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "apps.storage",
     "apps.amplify_api",
     "apps.users",
+    "apps.functions",
     "apps.demo",
 ]
 
