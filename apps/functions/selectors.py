@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
 from apps.branches.models import Branch
 from apps.functions import cloudwatch, lambdas
 from apps.functions.cloudwatch import EventsPage, LogEvent, StreamsPage
@@ -17,6 +19,10 @@ FUNCTION_TYPE = "AWS::Lambda::Function"
 EVENTS_PAGE = 100
 TAIL_PAGE = 200
 DOWNLOAD_CAP = 100_000
+# Which functions a stack has changes only with a deploy: the logs pages and the tail's
+# polls check a name against a list this young instead of walking the stacks each time.
+# A name not in the list is looked up again at once, so a new function is never refused.
+KNOWN_FOR_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -40,15 +46,28 @@ def stack_functions(branch: Branch) -> list[StackFunction]:
     return [StackFunction(r.logical_id, r.physical_id) for r in resources if r.resource_type == FUNCTION_TYPE and r.physical_id]
 
 
+def _known_key(branch: Branch) -> str:
+    return f"functions:stack:{branch.backend_stack_name}"
+
+
+def _read_and_remember(branch: Branch) -> list[StackFunction]:
+    found = stack_functions(branch)
+    cache.set(_known_key(branch), {f.name: f.logical_id for f in found}, KNOWN_FOR_SECONDS)
+    return found
+
+
 def branch_functions(branch: Branch) -> list[Function]:
     """Each function of the branch's stack with its configuration, by friendly name."""
-    found = [lambdas.get_function(f.name, logical_id=f.logical_id) for f in stack_functions(branch)]
+    found = [lambdas.get_function(f.name, logical_id=f.logical_id) for f in _read_and_remember(branch)]
     return sorted(found, key=lambda f: (f.friendly_name.lower(), f.name))
 
 
 def stack_function(branch: Branch, name: str) -> StackFunction | None:
     """The function of that Lambda name, when the branch's stack has it (else None)."""
-    return next((f for f in stack_functions(branch) if f.name == name), None)
+    known: dict[str, str] | None = cache.get(_known_key(branch))
+    if known is not None and name in known:
+        return StackFunction(known[name], name)
+    return next((f for f in _read_and_remember(branch) if f.name == name), None)
 
 
 def function_detail(branch: Branch, name: str) -> Function | None:
