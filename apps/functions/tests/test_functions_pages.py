@@ -100,3 +100,23 @@ def test_a_branch_without_a_stack_says_deploy_first(viewer_client: Client, branc
     assert response.status_code == 200
     assert "No backend deployed" in response.content.decode()
     assert viewer_client.get(url("function_logs", branch, "anything")).status_code == 404
+
+
+def test_logs_pages_check_a_name_against_a_recent_list_and_look_up_unknown_names_again(
+    branch: Branch, functions: dict[str, str], monkeypatch: Any
+) -> None:
+    from apps.functions import selectors
+
+    reads: list[str] = []
+    real = selectors.stack_functions
+
+    def counted(b: Branch) -> list[selectors.StackFunction]:
+        reads.append(b.name)
+        return real(b)
+
+    monkeypatch.setattr(selectors, "stack_functions", counted)
+    assert selectors.stack_function(branch, functions["sayHello"]) is not None
+    assert selectors.stack_function(branch, functions["todoCleanup"]) is not None
+    assert len(reads) == 1  # the second name came from the list the first read kept
+    assert selectors.stack_function(branch, "not-deployed-yet") is None
+    assert len(reads) == 2  # an unknown name is looked up again, never refused from the list
