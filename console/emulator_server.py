@@ -16,7 +16,8 @@ console's own code never calls it, and real AWS has no such thing.
 One fix to moto itself (`fix_moto`): GetTemplateSummary answers the template's
 `Metadata` as JSON text, as CloudFormation does; moto 5 answers a Python repr
 (`{'AWS::Amplify::Platform': ...}`), which the real Amplify toolchain cannot parse
-("Stack template metadata is not a string").
+("Stack template metadata is not a string"). And CloudWatch Logs filter patterns are
+checked and matched as CloudWatch does (`console.emulator_logs`).
 Importing this module starts nothing and does not import moto.
 """
 
@@ -143,6 +144,9 @@ def fix_moto() -> None:
     """Patch moto, in this process, where it answers unlike AWS (see the module's docstring)."""
     from moto.cloudformation import responses
 
+    from console.emulator_logs import fix_moto_logs
+
+    fix_moto_logs()
     summary_of = responses.get_template_summary_response_from_template
     if getattr(summary_of, "answers_metadata_as_json", False):
         return

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.amplify_api",
     "apps.users",
     "apps.notifications",
+    "apps.functions",
     "apps.demo",
 ]
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("apps.datamanager.urls")),
     path("", include("apps.storage.urls")),
     path("", include("apps.users.urls")),
+    path("", include("apps.functions.urls")),
     path("", include("apps.secrets.urls")),
     path("", include("apps.branches.urls")),
     path("", include("apps.builds.urls")),

@@ -15,6 +15,7 @@ from apps.builds.models import Job
 from apps.datamanager import dynamo
 from apps.datamanager.sources import branch_data
 from apps.demo.seed import DEMO_APP_NAME, BuildPending, ensure_demo_data, seed_demo, seed_demo_data_after_build
+from apps.functions.selectors import matching_events, stack_functions
 from console.aws import clear_client_cache
 from console.emulator import Emulator
 
@@ -56,11 +57,23 @@ def test_demo_build_leaves_main_with_projects_todos_and_notes(transactional_db: 
     assert any(set(note.get("location", {})) & {"lat", "lng", "label"} for note in rows["Note"])
     assert {name: len(items) for name, items in records(dev).items()} == {"Project": 0, "Todo": 0, "Note": 0}
 
-    # Seeding again (as a rerun of the task would) keeps the rows as they are.
+    # The stand-in's two functions (in its nested stack) have their demo log lines.
+    functions = {f.logical_id: f.name for f in stack_functions(main)}
+    assert set(functions) == {"sayHellolambda", "todoCleanuplambda"}
+    lines = {key: log_lines(name) for key, name in functions.items()}
+    assert {key: len(found) for key, found in lines.items()} == {"sayHellolambda": 300, "todoCleanuplambda": 300}
+    assert any("\tERROR\t" in line for line in lines["sayHellolambda"])
+
+    # Seeding again (as a rerun of the task would) keeps the rows and the logs as they are.
     said.clear()
     seed_demo_data_after_build(main.pk, said.append)
     assert said == []
     assert records(main) == rows
+    assert {key: log_lines(name) for key, name in functions.items()} == lines
+
+
+def log_lines(function_name: str) -> list[str]:
+    return [event.message for event in matching_events(function_name, pattern="", start=None, end=None)]
 
 
 def test_a_model_with_records_is_left_alone(transactional_db: None, on_emulator: Emulator) -> None:

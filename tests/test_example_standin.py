@@ -261,6 +261,23 @@ def test_branch_resources_exist(aws: Any, branch_stack: dict[str, Any]) -> None:
     assert "ClientSecret" not in client["UserPoolClient"]
 
 
+def test_functions_are_in_a_nested_stack_tagged_with_their_friendly_names(aws: Any, branch_stack: dict[str, Any]) -> None:
+    cfn = aws("cloudformation")
+    root = cfn.list_stack_resources(StackName=BRANCH_STACK)["StackResourceSummaries"]
+    nested = [r for r in root if r["ResourceType"] == "AWS::CloudFormation::Stack"]
+    assert [r["LogicalResourceId"] for r in nested] == ["function1351588B"]
+    inner = cfn.list_stack_resources(StackName=nested[0]["PhysicalResourceId"])["StackResourceSummaries"]
+    functions = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in inner if r["ResourceType"] == "AWS::Lambda::Function"}
+    assert functions == {"sayHellolambda": f"{BRANCH_STACK}-sayHello", "todoCleanuplambda": f"{BRANCH_STACK}-todoCleanup"}
+    lam = aws("lambda")
+    for friendly, name in (("sayHello", functions["sayHellolambda"]), ("todoCleanup", functions["todoCleanuplambda"])):
+        config = lam.get_function_configuration(FunctionName=name)
+        assert lam.list_tags(Resource=config["FunctionArn"])["Tags"]["amplify:friendly-name"] == friendly
+    environment = lam.get_function_configuration(FunctionName=functions["sayHellolambda"])["Environment"]["Variables"]
+    assert json.loads(environment["AMPLIFY_SSM_ENV_CONFIG"])["API_KEY"]["sharedPath"].endswith("/API_KEY")
+    assert environment["API_KEY"] == "<value will be resolved during runtime>"
+
+
 def test_outputs_file_matches_the_stack_and_the_schema(project: Path, branch_stack: dict[str, Any]) -> None:
     outputs = stack_outputs(branch_stack)
     document = read_outputs_file(project)

@@ -71,6 +71,11 @@ READ_ONLY = {
     "compute_panel",
     "compute_logs",
     "compute_log_download",
+    "functions_list",
+    "function_detail",
+    "function_logs",
+    "function_logs_tail",
+    "function_logs_download",
 }
 # Authenticated by its own token, not by a session (tests in test_webhooks.py).
 TOKEN_AUTHENTICATED = {"webhook_trigger", "github_hook", "gitlab_hook"}
@@ -433,6 +438,11 @@ def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world:
         "compute_panel": [app_id, "main"],
         "compute_logs": [app_id, "main"],
         "compute_log_download": [app_id, "main"],
+        "functions_list": [app_id, "main"],
+        "function_detail": [app_id, "main", "sayHello"],
+        "function_logs": [app_id, "main", "sayHello"],
+        "function_logs_tail": [app_id, "main", "sayHello"],
+        "function_logs_download": [app_id, "main", "sayHello"],
     }.get(name, [app_id])
     response = outsider_client.get(reverse(name, args=args))
     assert response.status_code == 302

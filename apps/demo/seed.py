@@ -30,6 +30,7 @@ from apps.branches.models import App, Branch
 from apps.builds.models import Job
 from apps.datamanager.selectors import NoSchema, SchemaInvalid, TableMissing, branch_data, table_has_records
 from apps.datamanager.services import seed_records
+from apps.functions.services import seed_demo_logs
 from apps.sandboxes.services import refresh_inventory
 from apps.secrets.selectors import Scope
 from apps.secrets.services import sandbox_secrets_seed
@@ -338,6 +339,7 @@ def ensure_demo_data(branch: Branch, say: Say) -> None:
         say(f"no demo data for {branch.name}: {error}")
     ensure_demo_files(branch, say)
     ensure_demo_users(branch.backend_outputs, say)
+    seed_demo_logs(branch, say)
 
 
 def ensure_demo_files(branch: Branch, say: Say) -> None:

@@ -5,7 +5,8 @@ The real `ampx pipeline-deploy` / `ampx sandbox` synthesize amplify/*.ts with th
 AWS CDK and deploy the result to a real AWS account. This script deploys the same
 *shape* of backend with plain boto3 calls: the stack name, stack tags and root
 stack outputs the toolchain produces, one DynamoDB table per model, the model
-schema object in S3, a Cognito user pool, and an `amplify_outputs.json` in the
+schema object in S3, a Cognito user pool, the functions of amplify/functions/ in a
+nested stack (as real backends nest theirs), and an `amplify_outputs.json` in the
 format the Amplify client libraries read. So it works against an AWS emulator
 (`AWS_ENDPOINT_URL`) as well as against a real account.
 
@@ -71,6 +72,29 @@ OAUTH_DEFAULT_SCOPES = ["profile", "phone", "email", "openid", "aws.cognito.sign
 ADDITIONAL_AUTH_TYPES = ["AWS_IAM"]
 OUTPUTS_VERSIONS = ("1.4", "1.5")
 OUTPUTS_FILE = "amplify_outputs.json"
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    """One `defineFunction` of amplify/functions/*/resource.ts."""
+
+    name: str  # the friendly name, as `defineFunction({ name })` gives it
+    memory_mb: int
+    timeout_seconds: int
+    environment: dict[str, str]
+    secrets: tuple[str, ...] = ()  # `secret("NAME")` values: read from SSM at run time
+
+
+FUNCTIONS = (
+    FunctionDef("sayHello", 512, 3, {"GREETING": "Hello"}, secrets=("API_KEY",)),
+    FunctionDef("todoCleanup", 256, 60, {"RETENTION_DAYS": "30"}),
+)
+FUNCTION_RUNTIME = "nodejs20.x"
+FUNCTIONS_TEMPLATE_KEY = "function-stack.json"
+FUNCTIONS_STACK_ID = "function1351588B"  # the root stack's resource for the nested stack
+FRIENDLY_NAME_TAG = "amplify:friendly-name"
+# What real Gen 2 functions hold in place of a secret until they read it from SSM.
+SECRET_PLACEHOLDER = "<value will be resolved during runtime>"  # noqa: S105 (not a secret)
 
 # Types AppSync defines itself: never models, enums or non-models.
 OPERATION_TYPES = {"Query", "Mutation", "Subscription"}
@@ -824,7 +848,61 @@ def _logical_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", name)
 
 
-def build_template(backend: Backend, schema: Schema, created_by: str) -> dict[str, Any]:
+def function_name(backend: Backend, function: FunctionDef) -> str:
+    """The Lambda name: the stack's name and the friendly name, cut to Lambda's 64 characters."""
+    name = f"{backend.stack}-{function.name}"
+    if len(name) <= 64:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: 64 - 9]}-{digest}"
+
+
+def _secret_paths(backend: Backend, name: str) -> dict[str, str]:
+    branch_part = f"{_sanitize(backend.name)}-{backend.deployment_type}-{backend_hash(backend.namespace, backend.name)}"
+    return {
+        "path": f"/amplify/{_sanitize(backend.namespace)}/{branch_part}/{name}",
+        "sharedPath": f"/amplify/shared/{_sanitize(backend.namespace)}/{name}",
+    }
+
+
+def functions_template(backend: Backend) -> dict[str, Any]:
+    """The nested stack of the functions: a role and a function each, tagged as real ones."""
+    resources: dict[str, Any] = {}
+    for function in FUNCTIONS:
+        logical = _logical_id(function.name)
+        environment = dict(function.environment)
+        if function.secrets:
+            environment["AMPLIFY_SSM_ENV_CONFIG"] = json.dumps({n: _secret_paths(backend, n) for n in function.secrets})
+            environment.update({n: SECRET_PLACEHOLDER for n in function.secrets})
+        resources[f"{logical}lambdaServiceRole"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                },
+            },
+        }
+        resources[f"{logical}lambda"] = {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "FunctionName": function_name(backend, function),
+                "Runtime": FUNCTION_RUNTIME,
+                "Handler": "index.handler",
+                "MemorySize": function.memory_mb,
+                "Timeout": function.timeout_seconds,
+                "Role": {"Fn::GetAtt": [f"{logical}lambdaServiceRole", "Arn"]},
+                "Code": {"ZipFile": f"exports.handler = async () => ({{ function: {json.dumps(function.name)} }});"},
+                "Environment": {"Variables": environment},
+                "Tags": [{"Key": k, "Value": v} for k, v in {**backend.tags, FRIENDLY_NAME_TAG: function.name}.items()],
+            },
+        }
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Description": "Functions of the backend", "Resources": resources}
+
+
+def build_template(backend: Backend, schema: Schema, created_by: str, functions_url: str = "") -> dict[str, Any]:
     """The root stack: tables and the storage bucket, plus every output `ampx` reads.
 
     Resources moto's CloudFormation cannot create (Cognito, AppSync) come in as
@@ -832,6 +910,8 @@ def build_template(backend: Backend, schema: Schema, created_by: str) -> dict[st
     """
     region = {"Ref": "AWS::Region"}
     resources: dict[str, Any] = {}
+    if functions_url:
+        resources[FUNCTIONS_STACK_ID] = {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": functions_url}}
     for model in schema.models:
         resources[f"{_logical_id(model.name)}Table"] = {
             "Type": "AWS::DynamoDB::Table",
@@ -1109,6 +1189,26 @@ def upload_model_schema(aws: Aws, backend: Backend, sdl: str) -> str:
     return uri
 
 
+def upload_functions_template(aws: Aws, backend: Backend) -> str:
+    """The nested stack's template, where the root's TemplateURL points (the assets bucket)."""
+    aws.client("s3").put_object(
+        Bucket=backend.assets_bucket,
+        Key=FUNCTIONS_TEMPLATE_KEY,
+        Body=json.dumps(functions_template(backend)).encode("utf-8"),
+        ContentType="application/json",
+    )
+    return f"https://{backend.assets_bucket}.s3.amazonaws.com/{FUNCTIONS_TEMPLATE_KEY}"
+
+
+def tag_functions(aws: Aws, backend: Backend) -> None:
+    """Tag each function as its template does (an emulator's CloudFormation may not)."""
+    client = aws.client("lambda")
+    for function in FUNCTIONS:
+        arn = client.get_function_configuration(FunctionName=function_name(backend, function))["FunctionArn"]
+        client.tag_resource(Resource=arn, Tags={**backend.tags, FRIENDLY_NAME_TAG: function.name})
+        print(f"[Function] {function.name} ready", flush=True)
+
+
 def write_outputs(config: dict[str, Any], directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / OUTPUTS_FILE
@@ -1137,8 +1237,9 @@ def deploy(aws: Aws, backend: Backend, options: DeployOptions) -> Path:
         "WebClientId": auth.web_client_id,
         "IdentityPoolId": auth.identity_pool_id,
     }
-    template = build_template(backend, schema, options.created_by)
+    template = build_template(backend, schema, options.created_by, upload_functions_template(aws, backend))
     outputs = deploy_stack(aws, backend.stack, template, parameters, backend.tags)
+    tag_functions(aws, backend)
     elapsed = time.monotonic() - started
     print(f"[Deploy] Stack {backend.stack} deployed in {elapsed:.1f} s", flush=True)
     return write_outputs(client_config(outputs, schema, options.outputs_version), options.outputs_dir)
