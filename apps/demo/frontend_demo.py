@@ -11,8 +11,6 @@ Every step checks before it writes, so seeding twice changes nothing.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -23,7 +21,7 @@ from apps.branches.models import App, Branch
 from apps.builds.models import Job
 from apps.builds.services import job_start
 from apps.demo.nextjs_demo import NodeMinimum, node_available
-from apps.demo.seed import BuildPending, Say, _git, ensure_app, ensure_repository, ensure_service_role
+from apps.demo.seed import BuildPending, Say, ensure_app, ensure_repository, ensure_service_role, single_branch_repository
 from console.queue import send_on_commit
 
 FRONTEND_APP_NAME = "frontend-demo"
@@ -41,18 +39,15 @@ AMPX = "the Amplify CLI (@aws-amplify/backend-cli 1.10.0)"
 def ensure_frontend_repository(root: Path, say: Say) -> Path:
     """A bare repository with branch main: the frontend example, and nothing else."""
     bare = root / "frontend-app.git"
-    if (bare / "HEAD").exists():
-        return bare
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "frontend-app"
-        shutil.copytree(FRONTEND_EXAMPLE_DIR, work, ignore=shutil.ignore_patterns(*_NOT_COMMITTED))
-        _git(["init", "-q", "-b", FRONTEND_BRANCH], work)
-        _git(["add", "-A"], work)
-        _git(["commit", "-q", "-m", "Initial commit of the frontend app"], work)
-        _git(["init", "-q", "--bare", "-b", FRONTEND_BRANCH, str(bare)], work)
-        _git(["push", "-q", str(bare), FRONTEND_BRANCH], work)
-    say(f"frontend demo repository created at {bare}")
+    made = single_branch_repository(
+        FRONTEND_EXAMPLE_DIR,
+        bare,
+        branch=FRONTEND_BRANCH,
+        message="Initial commit of the frontend app",
+        leave_out=_NOT_COMMITTED,
+    )
+    if made:
+        say(f"frontend demo repository created at {bare}")
     return bare
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from apps.branches.models import App
 from apps.builds.models import Job
 from apps.builds.services import job_start
 from apps.demo.seed import EXAMPLE_DIR as TODO_EXAMPLE_DIR
-from apps.demo.seed import Say, _git, ensure_service_role
+from apps.demo.seed import Say, ensure_service_role, single_branch_repository
 
 # The lowest Node.js of each major line a tool runs on, oldest first: the last one is
 # open-ended (>=22.0), the others hold within their major only (^18.19, as in package.json).
@@ -45,20 +44,16 @@ def ensure_nextjs_repository(root: Path, say: Say) -> Path:
     """A bare repository with branch main: the Next.js example, plus the todo app's
     tools/ (the ampx stand-in its backend phase runs) and amplify/ (what it deploys)."""
     bare = root / "nextjs-app.git"
-    if (bare / "HEAD").exists():
-        return bare
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / "nextjs-app"
-        shutil.copytree(NEXTJS_EXAMPLE_DIR, work, ignore=shutil.ignore_patterns(*_NOT_COMMITTED))
-        for folder in ("tools", "amplify"):
-            shutil.copytree(TODO_EXAMPLE_DIR / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
-        _git(["init", "-q", "-b", NEXTJS_BRANCH], work)
-        _git(["add", "-A"], work)
-        _git(["commit", "-q", "-m", "Initial commit of the Next.js app"], work)
-        _git(["init", "-q", "--bare", "-b", NEXTJS_BRANCH, str(bare)], work)
-        _git(["push", "-q", str(bare), NEXTJS_BRANCH], work)
-    say(f"Next.js demo repository created at {bare}")
+    made = single_branch_repository(
+        NEXTJS_EXAMPLE_DIR,
+        bare,
+        branch=NEXTJS_BRANCH,
+        message="Initial commit of the Next.js app",
+        leave_out=_NOT_COMMITTED,
+        add=(TODO_EXAMPLE_DIR / "tools", TODO_EXAMPLE_DIR / "amplify"),
+    )
+    if made:
+        say(f"Next.js demo repository created at {bare}")
     return bare
 
 

@@ -79,6 +79,27 @@ def _git(args: list[str], cwd: Path) -> None:
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
+def single_branch_repository(
+    example: Path, bare: Path, *, branch: str, message: str, leave_out: tuple[str, ...], add: tuple[Path, ...] = ()
+) -> bool:
+    """Make `bare`, unless it exists: one commit on `branch` of `example` without `leave_out`
+    (build leftovers), plus the folders `add` at the top. True when it was made."""
+    if (bare / "HEAD").exists():
+        return False
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / example.name
+        shutil.copytree(example, work, ignore=shutil.ignore_patterns(*leave_out))
+        for folder in add:
+            shutil.copytree(folder, work / folder.name, ignore=shutil.ignore_patterns("__pycache__"))
+        _git(["init", "-q", "-b", branch], work)
+        _git(["add", "-A"], work)
+        _git(["commit", "-q", "-m", message], work)
+        _git(["init", "-q", "--bare", "-b", branch, str(bare)], work)
+        _git(["push", "-q", str(bare), branch], work)
+    return True
+
+
 def ensure_repository(root: Path, say: Say) -> Path:
     """A bare repository with branches main and dev, made from the example."""
     bare = root / "todo-app.git"
