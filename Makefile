@@ -56,7 +56,7 @@ demo-pr-close: install
 
 test: install-dev build-sandbox lint typecheck
 	$(PY) -m pytest -m "not (browser or worker or emulator)" -n auto --maxprocesses 4 $(PYTEST_ARGS)
-	$(PY) -m pytest -m "browser or worker or emulator" -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -m "browser or worker or emulator" $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
