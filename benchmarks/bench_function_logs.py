@@ -28,6 +28,8 @@ from typing import Any
 
 from emulator_support import CallCounter, calls_text, django_on_emulator, make_repository, ms, timed
 
+from apps.functions.tests.stacks import function_resources
+
 REGION = "us-east-1"
 EVENTS = 100_000
 ROUNDS = 15
@@ -40,26 +42,7 @@ def deploy(client: Callable[[str], Any], stack: str) -> None:
     """The branch stack -> a nested stack -> one function (and its role)."""
     s3 = client("s3")
     s3.create_bucket(Bucket=ASSETS)
-    role = {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-            }
-        },
-    }
-    function = {
-        "Type": "AWS::Lambda::Function",
-        "Properties": {
-            "FunctionName": FUNCTION,
-            "Runtime": "nodejs20.x",
-            "Handler": "index.handler",
-            "Role": {"Fn::GetAtt": ["sayHelloRole", "Arn"]},
-            "Code": {"ZipFile": "exports.handler = async () => 'ok';"},
-        },
-    }
-    nested = {"Resources": {"sayHelloRole": role, "sayHellolambda": function}}
+    nested = {"Resources": function_resources("sayHellolambda", FUNCTION, None, {})}
     s3.put_object(Bucket=ASSETS, Key="function.json", Body=json.dumps(nested).encode())
     url = f"https://{ASSETS}.s3.amazonaws.com/function.json"
     root = {"Resources": {"function1351588B": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}}}}

@@ -24,18 +24,8 @@ from apps.demo.nextjs_demo import (
     seed_nextjs_demo,
 )
 from apps.demo.seed import DEMO_APP_NAME, DEMO_ROLE, seed_demo
+from apps.demo.tests.repos import files_on_main, head_of_main
 from console.aws import aws_client
-
-
-def files_on_main(bare: Path) -> set[str]:
-    listed = subprocess.run(
-        ["git", "ls-tree", "-r", "--name-only", "main"], cwd=bare, capture_output=True, text=True, check=True
-    ).stdout
-    return set(listed.splitlines())
-
-
-def head_of_main(bare: Path) -> str:
-    return subprocess.run(["git", "rev-parse", "main"], cwd=bare, capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture
@@ -51,26 +41,6 @@ def example_with_leftovers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     (copy / "amplify_outputs.json").write_text("{}")
     monkeypatch.setattr(nextjs_demo, "NEXTJS_EXAMPLE_DIR", copy)
     return copy
-
-
-@pytest.fixture
-def node(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """node and npm on PATH; append to set what `node --version` prints."""
-    printed = ["v20.11.1"]
-    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}" if name in ("node", "npm") else None)
-    monkeypatch.setattr(nextjs_demo, "_node_version", lambda: printed[-1])
-    return printed
-
-
-@pytest.fixture
-def no_node(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-
-
-@pytest.fixture
-def var_dir(settings: Any, tmp_path: Path) -> Path:
-    settings.VAR_DIR = tmp_path / "var"
-    return settings.VAR_DIR
 
 
 def test_the_repository_is_the_example_with_the_todo_apps_tools_and_amplify(example_with_leftovers: Path, tmp_path: Path) -> None:
