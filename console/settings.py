@@ -241,7 +241,7 @@ if not re.fullmatch(r"[A-Za-z0-9_-]{1,28}", BUILD_GUARD_CHAIN):
 # Host uids of builds when the worker runs as root: one per job, modulo the count.
 BUILD_UID_BASE = env_int("BUILD_UID_BASE", 200000, minimum=1000)
 BUILD_UID_COUNT = env_int("BUILD_UID_COUNT", 60000, minimum=1)
-# Limits of one build: processes, memory (address space per process), CPU time per
+# Limits of one build: processes, memory (private writable memory per process), CPU time per
 # process, and what it may write to disk.
 BUILD_MAX_PROCESSES = env_int("BUILD_MAX_PROCESSES", 512, minimum=16)
 BUILD_MEMORY_LIMIT_MB = env_int("BUILD_MEMORY_LIMIT_MB", 8192, minimum=256)
@@ -262,8 +262,8 @@ COMPUTE_UID_BASE = env_int("COMPUTE_UID_BASE", 260000, minimum=1000)
 COMPUTE_UID_COUNT = env_int("COMPUTE_UID_COUNT", 4000, minimum=1)
 if COMPUTE_UID_BASE < BUILD_UID_BASE + BUILD_UID_COUNT and BUILD_UID_BASE < COMPUTE_UID_BASE + COMPUTE_UID_COUNT:
     raise ImproperlyConfigured("COMPUTE_UID_BASE..+COMPUTE_UID_COUNT must not overlap BUILD_UID_BASE..+BUILD_UID_COUNT.")
-# Limits of one server: processes, memory (address space per process; V8 reserves much
-# more than it uses), CPU seconds per process (0: none, a server runs for days), file size.
+# Limits of one server: processes, memory (private writable memory per process, not the
+# address space V8 reserves), CPU seconds per process (0: none, a server runs for days), file size.
 COMPUTE_MAX_PROCESSES = env_int("COMPUTE_MAX_PROCESSES", 256, minimum=16)
 COMPUTE_MEMORY_LIMIT_MB = env_int("COMPUTE_MEMORY_LIMIT_MB", 8192, minimum=256)
 COMPUTE_CPU_LIMIT_SECONDS = env_int("COMPUTE_CPU_LIMIT_SECONDS", 0, minimum=0)

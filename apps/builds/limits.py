@@ -7,7 +7,7 @@ import time
 
 from apps.builds.sandbox import Limits, Sandbox
 
-# Out-of-memory messages of the usual build tools under an address-space limit.
+# Out-of-memory messages of the usual build tools under a memory limit.
 _MEMORY_MARKERS = (
     "MemoryError",
     "Cannot allocate memory",
@@ -16,6 +16,7 @@ _MEMORY_MARKERS = (
     "std::bad_alloc",
     "JavaScript heap out of memory",
     "memory allocation of",
+    "Array buffer allocation failed",
 )
 # A shell reports a command killed by signal N as 128 + N.
 _CPU_EXIT = 128 + signal.SIGXCPU

@@ -196,7 +196,10 @@ class Sandbox:
             if outer_uid is not None and isolated:
                 # The kernel counts processes per user: only a user of the build's own is its count.
                 _set_limit(resource.RLIMIT_NPROC, limits.processes)
-            _set_limit(resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024)
+            # Private writable memory, not address space: Node.js reserves tens of GB it never
+            # touches (V8's cages, 4-10 GB per WebAssembly memory), so an address-space limit
+            # fails `next build` at random, while this one counts only what is written to.
+            _set_limit(resource.RLIMIT_DATA, limits.memory_mb * 1024 * 1024)
             _set_limit(resource.RLIMIT_CPU, limits.cpu_seconds)
             _set_limit(resource.RLIMIT_FSIZE, limits.disk_mb * 1024 * 1024)
             # After setuid: a change of credentials clears the parent-death signal.

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from apps.builds.buildcache import pack_cache as pack_cache
 from apps.builds.buildcache import unpack_cache as unpack_cache
-from apps.builds.buildenv import with_node_memory_option as with_node_memory_option
 from apps.builds.deployers import BuildOutput as BuildOutput
 from apps.builds.deployers import DeployFailed as DeployFailed
 from apps.builds.deployers import register_output_deployer as register_output_deployer

@@ -28,7 +28,6 @@ from apps.builds.services import (
     Sandbox,
     check_build_isolation,
     isolation_enabled,
-    with_node_memory_option,
 )
 from apps.secrets.selectors import build_secrets
 
@@ -96,7 +95,6 @@ def server_environment(branch: Branch, port: int, sandbox: Sandbox) -> tuple[dic
     )
     if settings.AWS_ENDPOINT_URL:
         env["AWS_ENDPOINT_URL"] = settings.AWS_ENDPOINT_URL
-    with_node_memory_option(env)  # fetch() needs WebAssembly under the memory limit
     mask: list[str] = []
     if build_trust(branch).secrets:
         secrets = build_secrets(branch.app.app_id, branch.name)

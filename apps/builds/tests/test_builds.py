@@ -477,4 +477,4 @@ def test_node_can_use_webassembly_under_the_memory_limit_and_the_build_s_node_op
     )  # JSON is YAML
     job = build(make_app(make_repo, spec))
     assert job.status == Job.Status.SUCCEED, log_of(job)
-    assert "wasm ok --disable-wasm-trap-handler --max-old-space-size=512" in log_of(job)
+    assert "wasm ok --max-old-space-size=512" in log_of(job)
