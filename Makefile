@@ -42,11 +42,6 @@ build-sandbox:
 run: install build-sandbox
 	CONSOLE_DEV=1 $(PY) manage.py runconsole
 
-# Unit tests run under moto's in-process mock, spread over up to 4 processes
-# (pytest-xdist: each has its own test database, queue and cache prefix); tests of
-# real processes (moto server, Celery worker, `make run`, Chromium) run in a second
-# pytest process, one at a time (they start processes of their own and time them),
-# so the two kinds of AWS fake never meet in one interpreter.
 # While `make run` runs: a sample pull request against the demo repository.
 demo-pr-open: install
 	CONSOLE_DEV=1 $(PY) manage.py demo_pull_request open
@@ -54,9 +49,17 @@ demo-pr-open: install
 demo-pr-close: install
 	CONSOLE_DEV=1 $(PY) manage.py demo_pull_request close
 
+# Unit tests run under moto's in-process mock, spread over up to 4 processes
+# (pytest-xdist: each has its own test database, queue and cache prefix). Tests of real
+# processes (moto server, Celery worker, `make run`, Chromium, real builds) run in a second
+# pytest session, so the two kinds of AWS fake never meet in one interpreter: two xdist
+# processes, each a console of its own on the machine (var/test-gwN, build uids, firewall
+# chain), one test file at a time each. The fault tests restart Redis, PostgreSQL and the
+# emulator under running builds and time what happens: they run last, alone.
 test: install-dev build-sandbox lint typecheck
 	$(PY) -m pytest -m "not (browser or worker or emulator)" -n auto --maxprocesses 4 $(PYTEST_ARGS)
-	$(PY) -m pytest -m "browser or worker or emulator" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "browser or worker or emulator" --ignore=tests/faults -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -m "browser or worker or emulator" tests/faults $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
