@@ -84,7 +84,7 @@ def reporting_save(*, actor: Any, app: App, provider: str, api_url: str, reposit
         reporting.save()
         if moved:
             PullRequest.objects.filter(app=app).delete()
-        detail = {"provider": provider, "api_url": url, "repository": repository, "token": "replaced" if token else "kept"}
+        detail = {"provider": provider, "api_url": url, "repository": repository, "access": "replaced" if token else "kept"}
         _audit(actor, "prstatus.save", app, f"Pull request reporting to {reporting}", detail)
     return reporting
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
+from apps.branches.tests.conftest import app, repo
 from apps.gitops.tests.test_hook_views import client, hello
 
-__all__ = ["FakeHost", "Recorded", "client", "closed_port_url", "fake_host", "hello"]
+__all__ = ["FakeHost", "Recorded", "app", "client", "closed_port_url", "fake_host", "hello", "repo"]
 
 GITHUB_COMMENT_ID = 123
 # GitHub Enterprise serves the API under /api/v3, GitLab under /api/v4.
