@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from apps.branches.models import App
@@ -103,7 +103,7 @@ def _want(app: App, number: int, *, body: str, status: dict[str, str] | None) ->
     `status`: the commit status's fields (sha, state, description, target_url), or None to
     leave the status as it is."""
     with transaction.atomic():
-        report, _ = PullRequest.objects.select_for_update().get_or_create(app=app, number=number)
+        report = _locked_report(app, number)
         previous = report.version
         report.version = previous + 1
         changed = status is not None and any(getattr(report, name) != value for name, value in status.items())
@@ -119,6 +119,16 @@ def _want(app: App, number: int, *, body: str, status: dict[str, str] | None) ->
         report.save()
         if not report.in_sync:
             send_on_commit(SYNC_TASK, report.pk)
+
+
+def _locked_report(app: App, number: int) -> PullRequest:
+    """The pull request's report, locked until the transaction ends (made if missing)."""
+    try:
+        with transaction.atomic():
+            report, _ = PullRequest.objects.select_for_update().get_or_create(app=app, number=number)
+    except IntegrityError:  # another event of the same pull request made it meanwhile
+        report = PullRequest.objects.select_for_update().get(app=app, number=number)
+    return report
 
 
 def report_job_event(job_pk: int, event: JobEvent) -> None:
