@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.amplify_api",
     "apps.users",
     "apps.notifications",
+    "apps.prstatus",
     "apps.functions",
     "apps.demo",
 ]
@@ -308,6 +309,14 @@ NOTIFICATIONS_TIMEOUT_SECONDS = env_float("NOTIFICATIONS_TIMEOUT_SECONDS", 10.0,
 # Off: webhooks to private, loopback, link-local or metadata addresses are refused. On only for tests
 # or a console whose receivers are on its own private network, on purpose.
 NOTIFICATIONS_ALLOW_PRIVATE_TARGETS = env_bool("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", False)
+# Deploy status on pull requests (apps.prstatus): tries of one report (the first included),
+# seconds before the first retry (doubling), timeout of one call to GitHub or GitLab.
+PR_STATUS_MAX_ATTEMPTS = env_int("PR_STATUS_MAX_ATTEMPTS", 4, minimum=1, maximum=10)
+PR_STATUS_RETRY_SECONDS = env_float("PR_STATUS_RETRY_SECONDS", 30.0, minimum=0.0)
+PR_STATUS_TIMEOUT_SECONDS = env_float("PR_STATUS_TIMEOUT_SECONDS", 10.0, minimum=0.5)
+# Off: the API of a git host on a private, loopback or link-local address (and plain http://)
+# is refused. On for a GitHub Enterprise or self-managed GitLab on the console's own network.
+PR_STATUS_ALLOW_PRIVATE_HOSTS = env_bool("PR_STATUS_ALLOW_PRIVATE_HOSTS", False)
 
 # --- Git integration.
 GIT_POLL_INTERVAL_SECONDS = env_float("GIT_POLL_INTERVAL_SECONDS", 60.0, minimum=5.0)
@@ -374,6 +383,7 @@ CELERY_BEAT_SCHEDULE = {
     "check-custom-domains": {"task": "apps.hosting.tasks.check_domains", "schedule": 15 * 60.0},
     # Notification deliveries whose message was lost (a broker restart) are queued again.
     "requeue-deliveries": {"task": "apps.notifications.tasks.requeue_overdue_deliveries", "schedule": 300.0},
+    "requeue-pr-reports": {"task": "apps.prstatus.tasks.requeue_overdue_reports", "schedule": 300.0},
 }
 
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("apps.hosting.urls")),
     path("", include("apps.compute.urls")),
     path("", include("apps.notifications.urls")),
+    path("", include("apps.prstatus.urls")),
 ]
 
 handler500 = "console.errors.server_error"

@@ -31,6 +31,8 @@ from apps.hosting.selectors import parse_rules, stored_rules
 from apps.hosting.services import set_custom_rules
 from apps.notifications.models import Delivery, Subscription
 from apps.notifications.services import secret_rotate
+from apps.prstatus.models import PullRequest, Reporting
+from apps.prstatus.services import reporting_save
 from apps.sandboxes.inventory import refresh_inventory
 from apps.sandboxes.models import InventorySettings, RegionScan, Sandbox
 from apps.sandboxes.tests.stacks import deploy_sandbox, set_stack_state
@@ -180,6 +182,11 @@ MUTATING: dict[str, tuple[str, dict[str, str | Upload]]] = {
     "notification_delete": ("/apps/{app}/notifications/{mail_subscription}/delete/", {"confirm": "ops@example.com"}),
     "notification_rotate_secret": ("/apps/{app}/notifications/{hook_subscription}/rotate-secret/", {}),
     "notification_redeliver": ("/apps/{app}/notifications/deliveries/{delivery}/redeliver/", {}),
+    "pr_reporting": (
+        "/apps/{app}/pull-request-status/",
+        {"provider": "gitlab", "api_url": "https://140.82.112.6/api/v4", "repository": "group/shop", "token": "glpat-new"},
+    ),
+    "pr_reporting_remove": ("/apps/{app}/pull-request-status/remove/", {"confirm": "octo-org/shop"}),
     "hosting_access": (
         "/apps/{app}/hosting/access/",
         {"scope": "app", "app-enabled": "on", "app-username": "ada", "app-password": "open-sesame-42"},
@@ -274,6 +281,10 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
         app=app, kind="WEBHOOK", target="https://hooks.example.com/b", events=["failed"]
     )
     secret_rotate(actor=None, subscription=hook_subscription)
+    reporting_save(
+        actor=None, app=app, provider="github", api_url="https://140.82.112.6", repository="octo-org/shop", token="ghp_x"
+    )
+    PullRequest.objects.create(app=app, number=9, comment_id="5")
     delivery = Delivery.objects.create(
         subscription=mail_subscription, event="failed", job=failed, status=Delivery.Status.FAILED, attempts=1
     )
@@ -324,6 +335,8 @@ def snapshot() -> tuple[Any, ...]:
         list(BasicAuth.objects.values()),
         list(Subscription.objects.values()),
         list(Delivery.objects.values()),
+        list(Reporting.objects.values()),
+        list(PullRequest.objects.values()),
         *data_snapshot(),
     )
 

@@ -19,6 +19,7 @@ from apps.gitops import gitsync
 from apps.gitops.forms import GitSettingsForm
 from apps.gitops.models import Teardown
 from apps.gitops.sweep import orphaned_preview_stacks
+from apps.prstatus import selectors as prstatus_selectors
 from console.roles import Role, role_required
 
 GIT_FIELDS = (
@@ -99,6 +100,9 @@ def previews(request: HttpRequest, app_id: str) -> HttpResponse:
         "teardowns": app.teardowns.all()[:50],
         "deliveries": Paginator(app.git_deliveries.all(), 50).get_page(request.GET.get("page")),
         "orphans": orphaned_preview_stacks(app),
+        # Whether pull requests are told of their previews' builds, and where telling them failed.
+        "pr_reporting": prstatus_selectors.reporting_of(app),
+        "problems": prstatus_selectors.problems_of(app),
     }
     return render(request, "gitops/previews.html", context)
 

@@ -21,6 +21,7 @@ from apps.builds import services as build_services
 from apps.builds.models import Job
 from apps.gitops.models import Teardown
 from apps.hosting.models import Deployment
+from apps.prstatus import services as prstatus_services
 from apps.secrets.services import secrets_remove_branch
 from console.aws_errors import AwsError
 from console.cloudformation import delete_stack, describe_stack, stack_failure_reason
@@ -64,6 +65,14 @@ def run_teardown(teardown_pk: int) -> None:
         if steps is not None:
             finish(Teardown, teardown_pk, status=T.SUCCEEDED, error="")
             audit.record()
+            _tell_pull_request(teardown)
+
+
+def _tell_pull_request(teardown: Teardown) -> None:
+    """A preview's pull request hears that its preview is gone (if the app reports to it)."""
+    number = teardown.branch_name.removeprefix("pr-")
+    if teardown.kind == Teardown.Kind.PREVIEW and number.isdigit():
+        prstatus_services.preview_torn_down(app=teardown.app, number=int(number), preview_name=teardown.branch_name)
 
 
 def _carry_out(teardown: Teardown) -> list[str]:

@@ -10,22 +10,20 @@ import hashlib
 import hmac
 import http.client
 import json
-import socket
-import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
 from apps.builds.models import Job
+from apps.builds.selectors import job_url
 from apps.notifications.models import Event, Subscription
-from apps.notifications.targets import IPAddress, checked_addresses
+from apps.notifications.targets import checked_addresses
+from console.outbound import exchange, is_transient
 
 SIGNATURE_HEADER = "X-Console-Signature"
 TIMESTAMP_HEADER = "X-Console-Timestamp"
@@ -40,11 +38,6 @@ class Outcome:
     response_code: int | None = None
     error: str = ""
     transient: bool = False
-
-
-def job_url(job: Job) -> str:
-    path = reverse("job_detail", args=[job.branch.app.app_id, job.branch.display_name, job.job_id])
-    return f"{str(settings.CONSOLE_URL).rstrip('/')}{path}"
 
 
 def summary(job: Job, event: str) -> str:
@@ -80,38 +73,12 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
-    """Connects to an address checked beforehand, whatever the host name resolves to now."""
-
-    def __init__(self, host: str, port: int, address: IPAddress, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.address = str(address)
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
-
-
-class _PinnedHTTPS(_PinnedHTTP):
-    def __init__(self, host: str, port: int, address: IPAddress, timeout: float) -> None:
-        super().__init__(host, port, address, timeout)
-        self.tls = ssl.create_default_context()
-
-    def connect(self) -> None:
-        super().connect()
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
-
-
 @sensitive_variables("secret", "headers")
 def send_webhook(subscription: Subscription, secret: str, body: bytes, *, event: str, delivery_pk: int) -> Outcome:
     try:
         addresses = checked_addresses(subscription.target)
     except ValidationError as error:
         return Outcome(ok=False, error=" ".join(error.messages))
-    parts = urlsplit(subscription.target)
-    host = parts.hostname or ""
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
@@ -121,25 +88,20 @@ def send_webhook(subscription: Subscription, secret: str, body: bytes, *, event:
         EVENT_HEADER: event,
         DELIVERY_HEADER: str(delivery_pk),
     }
-    connection = (_PinnedHTTPS if https else _PinnedHTTP)(host, port, addresses[0], settings.NOTIFICATIONS_TIMEOUT_SECONDS)
     try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        code = response.status
-        location = response.getheader("Location", "")
-        response.read(64 * 1024)
+        reply = exchange(
+            "POST", subscription.target, addresses[0], headers=headers, body=body, timeout=settings.NOTIFICATIONS_TIMEOUT_SECONDS
+        )
     except (OSError, http.client.HTTPException) as error:
         return Outcome(ok=False, error=f"{type(error).__name__}: {error}"[:_ERROR_LIMIT], transient=True)
-    finally:
-        connection.close()
+    code, location = reply.status, reply.location
     if 200 <= code < 300:
         return Outcome(ok=True, response_code=code)
     if 300 <= code < 400:
         return Outcome(
             ok=False, response_code=code, error=f"Redirect to {location or '(no Location)'} not followed."[:_ERROR_LIMIT]
         )
-    transient = code >= 500 or code in (408, 429)
-    return Outcome(ok=False, response_code=code, error=f"The receiver answered HTTP {code}.", transient=transient)
+    return Outcome(ok=False, response_code=code, error=f"The receiver answered HTTP {code}.", transient=is_transient(code))
 
 
 def send_email(subscription: Subscription, job: Job, event: str) -> Outcome:

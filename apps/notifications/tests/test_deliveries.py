@@ -232,6 +232,7 @@ def test_an_error_report_of_a_crash_while_sending_hides_the_secret(
     from django.views.debug import ExceptionReporter
 
     from apps.notifications import sending
+    from console import outbound
 
     settings.DEBUG = False
     subscription, secret = webhook(shop, receiver.url, ["failed"])
@@ -239,7 +240,7 @@ def test_an_error_report_of_a_crash_while_sending_hides_the_secret(
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the network stack broke")
 
-    monkeypatch.setattr(sending._PinnedHTTP, "request", crash)
+    monkeypatch.setattr(outbound._PinnedHTTP, "request", crash)
     try:
         sending.send_webhook(subscription, secret, b"{}", event="failed", delivery_pk=1)
     except RuntimeError:

@@ -61,8 +61,8 @@ def test_bad_urls_are_refused_saying_why(url: str, message: str) -> None:
 
 
 def test_a_name_resolving_to_a_private_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        targets, "resolve", lambda host, port: [ipaddress.ip_address("93.184.215.14"), ipaddress.ip_address("10.0.0.8")]
+    monkeypatch.setattr(  # console.outbound resolves for every outgoing request
+        "console.outbound.resolve", lambda host, port: [ipaddress.ip_address("93.184.215.14"), ipaddress.ip_address("10.0.0.8")]
     )
     with pytest.raises(ValidationError, match=r"Refused: hooks\.example\.com resolves to 10\.0\.0\.8, a private address"):
         targets.checked_addresses("https://hooks.example.com/x")
