@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.notifications",
     "apps.functions",
+    "apps.insights",
     "apps.demo",
 ]
 
