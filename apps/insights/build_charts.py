@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, cast
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -99,11 +100,12 @@ def build_insights(app: App, days: DayRange, branch: Branch | None = None) -> Bu
 
 def _counts_per_day(jobs: QuerySet[Job]) -> defaultdict[date, dict[str, int]]:
     """day -> {result: jobs}, one GROUP BY; days without jobs read as zeros."""
-    rows = (
+    grouped = (
         jobs.annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(**{key: Count("pk", filter=Q(status__in=statuses)) for key, _, statuses, _ in RESULTS})
     )
+    rows = cast(Iterable[dict[str, Any]], grouped)  # the result keys are built, not literal
     zeros = {key: 0 for key, *_ in RESULTS}
     counts: defaultdict[date, dict[str, int]] = defaultdict(lambda: dict(zeros))
     for row in rows:

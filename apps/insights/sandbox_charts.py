@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from django.db.models import Count
 from django.utils import timezone
@@ -50,12 +51,13 @@ def sandbox_insights(days: DayRange, now: datetime | None = None) -> SandboxInsi
 def _by_owner(policy: InventorySettings, now: datetime) -> ChartData:
     """One GROUP BY owner with a conditional count per bucket; most sandboxes first."""
     filters = age_bucket_filters(policy, now)
-    rows = list(
+    grouped = (
         live_sandboxes()
         .values("identifier")
         .annotate(total=Count("pk"), **{key: Count("pk", filter=q) for key, q in filters.items()})
         .order_by("-total", "identifier")
     )
+    rows = cast(list[dict[str, Any]], list(grouped))  # the bucket keys are built, not literal
     buckets = list(AGE_BUCKETS)
     if any(row["unknown"] for row in rows):  # only when some sandbox was never updated
         buckets.append(("unknown", "Never updated"))

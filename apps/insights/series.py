@@ -82,7 +82,9 @@ def format_seconds(seconds: float) -> str:
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+    if hours:
+        return f"{hours}h {minutes:02d}m" if minutes else f"{hours}h"
+    return f"{minutes}m {secs:02d}s" if secs else f"{minutes}m"
 
 
 @dataclass(frozen=True)

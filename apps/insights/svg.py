@@ -17,14 +17,14 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apps.insights.series import ChartData, Series, format_value
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 64, 14, 52, 30
+WIDTH, HEIGHT = 540, 250
+LEFT, RIGHT, TOP, BOTTOM = 58, 12, 54, 30
 PLOT_WIDTH, PLOT_HEIGHT = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 BASE = TOP + PLOT_HEIGHT  # the x axis of column and line charts
 MAX_X_LABELS = 8
 # Stacked rows: room for an owner's name on the left, one band per owner.
-ROW_LEFT, ROW_BAND = 150, 22
-NAME_CHARS = 20
+ROW_LEFT, ROW_BAND = 130, 24
+NAME_CHARS = 16
 # Round steps of a seconds axis: a minute, five, an hour read better than 47 s.
 SECOND_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
@@ -65,7 +65,7 @@ def stacked_rows(chart: ChartData) -> SafeString:
     for tick in ticks:
         x = ROW_LEFT + scale.of(tick)
         parts.append(_line("chart-grid", x, x, TOP, base))
-        parts.append(_text("chart-tick", x, base + 17, format_value(tick, chart.unit), "middle"))
+        parts.append(_text("chart-tick", x, base + 17, tick_label(tick, chart.unit), "middle"))
     parts.append(_line("chart-axis", ROW_LEFT, ROW_LEFT, TOP, base))
     for index, label in enumerate(chart.labels):
         y = TOP + index * ROW_BAND
@@ -146,12 +146,12 @@ def _svg(chart: ChartData, kind: str, height: float, parts: list[str]) -> SafeSt
 
 def _heading(chart: ChartData) -> list[str]:
     """The title, and a legend of the series under it (a swatch and a name each)."""
-    parts = [_text("chart-title", 0, 17, chart.title, "start")]
+    parts = [_text("chart-title", 2, 17, chart.title, "start")]
     x = float(LEFT)
     for series in chart.series:
         parts.append(f'<rect class="chart-swatch tone-{series.tone}" x="{x:.1f}" y="28" width="11" height="11" rx="2"/>')
         parts.append(_text("chart-legend", x + 16, 38, series.label, "start"))
-        x += 16 + 7.5 * len(series.label) + 18
+        x += 16 + 7.2 * len(series.label) + 18
     return parts
 
 
@@ -160,7 +160,7 @@ def _y_grid(ticks: list[float], scale: _Scale, unit: str) -> list[str]:
     for tick in ticks:
         y = BASE - scale.of(tick)
         parts.append(_line("chart-grid", LEFT, WIDTH - RIGHT, y, y))
-        parts.append(_text("chart-tick", LEFT - 6, y + 4, format_value(tick, unit), "end"))
+        parts.append(_text("chart-tick", LEFT - 6, y + 4, tick_label(tick, unit), "end"))
     return [*parts, _line("chart-axis", LEFT, LEFT, TOP, BASE), _line("chart-axis", LEFT, WIDTH - RIGHT, BASE, BASE)]
 
 
@@ -183,6 +183,10 @@ def _text(css: str, x: float, y: float, text: str, anchor: str) -> str:
 
 def _line(css: str, x1: float, x2: float, y1: float, y2: float) -> str:
     return f'<line class="{css}" x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}"/>'
+
+
+def tick_label(value: float, unit: str) -> str:
+    return f"{value:.0f}%" if unit == "percent" else format_value(value, unit)
 
 
 def summary(chart: ChartData) -> str:

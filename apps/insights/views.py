@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from apps.branches import selectors as branch_selectors
 from apps.insights import svg
 from apps.insights.build_charts import build_insights
-from apps.insights.forms import RANGES, BuildRangeForm, RangeForm
+from apps.insights.forms import DEFAULT_DAYS, RANGES, BuildRangeForm, RangeForm
 from apps.insights.sandbox_charts import sandbox_insights
 from apps.insights.series import ChartData, DayRange
 from console.csv_stream import csv_response
@@ -44,7 +44,7 @@ class Panel:
 @require_GET
 def app_insights(request: HttpRequest, app_id: str) -> HttpResponse | StreamingHttpResponse:
     app = branch_selectors.app_get(app_id)
-    form = BuildRangeForm(request.GET, app=app, charts=BUILD_CHARTS)
+    form = BuildRangeForm(_with_default_range(request), app=app, charts=BUILD_CHARTS)
     context: dict[str, object] = {"app": app, "form": form, "ranges": RANGES, "time_zone": timezone.get_current_timezone_name()}
     if not form.is_valid():
         return render(request, "insights/app.html", context, status=400)
@@ -62,7 +62,7 @@ def app_insights(request: HttpRequest, app_id: str) -> HttpResponse | StreamingH
 
 @require_GET
 def sandbox_insights_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    form = RangeForm(request.GET, charts=SANDBOX_CHARTS)
+    form = RangeForm(_with_default_range(request), charts=SANDBOX_CHARTS)
     context: dict[str, object] = {"form": form, "time_zone": timezone.get_current_timezone_name()}
     if not form.is_valid():
         return render(request, "insights/sandboxes.html", context, status=400)
@@ -73,6 +73,14 @@ def sandbox_insights_page(request: HttpRequest) -> HttpResponse | StreamingHttpR
     panels = {name: _panel(request, chart, {"days": days.days}) for name, chart in insights.charts().items()}
     context |= {"insights": insights, "panels": panels, "policy": insights.policy}
     return render(request, "insights/sandboxes.html", context)
+
+
+def _with_default_range(request: HttpRequest) -> QueryDict:
+    """The query with the default range filled in, so the form shows the range the charts show."""
+    query = request.GET.copy()
+    if not query.get("days"):
+        query["days"] = str(DEFAULT_DAYS)
+    return query
 
 
 def _panel(request: HttpRequest, chart: ChartData, query: dict[str, object]) -> Panel:

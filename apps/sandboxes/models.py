@@ -74,8 +74,8 @@ class Sandbox(models.Model):
         return not self.is_gone and idle is not None and idle >= stale_after_days
 
     def age_bucket(self, policy: InventorySettings, now: datetime | None = None) -> str:
-        """"fresh", "idle" or "stale" (see InventorySettings.fresh_days); "unknown" without a
-        last update. The database's form of the same rule: selectors.age_bucket_filters."""
+        """The sandbox's age bucket: "fresh", "idle" or "stale" (see InventorySettings.fresh_days);
+        "unknown" without a last update. The database's form of the same rule: selectors.age_bucket_filters."""
         idle = self.idle_days(now)
         if idle is None:
             return "unknown"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
@@ -80,7 +80,8 @@ def test_durations_median_and_p95_per_day_all_branches_and_one(app: App, history
     want = expected.timings(jobs, days, "duration", branch="main")
     assert_series(only_main.duration, want)
     # Mar 17 on main: 200, 400 and 120 s (the cancelled build is no duration): median 200, p95 380.
-    assert want["median"][3] == 200 and want["p95"][3] == pytest.approx(380)
+    assert want["median"][3] == 200
+    assert want["p95"][3] == pytest.approx(380)
     assert only_main.duration.title == "Build duration \N{EN DASH} main"
     # The running and queued builds of today have no duration: no value, not a zero.
     assert only_main.duration.series[0].values[6] is None
@@ -99,7 +100,10 @@ def test_failure_rate_is_failed_of_succeeded_or_failed(app: App, history: list[J
     insights = build_insights(app, DayRange.last(7, now=NOW))
     rates = insights.failure_rate.series[0].values
     assert rates == pytest.approx(expected.failure_rates(Job.objects.all(), days))
-    assert rates[0] == pytest.approx(100 / 3) and rates[3] == 25 and rates[4] == 0 and rates[6] is None
+    assert rates[0] == pytest.approx(100 / 3)
+    assert rates[3] == 25
+    assert rates[4] == 0
+    assert rates[6] is None
     assert insights.overall_failure_rate == pytest.approx(25)
 
 
@@ -122,7 +126,8 @@ def test_no_builds_gives_zeros_and_no_values(app: App) -> None:
     insights = build_insights(app, DayRange.last(30, now=NOW))
     assert insights.total == 0
     assert insights.per_day.is_empty
-    assert all(v == 0 for s in insights.per_day.series for v in s.values) and len(insights.per_day.categories) == 30
+    assert all(v == 0 for s in insights.per_day.series for v in s.values)
+    assert len(insights.per_day.categories) == 30
     assert all(v is None for s in insights.duration.series + insights.queue.series for v in s.values)
 
 
@@ -133,9 +138,12 @@ def test_days_are_the_consoles_time_zones(app: App, settings: object) -> None:
     early = make_job(main, created=at(19, 15, 0), status=S.FAILED, queued=1, ran=10)  # 00:00 on the 20th
     before = make_job(main, created=at(14, 14, 59), status=S.FAILED, queued=1, ran=10)  # 23:59 on the 14th: out
     days = DayRange.last(7, now=NOW)
-    assert days.first.isoformat() == "2026-03-15" and days.start == datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
+    assert days.first.isoformat() == "2026-03-15"
+    assert days.start == datetime(2026, 3, 14, 15, 0, tzinfo=UTC)
     insights = build_insights(app, days)
     want = expected.per_day([late, early, before], expected.days_ending_today(7, NOW))
     assert {s.key: s.values for s in insights.per_day.series} == want
-    assert want["succeeded"][4] == 1 and want["failed"][5] == 1 and sum(want["failed"]) == 1
+    assert want["succeeded"][4] == 1
+    assert want["failed"][5] == 1
+    assert sum(want["failed"]) == 1
     assert timezone.localdate(NOW).isoformat() == "2026-03-21"
