@@ -90,9 +90,18 @@ def test_round_ticks(maximum: float, unit: str, ticks: list[float]) -> None:
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(1204, "count", "1,204"), (42, "seconds", "42s"), (4.25, "seconds", "4.2s"), (245, "seconds", "4m 05s"),
-     (3725, "seconds", "1h 02m"), (3600, "seconds", "1h"), (240, "seconds", "4m"), (12.345, "percent", "12.3%"), (None, "seconds", "\N{EM DASH}")],
-)  # fmt: skip
+    [
+        (1204, "count", "1,204"),
+        (42, "seconds", "42s"),
+        (4.25, "seconds", "4.2s"),
+        (245, "seconds", "4m 05s"),
+        (3725, "seconds", "1h 02m"),
+        (3600, "seconds", "1h"),
+        (240, "seconds", "4m"),
+        (12.345, "percent", "12.3%"),
+        (None, "seconds", "\N{EM DASH}"),
+    ],
+)
 def test_values_read_well(value: float | None, unit: str, text: str) -> None:
     assert format_value(value, unit) == text
 
