@@ -83,6 +83,8 @@ def test_a_team_lead_reads_the_builds_and_sandboxes_at_a_glance(
 ) -> None:
     base = live_server.url
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ("insights.png", "insights-sandboxes.png"):  # so the files checked below are this run's
+        (ARTIFACTS / old).unlink(missing_ok=True)
 
     # --- 1. A viewer opens Insights from the app's navigation: the last 30 days.
     sign_in(page, base, viewer_user.username, PASSWORD)

@@ -147,3 +147,14 @@ def test_days_are_the_consoles_time_zones(app: App, settings: object) -> None:
     assert want["failed"][5] == 1
     assert sum(want["failed"]) == 1
     assert timezone.localdate(NOW).isoformat() == "2026-03-21"
+
+
+def test_the_two_ways_of_taking_percentiles_are_compared_exactly() -> None:
+    """benchmarks/bench_insights.py checks percentile_cont against the fallback with `agree`."""
+    from apps.insights.percentiles import Timings, agree
+
+    one = Timings(duration={NOW.date(): (1.0, 2.0)}, queue={}, by_branch={7: (3.0, None)})
+    assert agree(one, Timings(duration={NOW.date(): (1.0, 2.0000000001)}, queue={}, by_branch={7: (3.0, None)}))
+    assert not agree(one, Timings(duration={NOW.date(): (1.0, 2.1)}, queue={}, by_branch={7: (3.0, None)}))
+    assert not agree(one, Timings(duration={}, queue={}, by_branch={7: (3.0, None)}))
+    assert not agree(one, Timings(duration={NOW.date(): (1.0, 2.0)}, queue={}, by_branch={7: (3.0, 4.0)}))
