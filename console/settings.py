@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.prstatus",
     "apps.functions",
+    "apps.insights",
     "apps.demo",
 ]
 

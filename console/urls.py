@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", views.audit_log, name="audit_log"),
     path("", include("apps.amplify_api.urls")),
+    path("", include("apps.insights.urls")),
     path("", include("apps.sandboxes.urls")),
     path("", include("apps.datamanager.urls")),
     path("", include("apps.storage.urls")),

@@ -161,3 +161,10 @@ def test_every_queued_name_is_a_task(db: None) -> None:
             assert name.endswith(".tasks."), name
         else:
             assert task_named(name).name == name
+
+
+def test_insights_reads_the_core_builds_and_sandboxes_and_nothing_imports_it() -> None:
+    """Insights only reads (through selectors and models); no app may depend on its charts."""
+    graph = app_graph()
+    assert graph["insights"] == {"branches", "builds", "sandboxes"}
+    assert sorted(app for app, imported in graph.items() if "insights" in imported) == []

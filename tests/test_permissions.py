@@ -78,6 +78,8 @@ READ_ONLY = {
     "function_logs",
     "function_logs_tail",
     "function_logs_download",
+    "app_insights",  # and its CSV downloads (?chart=...&format=csv)
+    "sandbox_insights",
 }
 # Authenticated by its own token, not by a session (tests in test_webhooks.py).
 TOKEN_AUTHENTICATED = {"webhook_trigger", "github_hook", "gitlab_hook"}
@@ -442,6 +444,7 @@ def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world:
         "previews": [app_id],
         "sandboxes": [],
         "sandboxes_export": [],
+        "sandbox_insights": [],
         "sandbox_detail": [world["sandbox"]],
         "sandbox_status": [world["sandbox"]],
         "data_home": [app_id, "main"],

@@ -73,6 +73,16 @@ class Sandbox(models.Model):
         idle = self.idle_days(now)
         return not self.is_gone and idle is not None and idle >= stale_after_days
 
+    def age_bucket(self, policy: InventorySettings, now: datetime | None = None) -> str:
+        """The sandbox's age bucket: "fresh", "idle" or "stale" (see InventorySettings.fresh_days);
+        "unknown" without a last update. The database's form of the same rule: selectors.age_bucket_filters."""
+        idle = self.idle_days(now)
+        if idle is None:
+            return "unknown"
+        if self.is_stale(policy.stale_after_days, now):
+            return "stale"
+        return "fresh" if idle < policy.fresh_days else "idle"
+
 
 class SandboxDeletion(ProgressTask):
     """Deleting a sandbox's stack (and, if asked, its secrets): asked for on the page, the
@@ -126,6 +136,15 @@ class InventorySettings(models.Model):
 
     def stale_before(self, now: datetime | None = None) -> datetime:
         return (now or timezone.now()) - timedelta(days=self.stale_after_days)
+
+    @property
+    def fresh_days(self) -> int:
+        """A live sandbox updated fewer days ago than this is fresh; from then until it turns
+        stale, idle. Half the stale period (at least a day), so the split follows the one setting."""
+        return max(1, self.stale_after_days // 2)
+
+    def fresh_after(self, now: datetime | None = None) -> datetime:
+        return (now or timezone.now()) - timedelta(days=self.fresh_days)
 
     def retention_before(self, now: datetime | None = None) -> datetime:
         return (now or timezone.now()) - timedelta(days=self.retention_days)

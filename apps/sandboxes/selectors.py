@@ -147,7 +147,7 @@ def filtered_sandboxes(filters: InventoryFilters, policy: InventorySettings, now
         app = App.objects.filter(app_id=filters.app).first()
         rows = rows.filter(app_namespace_filter(app)) if app else rows.none()
     if filters.stale:
-        rows = rows.exclude(status=Sandbox.Status.DELETED).filter(last_updated__lt=policy.stale_before(now or timezone.now()))
+        rows = rows.exclude(status=Sandbox.Status.DELETED).filter(stale_filter(policy, now or timezone.now()))
     if filters.q:
         rows = rows.filter(
             Q(stack_name__icontains=filters.q) | Q(identifier__icontains=filters.q) | Q(namespace__icontains=filters.q)
@@ -169,7 +169,7 @@ def inventory_summary(policy: InventorySettings, now: datetime | None = None) ->
     live = Sandbox.objects.exclude(status=Sandbox.Status.DELETED)
     statuses = dict(live.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     owners = list(live.values("identifier").annotate(n=Count("pk")).order_by("-n", "identifier").values_list("identifier", "n"))
-    stale = live.filter(last_updated__lt=policy.stale_before(now or timezone.now())).count()
+    stale = live.filter(stale_filter(policy, now or timezone.now())).count()
     by_status = [(value, label, statuses.get(value, 0)) for value, label in Sandbox.Status.choices if value != "DELETED"]
     return Summary(total=sum(statuses.values()), stale=stale, by_status=by_status, by_owner=owners)
 
@@ -181,3 +181,38 @@ def filter_choices() -> dict[str, list[str]]:
         return list(Sandbox.objects.order_by(field).values_list(field, flat=True).distinct())
 
     return {"owners": distinct("identifier"), "regions": distinct("region"), "projects": distinct("namespace")}
+
+
+# The inventory's age buckets, in the order charts stack them (Sandbox.age_bucket in Python).
+AGE_BUCKETS = (("fresh", "Fresh"), ("idle", "Idle"), ("stale", "Stale"))
+
+
+def every_sandbox() -> QuerySet[Sandbox]:
+    """Every row, deleted ones too (the inventory's history), unordered for aggregates."""
+    return Sandbox.objects.order_by()
+
+
+def live_sandboxes() -> QuerySet[Sandbox]:
+    return Sandbox.objects.exclude(status=Sandbox.Status.DELETED).order_by()
+
+
+def stale_filter(policy: InventorySettings, now: datetime) -> Q:
+    """Stale at `now`: no update for stale_after_days or more (Sandbox.is_stale, in SQL)."""
+    return Q(last_updated__lte=policy.stale_before(now))
+
+
+def age_bucket_filters(policy: InventorySettings, now: datetime) -> dict[str, Q]:
+    """bucket -> the condition a live sandbox meets at `now` to be in it (Sandbox.age_bucket)."""
+    return {
+        "fresh": Q(last_updated__gt=policy.fresh_after(now)),
+        "idle": Q(last_updated__gt=policy.stale_before(now), last_updated__lte=policy.fresh_after(now)),
+        "stale": stale_filter(policy, now),
+        "unknown": Q(last_updated__isnull=True),
+    }
+
+
+def existed_filter(moment: datetime) -> Q:
+    """The sandbox was in the inventory at `moment`: first seen by then, not deleted by then
+    (a row gone without a deletion time counts as gone all along)."""
+    alive = Q(deleted_at__isnull=True) & ~Q(status=Sandbox.Status.DELETED)
+    return Q(first_seen__lte=moment) & (alive | Q(deleted_at__gt=moment))
