@@ -65,7 +65,7 @@ def app_shape(app: App) -> dict[str, Any]:
         last = production.jobs.order_by("-job_id").first()
         shape["productionBranch"] = {
             "branchName": production.name,
-            "status": last.status if last else None,
+            "status": api_status(last.status) if last else None,
             "lastDeployTime": last.ended_at if last else None,
         }
     return shape
@@ -107,6 +107,13 @@ def job_arn(job: Job) -> str:
     return f"{job.branch.arn}/jobs/{job.padded_id}"
 
 
+def api_status(status: str) -> str:
+    """Amplify's JobStatus has no SKIPPED: a skipped job reads as CANCELLED (ended, never ran),
+    so SDK waiters that stop on SUCCEED, FAILED or CANCELLED stop on it too; GetJob's steps carry
+    the reason in statusReason."""
+    return Job.Status.CANCELLED if status == Job.Status.SKIPPED else status
+
+
 def job_summary(job: Job) -> dict[str, Any]:
     return {
         "jobArn": job_arn(job),
@@ -115,7 +122,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "commitMessage": job.commit_message,
         "commitTime": job.commit_time or job.created_at,
         "startTime": job.started_at or job.created_at,
-        "status": job.status,
+        "status": api_status(job.status),
         "endTime": job.ended_at,
         "jobType": job.job_type,
     }
@@ -131,16 +138,18 @@ def job_shape(request: HttpRequest, job: Job, now: datetime | None = None) -> di
     now = now or timezone.now()
     steps = []
     for step in job.steps.all():
-        if step.started_at is None:
+        skipped = step.status == Job.Status.SKIPPED
+        if step.started_at is None and not skipped:
             continue
+        explained = step.status in (Job.Status.FAILED, Job.Status.SKIPPED) and job.status_reason
         steps.append(
             {
                 "stepName": step.name,
-                "startTime": step.started_at,
-                "status": step.status,
-                "endTime": step.ended_at or now,
+                "startTime": step.started_at or job.started_at or job.created_at,
+                "status": api_status(step.status),
+                "endTime": step.ended_at or job.ended_at or now,
                 "logUrl": step_log_url(request, job, step),
-                "statusReason": job.status_reason if step.status == Job.Status.FAILED and job.status_reason else None,
+                "statusReason": job.status_reason if explained else None,
             }
         )
     return {"summary": job_summary(job), "steps": steps}

@@ -86,6 +86,10 @@ class BranchPushed:
     message: str
     created: bool
     repo: Repo
+    # The files the push changed since `before`; None when the delivery cannot say for sure
+    # (a forced push, commits left out of a long push): then a worker asks git.
+    before: str = ""
+    files: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,12 @@ class Ignored:
 
 GitHubEvent = Ping | BranchPushed | BranchDeleted | BranchCreated | PullRequest | Ignored
 GitLabEvent = BranchPushed | BranchDeleted | PullRequest | Ignored
+
+
+def pushed_files(commits: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """Every file the commits added, modified or removed, once, in order."""
+    found = (path for commit in commits for key in ("added", "modified", "removed") for path in commit.get(key, ()))
+    return tuple(dict.fromkeys(found))
 
 
 # --- request checks -----------------------------------------------------------------------
