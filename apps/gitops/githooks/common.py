@@ -129,10 +129,15 @@ GitHubEvent = Ping | BranchPushed | BranchDeleted | BranchCreated | PullRequest 
 GitLabEvent = BranchPushed | BranchDeleted | PullRequest | Ignored
 
 
-def pushed_files(commits: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
-    """Every file the commits added, modified or removed, once, in order."""
-    found = (path for commit in commits for key in ("added", "modified", "removed") for path in commit.get(key, ()))
-    return tuple(dict.fromkeys(found))
+_FILE_LISTS = ("added", "modified", "removed")
+
+
+def pushed_files(commits: list[Mapping[str, Any]]) -> tuple[str, ...] | None:
+    """Every file the commits added, modified or removed, once, in order; None when a
+    commit carries no lists (the delivery does not say)."""
+    if not commits or any(not all(key in commit for key in _FILE_LISTS) for commit in commits):
+        return None
+    return tuple(dict.fromkeys(path for commit in commits for key in _FILE_LISTS for path in commit[key]))
 
 
 # --- request checks -----------------------------------------------------------------------

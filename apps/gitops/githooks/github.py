@@ -69,7 +69,7 @@ def _github_push(payload: dict[str, Any]) -> BranchPushed | BranchDeleted | Igno
     message = head["message"] if head else ""
     commits = payload.get("commits") or []
     # GitHub lists at most 2048 commits; a forced push's list is no diff from `before`.
-    known = bool(commits) and len(commits) < _GITHUB_MAX_COMMITS and not payload.get("forced", False)
+    known = len(commits) < _GITHUB_MAX_COMMITS and not payload.get("forced", False)
     return BranchPushed(
         branch=branch,
         commit=payload["after"],

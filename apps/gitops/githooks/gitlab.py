@@ -61,7 +61,7 @@ def _gitlab_push(payload: dict[str, Any]) -> BranchPushed | BranchDeleted | Igno
     # GitLab lists at most 20 commits, so the head's own entry may be missing.
     message = next((c["message"] for c in payload["commits"] if c["id"] == after), "")
     commits = payload["commits"]
-    known = bool(commits) and payload.get("total_commits_count", len(commits)) == len(commits)
+    known = payload.get("total_commits_count", len(commits)) == len(commits)
     return BranchPushed(
         branch=branch,
         commit=after,

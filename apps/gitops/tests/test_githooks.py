@@ -327,17 +327,22 @@ def test_draft_may_be_absent_and_merged_null() -> None:
 
 
 def test_github_push_events() -> None:
+    # These commits list no files: the delivery does not say which changed (files None).
     assert fields(parse_github("push", dumps(gh_push()))) == {
         "branch": "main",
         "commit": SHA_B,
         "message": "Fix the header",
         "created": False,
+        "before": SHA_A,
+        "files": None,
     }
     assert fields(parse_github("push", dumps(gh_push(before=ZERO)))) == {
         "branch": "main",
         "commit": SHA_B,
         "message": "Fix the header",
         "created": True,
+        "before": ZERO,
+        "files": None,
     }
     assert fields(parse_github("push", dumps(gh_push("refs/heads/release/2.0", after=ZERO)))) == {"branch": "release/2.0"}
 
