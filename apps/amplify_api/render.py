@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.amplify_api import hosting_settings
+from apps.amplify_api.tags import tags_of
+from apps.amplify_api.unhonoured import CACHE_CONFIG, JOB_CONFIG
 from apps.branches.models import App, Branch, EnvironmentVariable
 from apps.builds.models import Job, JobStep, Webhook
 from apps.builds.selectors import trigger_url
@@ -58,6 +60,9 @@ def app_shape(app: App) -> dict[str, Any]:
             "enablePullRequestPreview": False,
         },
         "repositoryCloneMethod": "TOKEN",
+        "tags": tags_of(app, None),
+        "cacheConfig": dict(CACHE_CONFIG),
+        "jobConfig": dict(JOB_CONFIG),
     }
     if app.service_role_arn:
         shape["iamServiceRoleArn"] = app.service_role_arn
@@ -93,7 +98,7 @@ def branch_shape(branch: Branch) -> dict[str, Any]:
         **hosting_settings.branch_fields(branch),
         "ttl": "5",
         "enablePullRequestPreview": branch.pr_previews_enabled,
-        "tags": {},
+        "tags": tags_of(branch.app, branch),
     }
     if branch.backend_stack_arn:
         shape["backend"] = {"stackArn": branch.backend_stack_arn}
