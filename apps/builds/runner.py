@@ -171,7 +171,9 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     spec, spec_source = _read_spec(job, workspace)
     log.line(f"## Build spec: {spec_source}")
     section = _select_application(spec, job, workspace)
-    if job.automatic and (reason := _paths_reason(job, workspace, commit, log)):
+    if job.automatic and (
+        reason := skipping.clone_paths_reason(job.branch, workspace.source, workspace.project, commit["id"], log.line)
+    ):
         raise BuildSkipped(reason, commit)
     jobs.job_set_running(job.pk, commit_id=commit["id"], commit_message=commit["message"], commit_time=commit["time"])
     job.commit_id = commit["id"]
@@ -211,24 +213,6 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
     save_cache(branch, section, workspace.project, log.line)
     deploy_output(job, section, workspace.project, workspace.source, log)
-
-
-def _paths_reason(job: Job, workspace: Workspace, commit: dict[str, Any], log: JobLog) -> str:
-    """Why the automatic build is skipped by path filters; "" to build."""
-    source, project = workspace.source.resolve(), workspace.project.resolve()
-    app_root = str(project.relative_to(source)) if project != source else None
-    rule = skipping.path_rule(job.branch, app_root)
-    if rule is None:
-        return ""
-    since = skipping.last_built_commit(job.branch)
-    if not since:
-        log.line("## Path filters: no earlier successful build to compare with; building.")
-        return ""
-    files = skipping.changed_files(workspace.source, since, commit["id"], job.branch.app.git_credentials)
-    if files is None:
-        log.line(f"## Path filters: the last built commit {since[:12]} is not in the branch's history; building.")
-        return ""
-    return skipping.paths_reason(rule, files, since)
 
 
 # Where git hosts keep a pull request's head, for PRs from forks.

@@ -15,7 +15,7 @@ quote them only escaped and cut short.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +117,24 @@ def changed_files(source: Path, since: str, head: str, credentials: GitCredentia
     except GitError:
         return None
     return [path for path in out.split("\0") if path][:MAX_DIFF_FILES]
+
+
+def clone_paths_reason(branch: Branch, source: Path, project: Path, head: str, note: Callable[[str], None]) -> str:
+    """The runner's judgement, in its clone (`project`: the monorepo app's folder, or `source`):
+    why the build is skipped by path filters, "" to build (`note` says why it cannot judge)."""
+    source, project = source.resolve(), project.resolve()
+    rule = path_rule(branch, str(project.relative_to(source)) if project != source else None)
+    if rule is None:
+        return ""
+    since = last_built_commit(branch)
+    if not since:
+        note("## Path filters: no earlier successful build to compare with; building.")
+        return ""
+    files = changed_files(source, since, head, branch.app.git_credentials)
+    if files is None:
+        note(f"## Path filters: the last built commit {since[:12]} is not in the branch's history; building.")
+        return ""
+    return paths_reason(rule, files, since)
 
 
 def _shown(text: str) -> str:

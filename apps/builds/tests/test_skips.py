@@ -84,7 +84,9 @@ def test_a_skip_marker_in_the_head_commit_skips_a_webhook_build(site: tuple[App,
     assert "## Skipped: the head commit's message contains [skip-cd]." in log_of(job)
     assert "Executing command" not in log_of(job)
     # The site stays what the last real build deployed.
-    assert app.branches.get(name="main").live_deployment.job.job_id == 1
+    live = app.branches.get(name="main").live_deployment
+    assert live is not None
+    assert live.job.job_id == 1
 
 
 def test_a_build_started_by_hand_runs_despite_a_skip_marker(site: tuple[App, Repo, Webhook]) -> None:

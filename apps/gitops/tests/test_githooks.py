@@ -691,8 +691,8 @@ def test_push_files_are_unknown_when_the_delivery_leaves_commits_out_or_was_forc
     assert isinstance(event := parse_gitlab("Push Hook", dumps(gitlab)), BranchPushed)
     assert event.files is None
     github = fixture_json("push.with-new-branch.payload.json") | {"forced": True}
-    assert isinstance(event := parse_github("push", dumps(github)), BranchPushed)
-    assert event.files is None
+    assert isinstance(forced := parse_github("push", dumps(github)), BranchPushed)
+    assert forced.files is None
 
 
 def test_push_files_that_are_not_strings_are_refused() -> None:
