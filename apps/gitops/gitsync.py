@@ -69,7 +69,8 @@ class Pushed:
 def _start(branch: Branch, commit: str, message: str, triggered_by: str, pushed: Pushed | None = None) -> Job:
     """An automatic build: skipped at once when the delivery already tells (a skip marker, or
     its files against the path filters); otherwise the runner decides once it has cloned."""
-    reason = build_selectors.marker_reason(message) or (_paths_reason(branch, pushed) if pushed else "")
+    # Only a push names its head commit's message (a preview's is its title): the rest the runner reads.
+    reason = (build_selectors.marker_reason(message) or _paths_reason(branch, pushed)) if pushed else ""
     return build_services.job_start(
         branch=branch,
         job_type=Job.Type.RELEASE,

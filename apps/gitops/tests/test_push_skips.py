@@ -17,6 +17,7 @@ from apps.branches.models import App, Branch
 from apps.builds import jobs
 from apps.builds.models import Job
 from apps.builds.tasks import process_branch_queue
+from apps.gitops import gitsync
 from apps.gitops.polling import poll_one
 from apps.gitops.tests.test_hook_views import (
     OLD_SHA,
@@ -139,3 +140,20 @@ def test_a_poll_finding_a_skip_marker_skips_in_the_runner(site: Site, tmp_path: 
     job.refresh_from_db()
     assert (job.status, job.commit_id) == (Job.Status.SKIPPED, head)
     assert job.status_reason == "Skipped: the head commit's message contains [skip-cd]."
+
+
+def test_a_pull_request_title_is_no_skip_marker(site: Site) -> None:
+    # Markers are read from the head commit's message, which the runner reads for a preview.
+    master = site.app.branches.get(name="master")
+    services.branch_preview_settings_update(actor=None, branch=master, pr_previews_enabled=True, pr_shared_backend=None)
+    gitsync.preview_open(
+        site.app,
+        number=3,
+        head_branch="master",
+        head_commit=site.master,
+        base_branch="master",
+        title="Docs [skip ci]",
+        source="github",
+    )
+    job = the_job(site)
+    assert (job.branch.name, job.status, job.automatic) == ("pr-3", Job.Status.PENDING, True)
