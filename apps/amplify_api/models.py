@@ -29,3 +29,23 @@ class AccessKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ResourceTag(models.Model):
+    """A tag of an app (branch null) or of a branch, set through the API (tags on CreateApp and
+    CreateBranch, TagResource, UntagResource) and listed by ListTagsForResource, GetApp and GetBranch."""
+
+    app = models.ForeignKey("branches.App", on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("branches.Branch", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    value = models.CharField(max_length=256, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "key"], condition=models.Q(branch__isnull=True), name="app_tag_key_unique"),
+            models.UniqueConstraint(fields=["branch", "key"], name="branch_tag_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

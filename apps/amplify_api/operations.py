@@ -16,10 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from apps.amplify_api import hosting_settings, render
+from apps.amplify_api import hosting_settings, render, unhonoured
 from apps.amplify_api.domain_operations import DOMAIN_OPERATIONS
 from apps.amplify_api.paging import page_of
 from apps.amplify_api.protocol import bad_request, limit_exceeded, not_found
+from apps.amplify_api.tag_operations import TAG_OPERATIONS
+from apps.amplify_api.tags import TagsInvalid, check_tags, tags_set
 from apps.branches import services
 from apps.branches.models import App, Branch, EnvironmentVariable
 from apps.branches.selectors import mask_credentials, parse_patterns
@@ -85,8 +87,13 @@ def _webhook(webhook_id: str) -> Webhook:
     return webhook
 
 
-def _unsupported(params: dict[str, Any]) -> None:
-    """Settings the console cannot honour are refused, not silently dropped."""
+def _unsupported(params: dict[str, Any], *, branch: bool = False) -> None:
+    """Settings the console cannot honour are refused, not silently dropped; bad tags too."""
+    unhonoured.check(params, branch=branch)
+    try:
+        check_tags(params.get("tags") or {})
+    except TagsInvalid as error:
+        raise bad_request(f"tags: {error}") from None
     if (params.get("autoBranchCreationConfig") or {}).get("enableBasicAuth"):
         raise bad_request(
             "Basic auth for automatically created branches is not supported: set enableBasicAuth on the app "
@@ -178,6 +185,7 @@ def create_app(call: Call) -> dict[str, Any]:
         )
         _app_settings(call, app)
         hosting_settings.apply_to_app(call, app)
+        tags_set(actor=call.user, app=app, branch=None, tags=params.get("tags") or {})
     app.refresh_from_db()
     return {"app": render.app_shape(app)}
 
@@ -245,7 +253,7 @@ def _branch_settings(call: Call, branch: Branch) -> None:
 def create_branch(call: Call) -> dict[str, Any]:
     params = call.params
     app = _app(params["appId"])
-    _unsupported(params)
+    _unsupported(params, branch=True)
     hosting_settings.check(params, app)
     if app.branches.count() >= MAX_BRANCHES_PER_APP:
         raise limit_exceeded(f"App {app.app_id} already has {MAX_BRANCHES_PER_APP} branches, the most it can have.")
@@ -258,6 +266,7 @@ def create_branch(call: Call) -> dict[str, Any]:
             enable_auto_build=params.get("enableAutoBuild", app.enable_branch_auto_build),
         )
         _branch_settings(call, branch)
+        tags_set(actor=call.user, app=app, branch=branch, tags=params.get("tags") or {})
     branch.refresh_from_db()
     return {"branch": render.branch_shape(branch)}
 
@@ -274,7 +283,7 @@ def list_branches(call: Call) -> dict[str, Any]:
 
 def update_branch(call: Call) -> dict[str, Any]:
     branch = _branch(_app(call.params["appId"]), call.params["branchName"])
-    _unsupported(call.params)
+    _unsupported(call.params, branch=True)
     hosting_settings.check(call.params, branch.app)
     with transaction.atomic():
         _branch_settings(call, branch)
@@ -409,6 +418,7 @@ OPERATIONS: dict[str, tuple[Role, Operation]] = {
     "UpdateWebhook": (Role.ADMIN, update_webhook),
     "DeleteWebhook": (Role.ADMIN, delete_webhook),
     **DOMAIN_OPERATIONS,
+    **TAG_OPERATIONS,
 }
 
 

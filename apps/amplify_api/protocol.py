@@ -46,7 +46,12 @@ OPERATIONS = (
     "ListDomainAssociations",
     "UpdateDomainAssociation",
     "DeleteDomainAssociation",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 )
+# Labels that may hold `/` once decoded: branch names, and ARNs (a branch's names its branch).
+_SLASHED_LABELS = frozenset({"branchName", "resourceArn"})
 _LABEL = re.compile(r"\{(\w+)\}")
 
 
@@ -101,7 +106,7 @@ class Route:
 def _pattern(uri: str, loose: bool) -> re.Pattern[str]:
     def label(match: re.Match[str]) -> str:
         name = match[1]
-        return f"(?P<{name}>.+)" if loose and name == "branchName" else f"(?P<{name}>[^/]+)"
+        return f"(?P<{name}>.+)" if loose and name in _SLASHED_LABELS else f"(?P<{name}>[^/]+)"
 
     escaped = re.escape(uri).replace(r"\{", "{").replace(r"\}", "}")
     return re.compile("^" + _LABEL.sub(label, escaped) + "$")
@@ -157,10 +162,15 @@ def parse_input(match: Match, query: str, body: bytes) -> dict[str, Any]:
             raise bad_request("The request body is nested too deeply.") from None
         if not isinstance(document, dict):
             raise bad_request("The request body must be a JSON object.")
+        _refuse_unknown(shape, document)
         params.update(_from_json(shape, document))
     for name, value in parse_qsl(query, keep_blank_values=True):
         member = _query_member(shape, name)
-        if member is not None:
+        if member is None:
+            continue
+        if member[1].type_name == "list":  # repeated: ?tagKeys=a&tagKeys=b
+            params.setdefault(member[0], []).append(value)
+        else:
             params[member[0]] = _query_value(member[1], value, name)
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
@@ -168,6 +178,18 @@ def parse_input(match: Match, query: str, body: bytes) -> dict[str, Any]:
     for name, member in shape.members.items():
         _check_constraints(member, params.get(name), name)
     return params
+
+
+def _refuse_unknown(shape: StructureShape, document: dict[str, Any]) -> None:
+    """A body member the operation does not have would otherwise be dropped unseen: refuse it
+    by name (botocore sends only the model's members, so SDK calls never meet this)."""
+    body_members = {name for name, member in shape.members.items() if not member.serialization.get("location")}
+    unknown = sorted(str(name)[:60] for name in document if name not in body_members)
+    if unknown:
+        known = ", ".join(sorted(body_members)) or "none"
+        raise bad_request(
+            f"Unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown[:10])}: this operation takes {known}."
+        )
 
 
 def _query_member(shape: StructureShape, wire_name: str) -> tuple[str, Shape] | None:
@@ -215,7 +237,8 @@ def _check_constraints(shape: Shape, value: Any, where: str) -> None:
         if maximum is not None and len(value) > maximum:
             raise bad_request(f"{where}: at most {maximum} characters, not {len(value)}.")
         pattern = shape.metadata.get("pattern")
-        if pattern and re.fullmatch(pattern, value) is None:
+        # Python's re has no Unicode classes (\p{L}); such fields are checked where they are used (tags).
+        if pattern and "\\p{" not in pattern and re.fullmatch(pattern, value) is None:
             raise bad_request(f"{where}: {value[:40]!r} does not match {pattern}.")
     elif isinstance(shape, StructureShape) and isinstance(value, dict):
         for name, member in shape.members.items():

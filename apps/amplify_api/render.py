@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.amplify_api import hosting_settings
+from apps.amplify_api.tags import tags_of
+from apps.amplify_api.unhonoured import CACHE_CONFIG, JOB_CONFIG
 from apps.branches.models import App, Branch, EnvironmentVariable
 from apps.builds.models import Job, JobStep, Webhook
 from apps.builds.selectors import trigger_url
@@ -58,6 +60,9 @@ def app_shape(app: App) -> dict[str, Any]:
             "enablePullRequestPreview": False,
         },
         "repositoryCloneMethod": "TOKEN",
+        "tags": tags_of(app, None),
+        "cacheConfig": dict(CACHE_CONFIG),
+        "jobConfig": dict(JOB_CONFIG),
     }
     if app.service_role_arn:
         shape["iamServiceRoleArn"] = app.service_role_arn
@@ -65,7 +70,7 @@ def app_shape(app: App) -> dict[str, Any]:
         last = production.jobs.order_by("-job_id").first()
         shape["productionBranch"] = {
             "branchName": production.name,
-            "status": last.status if last else None,
+            "status": api_status(last.status) if last else None,
             "lastDeployTime": last.ended_at if last else None,
         }
     return shape
@@ -93,7 +98,7 @@ def branch_shape(branch: Branch) -> dict[str, Any]:
         **hosting_settings.branch_fields(branch),
         "ttl": "5",
         "enablePullRequestPreview": branch.pr_previews_enabled,
-        "tags": {},
+        "tags": tags_of(branch.app, branch),
     }
     if branch.backend_stack_arn:
         shape["backend"] = {"stackArn": branch.backend_stack_arn}
@@ -107,6 +112,13 @@ def job_arn(job: Job) -> str:
     return f"{job.branch.arn}/jobs/{job.padded_id}"
 
 
+def api_status(status: str) -> str:
+    """Amplify's JobStatus has no SKIPPED: a skipped job reads as CANCELLED (ended, never ran),
+    so SDK waiters that stop on SUCCEED, FAILED or CANCELLED stop on it too; GetJob's steps carry
+    the reason in statusReason."""
+    return Job.Status.CANCELLED if status == Job.Status.SKIPPED else status
+
+
 def job_summary(job: Job) -> dict[str, Any]:
     return {
         "jobArn": job_arn(job),
@@ -115,7 +127,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "commitMessage": job.commit_message,
         "commitTime": job.commit_time or job.created_at,
         "startTime": job.started_at or job.created_at,
-        "status": job.status,
+        "status": api_status(job.status),
         "endTime": job.ended_at,
         "jobType": job.job_type,
     }
@@ -131,16 +143,18 @@ def job_shape(request: HttpRequest, job: Job, now: datetime | None = None) -> di
     now = now or timezone.now()
     steps = []
     for step in job.steps.all():
-        if step.started_at is None:
+        skipped = step.status == Job.Status.SKIPPED
+        if step.started_at is None and not skipped:
             continue
+        explained = step.status in (Job.Status.FAILED, Job.Status.SKIPPED) and job.status_reason
         steps.append(
             {
                 "stepName": step.name,
-                "startTime": step.started_at,
-                "status": step.status,
-                "endTime": step.ended_at or now,
+                "startTime": step.started_at or job.started_at or job.created_at,
+                "status": api_status(step.status),
+                "endTime": step.ended_at or job.ended_at or now,
                 "logUrl": step_log_url(request, job, step),
-                "statusReason": job.status_reason if step.status == Job.Status.FAILED and job.status_reason else None,
+                "statusReason": job.status_reason if explained else None,
             }
         )
     return {"summary": job_summary(job), "steps": steps}

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from apps.branches.git import InvalidRepositoryUrl, validate_repository_url
 from apps.branches.models import App, Branch
 from apps.branches.models.apps import BUILD_TIMEOUT_LIMIT_MINUTES
+from apps.branches.pathfilters import PathFilterError, parse_path_filters
 from apps.branches.servicerole import validate_role_arn
 from apps.branches.validators import (
     validate_branch_name,
@@ -75,10 +76,29 @@ class AppSettingsForm(AppForm):
         ),
     )
 
+    build_path_filters = forms.CharField(
+        required=False,
+        label="Build only when these paths change",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "apps/web/\npackages/shared/**\n!**/*.md"}),
+        help_text=(
+            "One glob per line, relative to the repository root; !glob excludes. A push, poll or incoming webhook "
+            "whose changed files are all outside these is skipped (a build started by hand always runs). Empty: "
+            "build on every change."
+        ),
+    )
+
     def clean_build_timeout_cap_minutes(self) -> int:
         # Left empty (or not sent by a script): the app keeps its cap.
         value = self.cleaned_data["build_timeout_cap_minutes"]
         return int(value if value is not None else self.initial.get("build_timeout_cap_minutes") or 120)
+
+    def clean_build_path_filters(self) -> str:
+        text = str(self.cleaned_data["build_path_filters"]).strip()
+        try:
+            parse_path_filters(text)
+        except PathFilterError as error:
+            raise ValidationError(str(error)) from None
+        return text
 
     def clean_service_role_arn(self) -> str:
         return validate_role_arn(str(self.cleaned_data["service_role_arn"]))

@@ -21,6 +21,10 @@ from apps.branches.outputs import OutputsInvalid as OutputsInvalid
 from apps.branches.outputs import outputs_as_written as outputs_as_written
 from apps.branches.outputs import parse_outputs as parse_outputs
 from apps.branches.ownership import refusal
+from apps.branches.pathfilters import PathFilter as PathFilter
+from apps.branches.pathfilters import PathFilterError as PathFilterError
+from apps.branches.pathfilters import folder_filter as folder_filter
+from apps.branches.pathfilters import parse_path_filters as parse_path_filters
 from apps.branches.patterns import PatternError as PatternError
 from apps.branches.patterns import parse_patterns as parse_patterns
 from apps.branches.remote_reads import backend_stack as backend_stack

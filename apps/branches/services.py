@@ -124,7 +124,7 @@ def app_create(
     return app
 
 
-_BUILD_ACCESS_FIELDS = ("service_role_arn", "build_network", "build_timeout_cap_minutes")
+_BUILD_ACCESS_FIELDS = ("service_role_arn", "build_network", "build_timeout_cap_minutes", "build_path_filters")
 
 
 def _split_repository(url: str) -> tuple[str, GitCredentials | None]:

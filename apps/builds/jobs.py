@@ -52,8 +52,14 @@ def job_start(
     source_job: Job | None = None,
     redeploy: bool = False,
     actor: Any = None,
+    automatic: bool = False,
+    skip_reason: str = "",
 ) -> Job:
-    """Write a PENDING job with the branch's next id and queue it after commit."""
+    """Write a PENDING job with the branch's next id and queue it after commit.
+
+    `automatic`: a push, poll or incoming webhook started it (the runner may skip it);
+    `skip_reason`: the trigger already knows it is skipped: the job is written SKIPPED."""
+    status = S.SKIPPED if skip_reason else S.PENDING
     with transaction.atomic():
         # Locks the branch row (PostgreSQL) so concurrent starts get distinct ids.
         locked = Branch.objects.select_for_update().get(pk=branch.pk)
@@ -63,22 +69,26 @@ def job_start(
             branch=locked,
             job_id=job_id,
             job_type=job_type,
-            status=S.PENDING,
+            status=status,
             commit_id=commit_id,
             commit_message=commit_message,
             triggered_by=triggered_by[:200],
             source_job=source_job,
             redeploy=redeploy,
+            automatic=automatic,
+            status_reason=skip_reason,
+            ended_at=timezone.now() if skip_reason else None,
         )
-        JobStep.objects.bulk_create(JobStep(job=job, name=name) for name in JobStep.Name.values)
+        JobStep.objects.bulk_create(JobStep(job=job, name=name, status=status) for name in JobStep.Name.values)
         audit_record(
             actor=actor,
-            action="job.redeploy" if redeploy else "job.start",
+            action="job.redeploy" if redeploy else "job.skip" if skip_reason else "job.start",
             target_type="job",
             target=f"{branch.app.app_id}/{branch.name}/{job_id}",
-            message=f"{job_type} job #{job_id} by {triggered_by}",
+            message=f"{job_type} job #{job_id} by {triggered_by}" + (f": {skip_reason}" if skip_reason else ""),
         )
-        _queue_branch(branch.pk)
+        if not skip_reason:
+            _queue_branch(branch.pk)
     return job
 
 
@@ -178,6 +188,21 @@ def job_set_running(job_pk: int, **fields: Any) -> bool:
         if started:
             job_event(job_pk, JobEvent.STARTED)
     return started
+
+
+def job_skip(job_pk: int, reason: str, **fields: Any) -> bool:
+    """PROVISIONING -> SKIPPED: the runner found the automatic build not worth running.
+    Listeners hear nothing: the build never started."""
+    now = timezone.now()
+    with transaction.atomic():
+        skipped = bool(
+            Job.objects.filter(pk=job_pk, status=S.PROVISIONING).update(
+                status=S.SKIPPED, ended_at=now, status_reason=reason, **fields
+            )
+        )
+        if skipped:
+            JobStep.objects.filter(job_id=job_pk).update(status=S.SKIPPED, ended_at=now)
+    return skipped
 
 
 def step_update(job_pk: int, name: str, status: str) -> None:

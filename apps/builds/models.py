@@ -30,10 +30,13 @@ class Job(models.Model):
         SUCCEED = "SUCCEED", "Succeeded"
         CANCELLING = "CANCELLING", "Cancelling"
         CANCELLED = "CANCELLED", "Cancelled"
+        # An automatic build not run: a skip marker in the commit message, or no changed
+        # file under the app's paths (status_reason says which).
+        SKIPPED = "SKIPPED", "Skipped"
 
     ACTIVE = (Status.PROVISIONING, Status.RUNNING, Status.CANCELLING)
     WAITING = (Status.CREATED, Status.PENDING)
-    ENDED = (Status.FAILED, Status.SUCCEED, Status.CANCELLED)
+    ENDED = (Status.FAILED, Status.SUCCEED, Status.CANCELLED, Status.SKIPPED)
 
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="jobs")
     job_id = models.PositiveIntegerField()
@@ -47,6 +50,10 @@ class Job(models.Model):
     # RETRY re-runs `source_job`'s commit; a redeploy switches hosting to its deployment.
     source_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     redeploy = models.BooleanField(default=False)
+    # Started by a push, a poll or an incoming webhook: the runner skips it when the commit
+    # message carries a skip marker or no changed file is under the app's paths. A build
+    # started by hand (page, StartJob, retry) always runs.
+    automatic = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from apps.branches.models import Branch
 from apps.branches.selectors import BuildSpecInvalid, OutputsInvalid, outputs_as_written, parse_build_spec, parse_outputs
 from apps.branches.services import GitCredentials, GitError, read_stack_now, run_git, unowned_resources
-from apps.builds import jobs
+from apps.builds import jobs, skipping
 from apps.builds.buildcache import restore_cache, save_cache
 from apps.builds.buildenv import NoCredentials, build_environment, build_timeout
 from apps.builds.deployers import DeployFailed, before_redeploy
@@ -68,6 +68,14 @@ class JobGone(Exception):
     """The job's row went away mid-build: its branch was disconnected or its app deleted."""
 
 
+class BuildSkipped(Exception):
+    """An automatic build found not worth running (apps.builds.skipping); str() is the reason."""
+
+    def __init__(self, reason: str, commit: dict[str, Any]) -> None:
+        super().__init__(reason)
+        self.commit = commit
+
+
 def run_job(job_pk: int) -> None:
     job = Job.objects.select_related("branch__app", "source_job").filter(pk=job_pk).first()
     if job is None:
@@ -82,6 +90,13 @@ def run_job(job_pk: int) -> None:
             _build(job, log, workspace)
         log.flush(final=True)
         jobs.job_finish(job.pk, S.SUCCEED)
+    except BuildSkipped as skipped:
+        log.line(f"## {skipped}")
+        log.flush(final=True)
+        commit = skipped.commit
+        fields = {"commit_id": commit["id"], "commit_message": commit["message"], "commit_time": commit["time"]}
+        if not jobs.job_skip(job.pk, str(skipped), **fields):
+            jobs.job_finish(job.pk, S.CANCELLED)  # cancelled meanwhile: it ends as cancelled
     except JobGone:
         logger.info("job %s was removed while it ran: its build was stopped", job_pk)
     except Exception as error:  # the job must end, whatever broke
@@ -150,12 +165,18 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
         raise BuildFailed(str(refused)) from None
     log.line(f"## Cloning {branch.app.repository} ({branch.name})")
     commit = _clone(job, workspace)
-    jobs.job_set_running(job.pk, commit_id=commit["id"], commit_message=commit["message"], commit_time=commit["time"])
-    job.commit_id = commit["id"]
     log.line(f"## Commit {commit['id']}: {commit['message'].splitlines()[0] if commit['message'] else ''}")
+    if job.automatic and (reason := skipping.marker_reason(commit["message"])):
+        raise BuildSkipped(reason, commit)
     spec, spec_source = _read_spec(job, workspace)
     log.line(f"## Build spec: {spec_source}")
     section = _select_application(spec, job, workspace)
+    if job.automatic and (
+        reason := skipping.clone_paths_reason(job.branch, workspace.source, workspace.project, commit["id"], log.line)
+    ):
+        raise BuildSkipped(reason, commit)
+    jobs.job_set_running(job.pk, commit_id=commit["id"], commit_message=commit["message"], commit_time=commit["time"])
+    job.commit_id = commit["id"]
     try:
         environment = build_environment(
             job,

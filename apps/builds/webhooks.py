@@ -107,8 +107,9 @@ def _check_rate(webhook: Webhook) -> None:
 
 def webhook_start_build(webhook: Webhook) -> Job:
     """A WEB_HOOK job at the branch's head commit, which the worker resolves when it clones:
-    the call never waits on git (a slow remote would hold the web worker)."""
+    the call never waits on git (a slow remote would hold the web worker). It is automatic:
+    the runner skips it on a skip marker or when no changed file is under the app's paths."""
     _check_rate(webhook)
     branch = webhook.branch
     Webhook.objects.filter(pk=webhook.pk).update(last_triggered_at=timezone.now())
-    return jobs.job_start(branch=branch, job_type=Job.Type.WEB_HOOK, triggered_by=f"webhook {webhook.name}")
+    return jobs.job_start(branch=branch, job_type=Job.Type.WEB_HOOK, triggered_by=f"webhook {webhook.name}", automatic=True)

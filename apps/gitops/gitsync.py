@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from apps.branches.models import App, Branch
 from apps.branches.selectors import PatternError, parse_patterns
 from apps.branches.services import display_name_for
+from apps.builds import selectors as build_selectors
 from apps.builds import services as build_services
 from apps.builds.models import Job
 from apps.gitops.models import Teardown
@@ -56,10 +57,41 @@ def _claim_commit(branch: Branch, commit: str) -> bool:
     return bool(Branch.objects.filter(pk=branch.pk).exclude(last_seen_commit=commit).update(last_seen_commit=commit))
 
 
-def _start(branch: Branch, commit: str, message: str, triggered_by: str) -> Job:
+@dataclass(frozen=True)
+class Pushed:
+    """What a git host's push delivery says of the change: the commit it moved from and the
+    files changed since (None when it cannot say for sure)."""
+
+    before: str = ""
+    files: tuple[str, ...] | None = None
+
+
+def _start(branch: Branch, commit: str, message: str, triggered_by: str, pushed: Pushed | None = None) -> Job:
+    """An automatic build: skipped at once when the delivery already tells (a skip marker, or
+    its files against the path filters); otherwise the runner decides once it has cloned."""
+    # Only a push names its head commit's message (a preview's is its title): the rest the runner reads.
+    reason = (build_selectors.marker_reason(message) or _paths_reason(branch, pushed)) if pushed else ""
     return build_services.job_start(
-        branch=branch, job_type=Job.Type.RELEASE, triggered_by=triggered_by, commit_id=commit, commit_message=message
+        branch=branch,
+        job_type=Job.Type.RELEASE,
+        triggered_by=triggered_by,
+        commit_id=commit,
+        commit_message=message,
+        automatic=True,
+        skip_reason=reason,
     )
+
+
+def _paths_reason(branch: Branch, pushed: Pushed) -> str:
+    """The delivery's files count only from the commit last built; a rule that needs the build
+    spec's appRoot is the runner's to apply."""
+    if pushed.files is None or build_selectors.needs_app_root(branch):
+        return ""
+    rule = build_selectors.path_rule(branch)
+    since = build_selectors.last_built_commit(branch)
+    if rule is None or not since or pushed.before != since:
+        return ""
+    return build_selectors.paths_reason(rule, pushed.files, since)
 
 
 def connect_detected(app: App, name: str, commit: str, *, source: str) -> Branch | None:
@@ -83,7 +115,7 @@ def connect_detected(app: App, name: str, commit: str, *, source: str) -> Branch
     return branch
 
 
-def branch_pushed(app: App, name: str, commit: str, message: str, *, source: str) -> str:
+def branch_pushed(app: App, name: str, commit: str, message: str, *, source: str, pushed: Pushed | None = None) -> str:
     branch = app.branches.filter(name=name, pull_request_number__isnull=True).first()
     if branch is None:
         if _matches(app, name):
@@ -98,7 +130,9 @@ def branch_pushed(app: App, name: str, commit: str, message: str, *, source: str
         return f"{commit[:12]} of {name} already seen"
     if not branch.enable_auto_build:
         return f"{name} moved to {commit[:12]}; auto-build is off"
-    job = _start(branch, commit, message, f"push ({source})")
+    job = _start(branch, commit, message, f"push ({source})", pushed)
+    if job.status == Job.Status.SKIPPED:
+        return f"build #{job.job_id} of {name} at {commit[:12]} skipped: {job.status_reason}"
     return f"build #{job.job_id} of {name} at {commit[:12]}"
 
 

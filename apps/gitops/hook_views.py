@@ -48,7 +48,8 @@ def _dispatch(app: App, event: object, source: str) -> str:
     if isinstance(event, Ignored):
         return f"ignored: {event.reason}"
     if isinstance(event, BranchPushed):
-        return gitsync.branch_pushed(app, event.branch, event.commit, event.message, source=source)
+        pushed = gitsync.Pushed(before=event.before, files=event.files)
+        return gitsync.branch_pushed(app, event.branch, event.commit, event.message, source=source, pushed=pushed)
     if isinstance(event, BranchCreated):
         # The event names no commit: a worker reads it, never the web process (git may hang).
         send_on_commit("apps.gitops.tasks.branch_created", app.pk, event.branch, source)

@@ -64,6 +64,9 @@ class App(models.Model):
     build_timeout_cap_minutes = models.PositiveSmallIntegerField(
         default=120, validators=[MinValueValidator(1), MaxValueValidator(BUILD_TIMEOUT_LIMIT_MINUTES)]
     )
+    # Globs of repository paths (apps.branches.pathfilters): an automatic build whose changed
+    # files all fall outside them is skipped. Blank: build on every change.
+    build_path_filters = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

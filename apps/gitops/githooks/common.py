@@ -86,6 +86,10 @@ class BranchPushed:
     message: str
     created: bool
     repo: Repo
+    # The files the push changed since `before`; None when the delivery cannot say for sure
+    # (a forced push, commits left out of a long push): then a worker asks git.
+    before: str = ""
+    files: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,17 @@ class Ignored:
 
 GitHubEvent = Ping | BranchPushed | BranchDeleted | BranchCreated | PullRequest | Ignored
 GitLabEvent = BranchPushed | BranchDeleted | PullRequest | Ignored
+
+
+_FILE_LISTS = ("added", "modified", "removed")
+
+
+def pushed_files(commits: list[Mapping[str, Any]]) -> tuple[str, ...] | None:
+    """Every file the commits added, modified or removed, once, in order; None when a
+    commit carries no lists (the delivery does not say)."""
+    if not commits or any(not all(key in commit for key in _FILE_LISTS) for commit in commits):
+        return None
+    return tuple(dict.fromkeys(path for commit in commits for key in _FILE_LISTS for path in commit[key]))
 
 
 # --- request checks -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from apps.gitops.githooks.common import (
     Repo,
     is_zero,
     load_object,
+    pushed_files,
     quoted,
     repo_from,
     require_secret,
@@ -29,6 +30,7 @@ from apps.gitops.githooks.common import (
 _GITHUB_PR_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review", "converted_to_draft", "closed"})
 _GITHUB_URL_FIELDS = ("clone_url", "ssh_url", "git_url", "html_url", "svn_url")
 _SIGNATURE_PREFIX = "sha256="
+_GITHUB_MAX_COMMITS = 2048
 
 
 def verify_github(secret: str, body: bytes, signature_header: str | None) -> None:
@@ -65,7 +67,18 @@ def _github_push(payload: dict[str, Any]) -> BranchPushed | BranchDeleted | Igno
         return BranchDeleted(branch=branch, repo=repo)
     head = payload["head_commit"]
     message = head["message"] if head else ""
-    return BranchPushed(branch=branch, commit=payload["after"], message=message, created=payload["created"], repo=repo)
+    commits = payload.get("commits") or []
+    # GitHub lists at most 2048 commits; a forced push's list is no diff from `before`.
+    known = len(commits) < _GITHUB_MAX_COMMITS and not payload.get("forced", False)
+    return BranchPushed(
+        branch=branch,
+        commit=payload["after"],
+        message=message,
+        created=payload["created"],
+        repo=repo,
+        before=payload.get("before", ""),
+        files=pushed_files(commits) if known else None,
+    )
 
 
 def _github_ref(event: str, payload: dict[str, Any]) -> BranchCreated | BranchDeleted | Ignored:

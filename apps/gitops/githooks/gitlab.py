@@ -17,6 +17,7 @@ from apps.gitops.githooks.common import (
     Repo,
     is_zero,
     load_object,
+    pushed_files,
     quoted,
     repo_from,
     require_secret,
@@ -59,7 +60,17 @@ def _gitlab_push(payload: dict[str, Any]) -> BranchPushed | BranchDeleted | Igno
         return BranchDeleted(branch=branch, repo=repo)
     # GitLab lists at most 20 commits, so the head's own entry may be missing.
     message = next((c["message"] for c in payload["commits"] if c["id"] == after), "")
-    return BranchPushed(branch=branch, commit=after, message=message, created=is_zero(payload["before"]), repo=repo)
+    commits = payload["commits"]
+    known = payload.get("total_commits_count", len(commits)) == len(commits)
+    return BranchPushed(
+        branch=branch,
+        commit=after,
+        message=message,
+        created=is_zero(payload["before"]),
+        repo=repo,
+        before=payload["before"],
+        files=pushed_files(commits) if known else None,
+    )
 
 
 def _gitlab_action(attributes: Mapping[str, Any]) -> tuple[str, bool] | None:

@@ -100,7 +100,15 @@ IGNORED_ACTIONS = (
     "unlocked",
 )
 TAG_PUSH = {"reason": "push to 'refs/tags/simple-tag', which is not a branch"}
-NEW_MASTER = {"branch": "master", "commit": PUSH_SHA, "message": "Initial commit", "created": True}
+# The push's own list of changed files comes along (apps.gitops.gitsync judges path filters by it).
+NEW_MASTER = {
+    "branch": "master",
+    "commit": PUSH_SHA,
+    "message": "Initial commit",
+    "created": True,
+    "before": ZERO,
+    "files": ("README.md",),
+}
 
 # file name -> (event class, its fields but repo). Every create/delete fixture is a tag, every
 # pull_request one is #2 changes -> master in one repository, and none is merged.
@@ -202,7 +210,7 @@ def test_github_create_and_delete_of_a_branch(name: str, kind: type) -> None:
 def test_github_push_to_an_existing_branch_with_a_slash() -> None:
     payload = fixture_json("push.with-new-branch.payload.json") | {"ref": "refs/heads/feature/login", "created": False}
     event = parse_github("push", dumps(payload))
-    assert fields(event) == {"branch": "feature/login", "commit": PUSH_SHA, "message": "Initial commit", "created": False}
+    assert fields(event) == {**NEW_MASTER, "branch": "feature/login", "created": False}
 
 
 def test_github_push_deleting_a_branch() -> None:
@@ -319,17 +327,22 @@ def test_draft_may_be_absent_and_merged_null() -> None:
 
 
 def test_github_push_events() -> None:
+    # These commits list no files: the delivery does not say which changed (files None).
     assert fields(parse_github("push", dumps(gh_push()))) == {
         "branch": "main",
         "commit": SHA_B,
         "message": "Fix the header",
         "created": False,
+        "before": SHA_A,
+        "files": None,
     }
     assert fields(parse_github("push", dumps(gh_push(before=ZERO)))) == {
         "branch": "main",
         "commit": SHA_B,
         "message": "Fix the header",
         "created": True,
+        "before": ZERO,
+        "files": None,
     }
     assert fields(parse_github("push", dumps(gh_push("refs/heads/release/2.0", after=ZERO)))) == {"branch": "release/2.0"}
 
@@ -673,9 +686,32 @@ def gitlab_mr(action: str = "open", **attributes: Any) -> dict[str, Any]:
 MR = {"number": 1, "head_branch": "ms-viewport", "head_commit": SHA_B, "base_branch": "main", "title": "MS-Viewport"}
 
 
+def test_push_files_are_unknown_when_the_delivery_leaves_commits_out_or_was_forced() -> None:
+    gitlab = gitlab_push() | {"total_commits_count": 25}  # GitLab lists 20 at most
+    assert isinstance(event := parse_gitlab("Push Hook", dumps(gitlab)), BranchPushed)
+    assert event.files is None
+    github = fixture_json("push.with-new-branch.payload.json") | {"forced": True}
+    assert isinstance(forced := parse_github("push", dumps(github)), BranchPushed)
+    assert forced.files is None
+
+
+def test_push_files_that_are_not_strings_are_refused() -> None:
+    github = fixture_json("push.with-new-branch.payload.json")
+    github["commits"][0]["added"] = [{"path": "x"}]
+    with pytest.raises(MalformedPayload):
+        parse_github("push", dumps(github))
+
+
 def test_gitlab_push() -> None:
     event = parse_gitlab("Push Hook", dumps(gitlab_push()))
-    assert fields(event) == {"branch": "main", "commit": SHA_B, "message": "Fix the header\n\nLonger text", "created": False}
+    assert fields(event) == {
+        "branch": "main",
+        "commit": SHA_B,
+        "message": "Fix the header\n\nLonger text",
+        "created": False,
+        "before": SHA_A,
+        "files": ("CHANGELOG", "app/controller/application.rb"),
+    }
     assert event.repo.urls == (
         "https://gitlab.example/mike/diaspora.git",
         "git@gitlab.example:mike/diaspora.git",
