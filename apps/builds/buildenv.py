@@ -5,11 +5,7 @@ the build may have them."""
 from __future__ import annotations
 
 import json
-import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -104,7 +100,6 @@ def build_environment(job: Job, spec_variables: dict[str, Any], *, home: str, tm
         env["AWS_PULL_REQUEST_ID"] = str(branch.pull_request_number)
         env["AWS_PULL_REQUEST_SOURCE_BRANCH"] = branch.pr_source_branch
         env["AWS_PULL_REQUEST_DESTINATION_BRANCH"] = branch.pr_destination_branch
-    with_node_memory_option(env)
     credentials = _service_role(job, trust, build_timeout(env, branch.app.build_timeout_cap_minutes).seconds, notes)
     env.update(credentials)
     mask = [value for key, value in credentials.items() if key in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
@@ -115,33 +110,6 @@ def build_environment(job: Job, spec_variables: dict[str, Any], *, home: str, tm
             env["secrets"] = json.dumps(branch_secrets)
             mask.extend(branch_secrets.values())
     return BuildEnvironment(variables=env, mask=mask, notes=notes)
-
-
-# Node.js reserves about 10 GB of address space per WebAssembly memory for its guard pages,
-# which no per-process memory limit (RLIMIT_AS) admits: `next build`, and any fetch() (undici
-# parses HTTP in WebAssembly), would die with "Out of memory". Without the trap handler V8
-# checks bounds instead and reserves only what it uses. Node.js has the option from 20.15 / 22.2.
-NODE_WASM_OPTION = "--disable-wasm-trap-handler"
-
-
-@cache
-def _node_takes_wasm_option() -> bool:
-    node = shutil.which("node", path=DEFAULT_PATH)
-    if node is None:
-        return False
-    try:
-        version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    found = re.match(r"v(\d+)\.(\d+)", version.strip())
-    major, minor = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
-    return (major == 20 and minor >= 15) or (major == 22 and minor >= 2) or major >= 23
-
-
-def with_node_memory_option(env: dict[str, str]) -> None:
-    """Let Node.js run under the memory limit (see NODE_WASM_OPTION); the build's own NODE_OPTIONS are kept."""
-    if _node_takes_wasm_option() and NODE_WASM_OPTION not in env.get("NODE_OPTIONS", ""):
-        env["NODE_OPTIONS"] = f"{NODE_WASM_OPTION} {env.get('NODE_OPTIONS', '')}".strip()
 
 
 def _text(value: Any) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from apps.builds.buildcache import pack_cache as pack_cache
 from apps.builds.buildcache import unpack_cache as unpack_cache
-from apps.builds.buildenv import with_node_memory_option as with_node_memory_option
 from apps.builds.deployers import BuildOutput as BuildOutput
 from apps.builds.deployers import DeployFailed as DeployFailed
 from apps.builds.deployers import register_output_deployer as register_output_deployer
@@ -19,6 +18,7 @@ from apps.builds.joblog import Masker as Masker
 from apps.builds.jobs import job_cancel as job_cancel
 from apps.builds.jobs import job_retry as job_retry
 from apps.builds.jobs import job_start as job_start
+from apps.builds.nodejs import with_node_memory_option as with_node_memory_option
 from apps.builds.process import kill_group as kill_group
 from apps.builds.sandbox import DEFAULT_PATH as DEFAULT_PATH
 from apps.builds.sandbox import Layout as Layout
