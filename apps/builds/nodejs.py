@@ -45,7 +45,8 @@ LTS_CODENAMES = {
     "jod": 22,
     "krypton": 24,
 }
-_NVM_CALL = re.compile(r"(?<![\w./-])nvm\s+(use|install)\b((?:[ \t]+[^\s;&|()<>]+)*)")
+# `nvm use|install ...` where a command starts: a line's start, after ; & | ( or then/do/else.
+_NVM_CALL = re.compile(r"(?:^|[;&|(]|\b(?:then|do|else)\b)\s*nvm\s+(use|install)\b((?:[ \t]+[^\s;&|()<>]+)*)", re.M)
 _VERSION = re.compile(r"v?(\d{1,3})(?:\.(?:\d+|x))?(?:\.(?:\d+|x))?")
 _VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 _NODE_VERSION = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
