@@ -61,7 +61,7 @@ def choose(commands: list[str], *, branch: str = "", app: str = "", nvmrc: str |
     return choose_node(commands=commands, env={}, branch_setting=branch, app_setting=app, nvmrc=nvmrc)
 
 
-def major(choice: NodeChoice) -> int | None:
+def major_of(choice: NodeChoice) -> int | None:
     return choice.install.major if choice.install else None
 
 
@@ -111,7 +111,7 @@ def test_nvm_use_and_install_lines_are_read_as_nvm_reads_them(command: str, vers
 
 def test_an_nvm_line_wins_over_the_branch_and_app_settings(node_dir: Path) -> None:
     choice = choose(["npm ci", "nvm use 22", "npm run build"], branch="18", app="18")
-    assert major(choice) == 22
+    assert major_of(choice) == 22
     assert choice.log_lines() == ["## Node.js 22.4.1 (from amplify.yml nvm use 22)"]
 
 
@@ -128,7 +128,7 @@ def test_the_branch_setting_wins_over_the_app_setting_and_the_app_setting_over_t
 
 def test_a_minor_or_patch_runs_the_major_with_a_line_saying_so(node_dir: Path) -> None:
     choice = choose(["nvm use v22.1.0"])
-    assert major(choice) == 22
+    assert major_of(choice) == 22
     assert choice.log_lines() == [
         "## Node.js 22.4.1 (from amplify.yml nvm use v22.1.0)",
         "## v22.1.0 asked; this worker has one Node.js per major, so 22 runs (v22.4.1)",
@@ -141,12 +141,12 @@ def test_a_minor_or_patch_runs_the_major_with_a_line_saying_so(node_dir: Path) -
 )
 def test_aliases_resolve_among_the_installed_majors(node_dir: Path, version: str, major: int) -> None:
     choice = choose([f"nvm install {version}"])
-    assert major(choice) == major
+    assert major_of(choice) == major
 
 
 def test_nvm_use_without_a_version_reads_the_project_s_nvmrc(node_dir: Path) -> None:
     choice = choose(["nvm use"], nvmrc="v18")
-    assert major(choice) == 18
+    assert major_of(choice) == 18
     assert choice.source == "amplify.yml nvm use (.nvmrc: v18)"
     with pytest.raises(NodeUnavailable, match=r"nvm use names no version and the project has no \.nvmrc"):
         choose(["nvm use"])
