@@ -101,12 +101,14 @@ class NodeChoice:
         return [*lines, f"## {self.note}"] if self.note else lines
 
     def apply(self, env: dict[str, str]) -> None:
-        """Put the chosen node first on the build's PATH, with the memory option it takes."""
+        """Put the chosen node first on the build's PATH, with the memory option it takes and the
+        system's certificate authorities."""
         if self.install is None:
             return
         if not self.install.system:
             env["PATH"] = f"{self.install.bin_dir}:{env.get('PATH', DEFAULT_PATH)}"
         with_node_memory_option(env, str(self.install.node))
+        with_system_certificates(env)
 
 
 @dataclass(frozen=True)
@@ -278,3 +280,19 @@ def with_node_memory_option(env: dict[str, str], node: str | None = None) -> Non
     takes = node_takes_wasm_option(node or shutil.which("node", path=DEFAULT_PATH))
     if takes and NODE_WASM_OPTION not in env.get("NODE_OPTIONS", ""):
         env["NODE_OPTIONS"] = f"{NODE_WASM_OPTION} {env.get('NODE_OPTIONS', '')}".strip()
+
+
+# --- trusting the system's certificate authorities
+
+SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def with_system_certificates(env: dict[str, str]) -> None:
+    """Let Node.js trust the system's certificate authorities (a company's, or a proxy's, added
+    with update-ca-certificates) as well as the ones compiled into it. The official builds
+    trust only their own, and npm's global npmrc (where a `cafile` may be set) is per
+    installation (`<major>/etc/npmrc`): without this, a node under BUILD_NODE_DIR fails
+    `npm ci` behind a TLS-inspecting proxy that the system's node passes. A build's own
+    NODE_EXTRA_CA_CERTS is kept."""
+    if "NODE_EXTRA_CA_CERTS" not in env and SYSTEM_CA_BUNDLE.is_file():
+        env["NODE_EXTRA_CA_CERTS"] = str(SYSTEM_CA_BUNDLE)

@@ -19,6 +19,7 @@ from apps.builds.jobs import job_cancel as job_cancel
 from apps.builds.jobs import job_retry as job_retry
 from apps.builds.jobs import job_start as job_start
 from apps.builds.nodejs import with_node_memory_option as with_node_memory_option
+from apps.builds.nodejs import with_system_certificates as with_system_certificates
 from apps.builds.process import kill_group as kill_group
 from apps.builds.sandbox import DEFAULT_PATH as DEFAULT_PATH
 from apps.builds.sandbox import Layout as Layout

@@ -29,6 +29,7 @@ from apps.builds.services import (
     check_build_isolation,
     isolation_enabled,
     with_node_memory_option,
+    with_system_certificates,
 )
 from apps.secrets.selectors import build_secrets
 
@@ -97,6 +98,7 @@ def server_environment(branch: Branch, port: int, sandbox: Sandbox) -> tuple[dic
     if settings.AWS_ENDPOINT_URL:
         env["AWS_ENDPOINT_URL"] = settings.AWS_ENDPOINT_URL
     with_node_memory_option(env)  # fetch() needs WebAssembly under the memory limit
+    with_system_certificates(env)  # the image's official Node.js knows only its own CAs otherwise
     mask: list[str] = []
     if build_trust(branch).secrets:
         secrets = build_secrets(branch.app.app_id, branch.name)

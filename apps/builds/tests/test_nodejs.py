@@ -21,6 +21,7 @@ from apps.branches.models import App, Branch
 from apps.builds.models import Job
 from apps.builds.nodejs import (
     NODE_WASM_OPTION,
+    SYSTEM_CA_BUNDLE,
     NodeChoice,
     NodeUnavailable,
     choose_node,
@@ -172,18 +173,29 @@ def test_a_version_that_is_no_version_and_two_majors_in_one_spec_are_refused(nod
 
 
 def test_the_chosen_node_goes_first_on_path_with_the_memory_option_it_takes(node_dir: Path) -> None:
-    env = {"PATH": DEFAULT_PATH, "NODE_OPTIONS": "--max-old-space-size=512"}
+    env = {"PATH": DEFAULT_PATH, "NODE_OPTIONS": "--max-old-space-size=512", "NODE_EXTRA_CA_CERTS": "/mine.pem"}
     choose(["nvm use 22"]).apply(env)  # 22.4.1 takes the option (22.2 and newer)
     assert env == {
         "PATH": f"{node_dir / '22' / 'bin'}:{DEFAULT_PATH}",
         "NODE_OPTIONS": f"{NODE_WASM_OPTION} --max-old-space-size=512",
+        "NODE_EXTRA_CA_CERTS": "/mine.pem",  # the build's own is kept
     }
     older = {"PATH": DEFAULT_PATH}
     choose(["nvm use 18"]).apply(older)  # Node.js 18 refuses the option: it is not given
-    assert older == {"PATH": f"{node_dir / '18' / 'bin'}:{DEFAULT_PATH}"}
+    assert older["PATH"] == f"{node_dir / '18' / 'bin'}:{DEFAULT_PATH}"
+    assert "NODE_OPTIONS" not in older
     system = {"PATH": DEFAULT_PATH}
     choose([]).apply(system)  # the system's node is on PATH already
     assert system["PATH"] == DEFAULT_PATH
+
+
+@pytest.mark.skipif(not SYSTEM_CA_BUNDLE.is_file(), reason=f"no {SYSTEM_CA_BUNDLE} on this machine")
+def test_every_chosen_node_trusts_the_system_s_certificate_authorities(node_dir: Path) -> None:
+    """An official Node.js build knows only its own CAs, and npm's cafile is per installation."""
+    for commands in (["nvm use 22"], []):
+        env = {"PATH": DEFAULT_PATH}
+        choose(commands).apply(env)
+        assert env["NODE_EXTRA_CA_CERTS"] == "/etc/ssl/certs/ca-certificates.crt"
 
 
 # --- in real builds (bubblewrap, run eagerly) ---------------------------------------------
