@@ -7,7 +7,8 @@ A build asks for a major, first match wins:
 
 1. an `nvm use <version>` / `nvm install <version>` line of the build spec's commands, as
    Amplify's build image reads them (no nvm runs here: the console reads those lines before
-   the build, and the build's `nvm` answers them with a log line);
+   the build, and the build's `nvm` answers them with a log line); else a phase's
+   `runtime-versions: {nodejs: <version>}`;
 2. the branch's Node.js version setting;
 3. the app's Node.js version setting;
 4. the system's node.
@@ -180,11 +181,21 @@ def nvm_wishes(commands: Iterable[str], env: dict[str, str]) -> list[_Wish]:
 
 
 def choose_node(
-    *, commands: Iterable[str], env: dict[str, str], branch_setting: str, app_setting: str, nvmrc: str | None
+    *,
+    commands: Iterable[str],
+    env: dict[str, str],
+    branch_setting: str,
+    app_setting: str,
+    nvmrc: str | None,
+    runtime_versions: Iterable[str] = (),
 ) -> NodeChoice:
-    """The build's Node.js (see the module's docstring), or NodeUnavailable."""
+    """The build's Node.js (see the module's docstring), or NodeUnavailable. `runtime_versions`
+    are the spec's `runtime-versions: {nodejs: ...}` values (CodeBuild's key, which Amplify's
+    spec schema takes): after nvm lines, before the settings."""
     installs = installed_nodes()
-    wishes = nvm_wishes(commands, env)
+    wishes = nvm_wishes(commands, env) or [
+        _Wish(f"amplify.yml runtime-versions nodejs: {version}", version) for version in runtime_versions
+    ]
     if wishes:
         return _from_spec(wishes, installs, nvmrc)
     if branch_setting:
@@ -220,7 +231,7 @@ def _resolve(wish: _Wish, installs: list[NodeInstall]) -> NodeChoice:
         if install is None:
             raise NodeUnavailable(f"{wish.text}: this worker has no system Node.js. {_installed(installs)}")
         return NodeChoice(install, wish.text)
-    if lowered in ("node", "stable", "lts/*"):
+    if lowered in ("node", "stable", "latest", "lts/*"):
         # LTS lines are the even majors.
         wanted = [i for i in installs if lowered != "lts/*" or i.major % 2 == 0]
         if not wanted:
@@ -232,7 +243,7 @@ def _resolve(wish: _Wish, installs: list[NodeInstall]) -> NodeChoice:
     if matched is None:
         raise NodeUnavailable(
             f"{wish.text}: {asked!r} is not a Node.js version this console understands "
-            "(a major such as 22, 22.1, v22.1.0, lts/*, lts/jod, node or system)."
+            "(a major such as 22, 22.1, v22.1.0, lts/*, lts/jod, node, latest or system)."
         )
     major = int(matched.group(1))
     exact = asked.lstrip("v") != str(major)

@@ -208,7 +208,12 @@ def _choose_node(job: Job, section: dict[str, Any], env: dict[str, str], workspa
         nvmrc = None
     try:
         return choose_node(
-            commands=_spec_commands(section),
+            commands=[str(c) for phase in _spec_phases(section) for c in phase.get("commands") or []],
+            runtime_versions=[
+                str(phase["runtime-versions"]["nodejs"])
+                for phase in _spec_phases(section)
+                if "nodejs" in (phase.get("runtime-versions") or {})
+            ],
             env=env,
             branch_setting=job.branch.node_version,
             app_setting=job.branch.app.node_version,
@@ -218,13 +223,11 @@ def _choose_node(job: Job, section: dict[str, Any], env: dict[str, str], workspa
         raise BuildFailed(str(error)) from None
 
 
-def _spec_commands(section: dict[str, Any]) -> list[str]:
-    """Every command of the spec's section, in the order the build runs them."""
-    found: list[str] = []
-    for part, phases in PHASES.items():
-        for phase in phases:
-            found.extend(str(c) for c in (((section.get(part) or {}).get("phases") or {}).get(phase) or {}).get("commands") or [])
-    return found
+def _spec_phases(section: dict[str, Any]) -> list[dict[str, Any]]:
+    """The spec section's phases, in the order the build runs them."""
+    return [
+        ((section.get(part) or {}).get("phases") or {}).get(phase) or {} for part, phases in PHASES.items() for phase in phases
+    ]
 
 
 # Where git hosts keep a pull request's head, for PRs from forks.

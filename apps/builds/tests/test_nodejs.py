@@ -116,6 +116,13 @@ def test_an_nvm_line_wins_over_the_branch_and_app_settings(node_dir: Path) -> No
     assert choice.log_lines() == ["## Node.js 22.4.1 (from amplify.yml nvm use 22)"]
 
 
+def test_runtime_versions_nodejs_comes_after_nvm_lines_and_before_the_settings(node_dir: Path) -> None:
+    choice = choose_node(commands=["npm ci"], env={}, branch_setting="22", app_setting="", nvmrc=None, runtime_versions=["18"])
+    assert choice.log_lines() == ["## Node.js 18.20.4 (from amplify.yml runtime-versions nodejs: 18)"]
+    choice = choose_node(commands=["nvm use 22"], env={}, branch_setting="", app_setting="", nvmrc=None, runtime_versions=["18"])
+    assert major_of(choice) == 22
+
+
 def test_the_branch_setting_wins_over_the_app_setting_and_the_app_setting_over_the_default(node_dir: Path) -> None:
     assert choose(["npm ci"], branch="22", app="18").log_lines() == [
         "## Node.js 22.4.1 (from the branch's Node.js version setting)"
@@ -243,6 +250,17 @@ def test_a_build_runs_on_the_branch_s_setting_and_without_one_on_the_default(
     log = log_of(job)
     assert job.status == Job.Status.SUCCEED, log
     assert "## Node.js 18.20.4 (from the branch's Node.js version setting)\n" in log
+    assert "node in the build is v18.20.4\n" in log
+
+
+@needs_sandbox
+def test_a_build_runs_on_the_node_runtime_versions_names(db: None, make_repo: Callable[..., Path], node_dir: Path) -> None:
+    document = yaml.safe_load(spec())
+    document["frontend"]["phases"]["build"]["runtime-versions"] = {"nodejs": 18}
+    job = build(make_app(make_repo, yaml.safe_dump(document)))
+    log = log_of(job)
+    assert job.status == Job.Status.SUCCEED, log
+    assert "## Node.js 18.20.4 (from amplify.yml runtime-versions nodejs: 18)\n" in log
     assert "node in the build is v18.20.4\n" in log
 
 
