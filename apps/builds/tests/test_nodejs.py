@@ -28,7 +28,7 @@ from apps.builds.nodejs import (
     installed_nodes,
     nvm_wishes,
 )
-from apps.builds.sandbox import DEFAULT_PATH, isolation_problem
+from apps.builds.sandbox import DEFAULT_PATH, isolation_problem, node_mounts, unreachable_workspace
 from apps.builds.tests.builds import build, log_of, make_app
 
 SYSTEM_NODE = shutil.which("node", path=DEFAULT_PATH)
@@ -78,6 +78,27 @@ def test_the_worker_has_the_system_node_and_each_major_of_build_node_dir(node_di
 def test_without_build_node_dir_only_the_system_node_is_there(settings: Any, tmp_path: Path) -> None:
     settings.BUILD_NODE_DIR = tmp_path / "absent"
     assert [(i.major, i.system) for i in installed_nodes()] == [(20, True)]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root worker runs builds as other users")
+def test_a_node_folder_build_users_cannot_reach_is_named_with_the_fix(node_dir: Path, settings: Any) -> None:
+    private = node_dir / "private"
+    private.mkdir(mode=0o700)
+    settings.BUILD_NODE_DIR = private / "nodes"
+    assert unreachable_workspace() == (
+        f"build users cannot reach BUILD_NODE_DIR ({private / 'nodes'}): {private} does not let others pass; "
+        f"run chmod o+x {private}, or set BUILD_NODE_DIR to a folder they can reach"
+    )
+    private.chmod(0o711)
+    assert unreachable_workspace() is None
+
+
+def test_the_sandbox_binds_build_node_dir_read_only_unless_absent_or_under_usr(node_dir: Path, settings: Any) -> None:
+    assert node_mounts() == ["--ro-bind", str(node_dir), str(node_dir)]
+    settings.BUILD_NODE_DIR = node_dir / "absent"
+    assert node_mounts() == []
+    settings.BUILD_NODE_DIR = Path("/usr/local/lib")  # already in the sandbox with /usr
+    assert node_mounts() == []
 
 
 # --- reading nvm lines -------------------------------------------------------------------
