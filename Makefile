@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[23]*/bin/python3 2>/dev/null) python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test install install-dev lint typecheck clean demo-pr-open demo-pr-close build-sandbox
+.PHONY: run test test-node install install-dev lint typecheck clean demo-pr-open demo-pr-close build-sandbox
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)."; exit 1; }
@@ -60,6 +60,12 @@ test: install-dev build-sandbox lint typecheck
 	$(PY) -m pytest -m "not (browser or worker or emulator)" -n auto --maxprocesses 4 $(PYTEST_ARGS)
 	$(PY) -m pytest -m "browser or worker or emulator" --ignore=tests/faults -n 2 --dist loadfile $(PYTEST_ARGS)
 	$(PY) -m pytest -m "browser or worker or emulator" tests/faults $(PYTEST_ARGS)
+
+# Optional: the Node.js majors the build tests install under BUILD_NODE_DIR (README, "Node.js
+# versions"), fetched from the npm registry into ~/.cache/amplify-console-tests; the tests fetch
+# them themselves when missing.
+test-node: install-dev
+	$(PY) -m tests.node_installs
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

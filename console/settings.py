@@ -210,6 +210,11 @@ REMOTE_READ_FRESH_SECONDS = env_int("REMOTE_READ_FRESH_SECONDS", 60, minimum=1, 
 
 # --- Builds.
 BUILD_WORKSPACE_DIR = Path(env_str("BUILD_WORKSPACE_DIR") or VAR_DIR / "workspaces")
+# Node.js installations builds choose among (README, "Node.js versions"), laid out
+# <dir>/<major>/bin/node; the system's `node` on PATH is the default beside them.
+BUILD_NODE_DIR = Path(env_str("BUILD_NODE_DIR") or "/opt/amplify-node")
+if not BUILD_NODE_DIR.is_absolute():
+    raise ImproperlyConfigured(f"BUILD_NODE_DIR must be an absolute path; got {str(BUILD_NODE_DIR)!r}.")
 BUILD_TIMEOUT_MINUTES = env_int("BUILD_TIMEOUT_MINUTES", 30, minimum=1, maximum=480)
 # A claimed job whose worker has not written a heartbeat for this long is failed.
 BUILD_HEARTBEAT_TIMEOUT_SECONDS = env_int("BUILD_HEARTBEAT_TIMEOUT_SECONDS", 90, minimum=3)

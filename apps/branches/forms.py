@@ -14,8 +14,24 @@ from apps.branches.validators import (
     validate_branch_name,
     validate_env_name,
     validate_env_value,
+    validate_node_version,
     validate_package_name,
 )
+
+NODE_VERSION_HELP = (
+    "A Node.js major version such as 22 for builds{what}. An nvm use line of the build spec wins over it; "
+    "a version the worker does not have fails the build, naming those it has."
+)
+
+
+def node_version_field(what: str) -> forms.CharField:
+    return forms.CharField(
+        max_length=3,
+        required=False,
+        validators=[validate_node_version],
+        label="Node.js version",
+        help_text=NODE_VERSION_HELP.format(what=what),
+    )
 
 
 class RepositoryField(forms.CharField):
@@ -86,6 +102,7 @@ class AppSettingsForm(AppForm):
             "build on every change."
         ),
     )
+    node_version = node_version_field("; empty: the worker's default")
 
     def clean_build_timeout_cap_minutes(self) -> int:
         # Left empty (or not sent by a script): the app keeps its cap.
@@ -133,6 +150,7 @@ class BranchSettingsForm(forms.Form):
     stage = forms.ChoiceField(choices=Branch.Stage.choices)
     enable_auto_build = forms.BooleanField(required=False, label="Build on every push")
     description = forms.CharField(max_length=1000, required=False)
+    node_version = node_version_field(" of this branch; empty: the app's setting")
 
 
 class EnvVarForm(forms.Form):

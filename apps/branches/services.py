@@ -31,7 +31,7 @@ from apps.branches.remote_reads import store_heads as store_heads
 from apps.branches.servicerole import ServiceRoleError as ServiceRoleError
 from apps.branches.servicerole import assume_service_role as assume_service_role
 from apps.branches.servicerole import validate_role_arn as validate_role_arn
-from apps.branches.validators import validate_branch_name, validate_env_name, validate_env_value
+from apps.branches.validators import validate_branch_name, validate_env_name, validate_env_value, validate_node_version
 from console.audit import audit_record
 from console.ratelimit import within_rate
 
@@ -125,6 +125,8 @@ def app_create(
 
 
 _BUILD_ACCESS_FIELDS = ("service_role_arn", "build_network", "build_timeout_cap_minutes", "build_path_filters")
+# Settings whose new values the audit event shows (none of them is a secret).
+_AUDITED_VALUES = (*_BUILD_ACCESS_FIELDS, "node_version")
 
 
 def _split_repository(url: str) -> tuple[str, GitCredentials | None]:
@@ -160,7 +162,7 @@ def app_update(*, actor: Any, app: App, **fields: Any) -> App:
             target=app.app_id,
             message=f"changed {', '.join(sorted(changed)) or 'nothing'}",  # names only: never a value
             # What builds may reach is worth seeing in full (an ARN is no secret).
-            detail={"changed": sorted(changed), **{k: v for k, v in changed.items() if k in _BUILD_ACCESS_FIELDS}},
+            detail={"changed": sorted(changed), **{k: v for k, v in changed.items() if k in _AUDITED_VALUES}},
         )
     return app
 
@@ -242,16 +244,22 @@ def branch_connect(
     return branch
 
 
-def branch_update(*, actor: Any, branch: Branch, stage: str, enable_auto_build: bool, description: str = "") -> Branch:
+def branch_update(
+    *, actor: Any, branch: Branch, stage: str, enable_auto_build: bool, description: str = "", node_version: str | None = None
+) -> Branch:
+    """Change the branch's settings; `node_version` None keeps the branch's (callers that do not set it)."""
+    if node_version is not None:
+        validate_node_version(node_version)
+        branch.node_version = node_version
     with transaction.atomic():
         branch.stage, branch.enable_auto_build, branch.description = stage, enable_auto_build, description
-        branch.save(update_fields=["stage", "enable_auto_build", "description", "updated_at"])
+        branch.save(update_fields=["stage", "enable_auto_build", "description", "node_version", "updated_at"])
         audit_record(
             actor=actor,
             action="branch.update",
             target_type="branch",
             target=f"{branch.app.app_id}/{branch.name}",
-            detail={"stage": stage, "enable_auto_build": enable_auto_build},
+            detail={"stage": stage, "enable_auto_build": enable_auto_build, "node_version": branch.node_version},
         )
     return branch
 

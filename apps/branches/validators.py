@@ -51,3 +51,15 @@ def validate_package_name(name: str) -> None:
             f"{name!r} is not a valid package.json name (lowercase, digits, - . _ ~, optional @scope/).",
             code="invalid",
         )
+
+
+NODE_VERSION_PATTERN = re.compile(r"^[1-9][0-9]{0,2}$")
+
+
+def validate_node_version(value: str) -> None:
+    """A Node.js major (22), as the app and branch settings take it; "" is the default."""
+    if value and not NODE_VERSION_PATTERN.match(value):
+        raise ValidationError(
+            f"{value!r} is not a Node.js major version: enter a number such as 22, or leave it empty for the default.",
+            code="invalid",
+        )

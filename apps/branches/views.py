@@ -221,6 +221,7 @@ def branch_detail(request: HttpRequest, app_id: str, branch: str) -> HttpRespons
             "stage": branch_obj.stage,
             "enable_auto_build": branch_obj.enable_auto_build,
             "description": branch_obj.description,
+            "node_version": branch_obj.node_version,
         }
     )
     return _render_branch(request, branch_obj, form, ConfirmNameForm())
@@ -278,7 +279,14 @@ def branch_disconnect(request: HttpRequest, app_id: str, branch: str) -> HttpRes
         else:
             messages.success(request, f"Branch {branch_obj.name} disconnected.")
             return redirect("app_overview", app_id=app.app_id)
-    settings_form = BranchSettingsForm(initial={"stage": branch_obj.stage, "enable_auto_build": branch_obj.enable_auto_build})
+    settings_form = BranchSettingsForm(
+        initial={
+            "stage": branch_obj.stage,
+            "enable_auto_build": branch_obj.enable_auto_build,
+            "description": branch_obj.description,
+            "node_version": branch_obj.node_version,
+        }
+    )
     return _render_branch(request, branch_obj, settings_form, disconnect_form, status=400)
 
 

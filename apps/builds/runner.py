@@ -28,6 +28,7 @@ from apps.builds.isolation import BuildRefused, describe, sandbox_for
 from apps.builds.joblog import JobLog, Masker
 from apps.builds.limits import LimitGuard, OutputWatcher, limit_hint
 from apps.builds.models import Job, JobStep
+from apps.builds.nodejs import SCRIPT_PREAMBLE, NodeChoice, NodeUnavailable, choose_node
 from apps.builds.process import CANCEL, process_identity, run_script
 from apps.builds.sandbox import Layout, Sandbox, isolation_enabled
 from apps.builds.workspace_files import read_small_file, read_workspace_file, write_workspace_file
@@ -40,6 +41,7 @@ S = Job.Status
 SPEC_FILES = ("amplify.yml", "amplify.yaml")
 SPEC_MAX_BYTES = 1024 * 1024
 OUTPUTS_MAX_BYTES = 20 * 1024 * 1024
+NVMRC_MAX_BYTES = 1024
 PHASES = {
     "backend": ("preBuild", "build", "postBuild"),
     "frontend": ("preBuild", "build", "postBuild"),
@@ -191,6 +193,10 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     for note in environment.notes:
         log.line(note)
     env = environment.variables
+    node = _choose_node(job, section, env, workspace)
+    node.apply(env)
+    for line in node.log_lines():
+        log.line(line)
     limit = build_timeout(env, branch.app.build_timeout_cap_minutes)
     if limit.note:
         log.line(limit.note)
@@ -213,6 +219,36 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     jobs.step_update(job.pk, JobStep.Name.BUILD, S.SUCCEED)
     save_cache(branch, section, workspace.project, log.line)
     deploy_output(job, section, workspace.project, workspace.source, log)
+
+
+def _choose_node(job: Job, section: dict[str, Any], env: dict[str, str], workspace: Workspace) -> NodeChoice:
+    """The build's Node.js (apps.builds.nodejs); a version this worker lacks fails the build now."""
+    try:
+        nvmrc = read_workspace_file(workspace.source, workspace.project / ".nvmrc", NVMRC_MAX_BYTES)
+    except ValueError:
+        nvmrc = None
+    try:
+        return choose_node(
+            commands=[str(c) for phase in _spec_phases(section) for c in phase.get("commands") or []],
+            runtime_versions=[
+                str(phase["runtime-versions"]["nodejs"])
+                for phase in _spec_phases(section)
+                if "nodejs" in (phase.get("runtime-versions") or {})
+            ],
+            env=env,
+            branch_setting=job.branch.node_version,
+            app_setting=job.branch.app.node_version,
+            nvmrc=nvmrc.decode("utf-8", errors="replace").strip() if nvmrc else None,
+        )
+    except NodeUnavailable as error:
+        raise BuildFailed(str(error)) from None
+
+
+def _spec_phases(section: dict[str, Any]) -> list[dict[str, Any]]:
+    """The spec section's phases, in the order the build runs them."""
+    return [
+        ((section.get(part) or {}).get("phases") or {}).get(phase) or {} for part, phases in PHASES.items() for phase in phases
+    ]
 
 
 # Where git hosts keep a pull request's head, for PRs from forks.
@@ -338,7 +374,7 @@ class _PhaseContext:
 def _phase_script(ctx: _PhaseContext, section: str, phases: dict[str, Any], status_file: Path) -> tuple[Path, list[str]]:
     """One bash script for the section's phases: `set -e`, each command logged before it runs."""
     commands: list[str] = []
-    lines = ["set -e", f"cd {shlex.quote(str(ctx.workspace.project))}"]
+    lines = ["set -e", SCRIPT_PREAMBLE, f"cd {shlex.quote(str(ctx.workspace.project))}"]
     for phase in PHASES[section]:
         phase_commands = (phases.get(phase) or {}).get("commands") or []
         if not phase_commands:

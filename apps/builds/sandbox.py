@@ -169,7 +169,7 @@ class Sandbox:
         if self.network:
             args.append("--share-net")
         args += ["--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev"]
-        args += system_mounts()
+        args += system_mounts() + node_mounts()
         # /tmp and HOME first: the workspace may itself lie under /tmp, and its binds must win.
         args += ["--bind", str(layout.tmp), SANDBOX_TMP, "--bind", str(layout.home), SANDBOX_HOME]
         for entry in _ETC_ENTRIES:
@@ -237,6 +237,14 @@ def system_mounts() -> list[str]:
     return args
 
 
+def node_mounts() -> list[str]:
+    """The Node.js installations builds choose among (apps.builds.nodejs), read-only."""
+    folder = Path(settings.BUILD_NODE_DIR)
+    if not folder.is_dir() or folder.is_relative_to("/usr"):
+        return []
+    return ["--ro-bind", str(folder), str(folder)]
+
+
 def _become(uid: int) -> None:
     """Drop every right of the worker's user for the build's own (between fork and exec)."""
     os.setgroups([])
@@ -291,18 +299,19 @@ def isolation_problem() -> str | None:
 
 
 def unreachable_workspace() -> str | None:
-    """Builds of a root worker run as other users: every folder above their workspaces must let
-    others pass (o+x). Says which one does not, or None."""
+    """Builds of a root worker run as other users: every folder above their workspaces (and
+    the Node.js installations) must let others pass (o+x). Says which one does not, or None."""
     if not _worker_is_root():
         return None
-    base = Path(settings.BUILD_WORKSPACE_DIR).absolute()
-    for folder in [*reversed(base.parents), base]:
-        with contextlib.suppress(FileNotFoundError):
-            if not os.stat(folder).st_mode & stat.S_IXOTH:
-                return (
-                    f"build users cannot reach BUILD_WORKSPACE_DIR ({base}): {folder} does not let others pass; "
-                    f"run chmod o+x {folder}, or set BUILD_WORKSPACE_DIR to a folder they can reach"
-                )
+    for name in ("BUILD_WORKSPACE_DIR", "BUILD_NODE_DIR"):
+        base = Path(getattr(settings, name)).absolute()
+        for folder in [*reversed(base.parents), base]:
+            with contextlib.suppress(FileNotFoundError):
+                if not os.stat(folder).st_mode & stat.S_IXOTH:
+                    return (
+                        f"build users cannot reach {name} ({base}): {folder} does not let others pass; "
+                        f"run chmod o+x {folder}, or set {name} to a folder they can reach"
+                    )
     return None
 
 

@@ -18,6 +18,7 @@ from apps.builds.joblog import Masker as Masker
 from apps.builds.jobs import job_cancel as job_cancel
 from apps.builds.jobs import job_retry as job_retry
 from apps.builds.jobs import job_start as job_start
+from apps.builds.nodejs import with_system_certificates as with_system_certificates
 from apps.builds.process import kill_group as kill_group
 from apps.builds.sandbox import DEFAULT_PATH as DEFAULT_PATH
 from apps.builds.sandbox import Layout as Layout

@@ -28,6 +28,7 @@ from apps.builds.services import (
     Sandbox,
     check_build_isolation,
     isolation_enabled,
+    with_system_certificates,
 )
 from apps.secrets.selectors import build_secrets
 
@@ -95,6 +96,7 @@ def server_environment(branch: Branch, port: int, sandbox: Sandbox) -> tuple[dic
     )
     if settings.AWS_ENDPOINT_URL:
         env["AWS_ENDPOINT_URL"] = settings.AWS_ENDPOINT_URL
+    with_system_certificates(env)  # the image's official Node.js knows only its own CAs otherwise
     mask: list[str] = []
     if build_trust(branch).secrets:
         secrets = build_secrets(branch.app.app_id, branch.name)

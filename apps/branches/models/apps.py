@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from apps.branches.fields import OutputsDocumentField
 from apps.branches.git import GitCredentials
+from apps.branches.validators import validate_node_version
 from console.amplify_names import branch_stack_name
 from console.sealed import seal, unseal
 
@@ -67,6 +68,8 @@ class App(models.Model):
     # Globs of repository paths (apps.branches.pathfilters): an automatic build whose changed
     # files all fall outside them is skipped. Blank: build on every change.
     build_path_filters = models.TextField(blank=True)
+    # The Node.js major of builds (apps.builds.nodejs) unless the branch or the spec names one; blank: the worker's default.
+    node_version = models.CharField(max_length=3, blank=True, validators=[validate_node_version])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,6 +118,8 @@ class Branch(models.Model):
     display_name = models.CharField(max_length=255)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.DEVELOPMENT)
     enable_auto_build = models.BooleanField(default=True)
+    # The Node.js major of this branch's builds unless the spec names one (an nvm line); blank: the app's.
+    node_version = models.CharField(max_length=3, blank=True, validators=[validate_node_version])
     # The deployment served at the branch URL: switching it is one UPDATE.
     live_deployment = models.ForeignKey("hosting.Deployment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # amplify_outputs.json of the last build that wrote one (validated).
