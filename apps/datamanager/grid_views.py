@@ -236,9 +236,9 @@ def child_count(request: HttpRequest, ctx: Context) -> HttpResponse:
         value = values.parse_text(child.field(child_field), own, ctx.data.schema)
         counted = dynamo.count_matching(ctx.data.table(child), child_field, value, scan_limit=COUNT_SCAN_LIMIT)
     except (values.FieldError, dynamo.TableMissing, AwsError):
-        return HttpResponse(f"{escape(relation.name)} (not counted)")
+        return HttpResponse(f"{escape(relation.name)}: not counted")
     plus = "" if counted.complete else "+"
-    return HttpResponse(f"{counted.count}{plus} {escape(relation.name)}")
+    return HttpResponse(f"{escape(relation.name)}: {counted.count}{plus}")
 
 
 def _safe_file_name(name: str) -> str:
