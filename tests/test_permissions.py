@@ -131,8 +131,9 @@ TODO = {"id": "todo-1", "title": "Kept", "attachment": "media/kept.txt", "create
         "updatedAt": "2026-01-01T00:00:00.000Z", "__typename": "Todo"}  # fmt: skip
 # The branch's bucket (its outputs' storage section), for files put into records.
 FILES_BUCKET = "shop-main-files"
+FILES_PATHS = {"media/*": {"authenticated": ["get", "write"]}}
 FILES_STORAGE = {"aws_region": "us-east-1", "bucket_name": FILES_BUCKET, "buckets": [
-    {"name": "shopFiles", "bucket_name": FILES_BUCKET, "aws_region": "us-east-1", "paths": {"media/*": {"authenticated": ["get", "write"]}}}
+    {"name": "shopFiles", "bucket_name": FILES_BUCKET, "aws_region": "us-east-1", "paths": FILES_PATHS}
 ]}  # fmt: skip
 DATA = "/apps/{app}/branches/main/data/"
 RULES = "/apps/{app}/hosting/rules/"

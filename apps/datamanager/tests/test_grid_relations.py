@@ -27,7 +27,8 @@ STAMPS = {"createdAt": LOADED_AT, "updatedAt": LOADED_AT}
 @pytest.fixture
 def blogs(data_branch: Branch, data_schema: DataSchema) -> list[dict[str, Any]]:
     blog, post = data_schema.model("Blog"), data_schema.model("Post")
-    assert blog is not None and post is not None
+    assert blog is not None
+    assert post is not None
     items = [{"id": f"b{n:02d}", "name": f"{'Garden' if n % 2 else 'Kitchen'} blog {n}", **STAMPS, "__typename": "Blog"}
              for n in range(12)]  # fmt: skip
     put_items(make_table(blog), items)
@@ -67,6 +68,13 @@ def test_a_has_many_column_links_to_the_children_filtered_and_counts_them(
     assert "Page 1 · 2 records" in filtered
 
 
+INDEX = {
+    "IndexName": "gsi-Parent.children",
+    "KeySchema": [{"AttributeName": "parentId", "KeyType": "HASH"}],
+    "Projection": {"ProjectionType": "ALL"},
+}
+
+
 def index_table(name: str) -> dynamo.Table:
     """A table of children with a global secondary index keyed by parentId (as Amplify makes for hasMany)."""
     boto3.client("dynamodb", region_name=settings.AWS_REGION).create_table(
@@ -79,7 +87,7 @@ def index_table(name: str) -> dynamo.Table:
                 "KeySchema": [{"AttributeName": "parentId", "KeyType": "HASH"}],
                 "Projection": {"ProjectionType": "ALL"},
             }
-        ],  # fmt: skip
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     table = dynamo.describe_table(name, settings.AWS_REGION)
