@@ -56,8 +56,12 @@ def _get(ctx: Context, token: str) -> tuple[dict[str, Any], dict[str, Any] | Non
     return key, dynamo.get_item(ctx.table, key)
 
 
+def _structured(field: Field) -> bool:
+    return field.is_array or field.kind == "nonModel" or field.type == "AWSJSON"
+
+
 def _pretty(field: Field, text: str) -> str:
-    if field.is_array or field.kind == "nonModel" or field.type == "AWSJSON":
+    if _structured(field):
         try:
             return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
         except ValueError:
@@ -93,6 +97,7 @@ def cell_panel(request: HttpRequest, ctx: Context) -> HttpResponse:
         **ctx.base(),
         "field": field,
         "pretty": _pretty(field, text),
+        "structured": _structured(field),
         "empty": not text,
         "type_text": next((c.title for c in builder.columns if c.name == field.name), field.type),
         "file": file,

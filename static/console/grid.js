@@ -282,7 +282,13 @@
   document.addEventListener("click", function (event) {
     const cell = event.target.closest("td");
     if (!isDataCell(cell) || cell.classList.contains("editing")) return;
-    if (event.target.closest("a, input, button, select, textarea")) return;
+    // A file's thumbnail or name shows it in the panel (which links to it); a modified click still opens it.
+    const fileLink = event.target.closest("a.file-link");
+    if (fileLink && !(event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0)) {
+      event.preventDefault();
+    } else if (event.target.closest("a, input, button, select, textarea")) {
+      return;
+    }
     focusCell(cell);
     openPanel(cell);
   });

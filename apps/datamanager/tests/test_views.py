@@ -305,7 +305,7 @@ def test_long_and_json_values_are_cut_short_in_the_grid_and_whole_in_the_side_pa
     assert f'<td title="{meta}">{meta}</td>' in page
     assert '<td title="Brief">Brief</td>' in page
     panel = viewer_client.get(data_url(data_branch, "data_cell", "Item"), {"key": key_token_of(record("long")), "field": "title"})
-    assert f'<pre class="panel-value" id="cell-panel-value">{long_title}</pre>' in text_of(panel)
+    assert f'<pre class="panel-value text" id="cell-panel-value">{long_title}</pre>' in text_of(panel)
     panel = viewer_client.get(data_url(data_branch, "data_cell", "Item"), {"key": key_token_of(record("long")), "field": "meta"})
     assert json.dumps(json.loads(meta), indent=2) in text_of(panel)
 
