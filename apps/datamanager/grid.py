@@ -232,6 +232,19 @@ class Cell:
     file: FileRef | None = None
     file_url: str = ""
 
+    @property
+    def kind(self) -> str:
+        """How the template draws it: "text" (most cells, tested first), "empty", "key", "children", "parent", "file"."""
+        if self.column.is_key:
+            return "key"
+        if self.count_url:
+            return "children"
+        if self.href:
+            return "parent"
+        if self.file is not None:
+            return "file"
+        return "text" if self.text else "empty"
+
 
 @dataclass
 class Row:

@@ -201,10 +201,15 @@ def _grid_context(request: HttpRequest, ctx: Context, items: list[dict[str, Any]
     can_edit = has_role(request.user, Role.OPERATOR)
     text_fields = _text_fields(ctx.model)
     chooser = [
-        {"name": name, "shown": name not in prefs.hidden, "file": name in prefs.file_fields,
-         "key": name == ctx.model.primary_key, "text": name in text_fields}
+        {
+            "name": name,
+            "shown": name not in prefs.hidden,
+            "file": name in prefs.file_fields,
+            "key": name == ctx.model.primary_key,
+            "text": name in text_fields,
+        }
         for name in grid.column_names(ctx.model)
-    ]  # fmt: skip
+    ]
     return {
         "columns": builder.columns,
         "rows": [builder.row(item) for item in items],
