@@ -213,9 +213,8 @@ def run(tmp: Path, endpoint_url: str) -> None:
     print(f"ratio grid / before: {ratio:.2f}x; goal at most {GOAL}: {'yes' if ratio <= GOAL else 'no'}")
     print(f"AWS calls per page: grid {calls_text(counted['grid'])}; before {calls_text(counted['before'])}")
     print(f"page sizes: grid {len(grid_html):,} bytes, before {len(before_html):,} bytes")
-    print(
-        f"peak Python memory of one render (tracemalloc): grid {peaks['grid'] / 1024:.0f} KiB, before {peaks['before'] / 1024:.0f} KiB"
-    )
+    grid_kib, before_kib = peaks["grid"] / 1024, peaks["before"] / 1024
+    print(f"peak Python memory of one render (tracemalloc): grid {grid_kib:.0f} KiB, before {before_kib:.0f} KiB")
 
 
 def main() -> None:
