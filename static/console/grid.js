@@ -88,7 +88,7 @@
     const table = grid();
     const row = cell.parentElement;
     const field = fieldOf(cell);
-    if (!field) return;
+    if (!field || headerOf(cell).dataset.children) return; // a count of children: its link lists them
     const url = table.dataset.cellUrl + "?" + new URLSearchParams({ key: row.dataset.key, field: field });
     panel.hidden = false;
     panel.textContent = "Loading…";

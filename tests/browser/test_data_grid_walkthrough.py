@@ -134,6 +134,7 @@ def test_operator_works_in_the_todo_grid(
     long_todo, edited, conflicted, with_file = todos[0], todos[1], todos[2], todos[3]
     tables.put("Todo", {**long_todo, "content": LONG_CONTENT})
     tables.put("Todo", {**with_file, "content": "media/images/sunset.png"})
+    tables.put("Todo", {**edited, "content": "Water the plants", "done": False})
     sign_in(page, base, operator_user.username, PASSWORD)
 
     # --- 1. The grid at 1400 px: 10 columns, every row one line tall, sideways scrolling inside it.
@@ -185,7 +186,7 @@ def test_operator_works_in_the_todo_grid(
     editor = content.get_by_role("textbox")
     editor.fill("Changed, then cancelled")
     editor.press("Escape")
-    expect(content).to_have_text(edited.get("content") or "—")
+    expect(content).to_have_text("Water the plants")
     page.keyboard.press("Enter")
     content.get_by_role("textbox").fill("Paint the fence")
     content.get_by_role("textbox").press("Enter")
@@ -199,6 +200,15 @@ def test_operator_works_in_the_todo_grid(
     priority.get_by_role("combobox").press("Enter")
     expect(cell(page, edited["id"], "priority")).to_have_text("high")
     assert tables.get("Todo", edited["id"])["priority"] == "high"
+
+    # A boolean cell is a toggle.
+    done = cell(page, edited["id"], "done")
+    done.dblclick()
+    toggle = done.get_by_role("checkbox")
+    toggle.press("Space")
+    toggle.press("Enter")
+    expect(cell(page, edited["id"], "done")).to_have_text("true")
+    assert tables.get("Todo", edited["id"])["done"] is True
 
     # --- 4. Someone else changes a record after the page loaded: the edit is refused, both values shown.
     tables.put("Todo", {**conflicted, "content": "Their change", "updatedAt": "2030-01-01T00:00:00.000Z"})
@@ -217,6 +227,16 @@ def test_operator_works_in_the_todo_grid(
     cell(page, linked["id"], "projectId").get_by_role("link").click()
     expect(page.get_by_role("heading", name="Edit Project", level=1)).to_be_visible()
     expect(page.get_by_label("name *")).to_have_value(projects[linked["projectId"]]["name"])
+
+    # Its Project's grid counts each project's todos and links to them.
+    page.goto(f"{base}/apps/{branch.app.app_id}/branches/main/data/models/Project/")
+    parent = projects[linked["projectId"]]
+    todos_cell = page.locator("#grid tbody tr").filter(has=page.locator("td.key", has_text=parent["id"])).locator("a.children")
+    expected = sum(1 for t in tables.items("Todo") if t.get("projectId") == parent["id"])
+    expect(todos_cell).to_have_text(f"todos: {expected}")
+    todos_cell.click()
+    expect(page.locator("#grid tbody tr")).to_have_count(expected)
+    expect(page.get_by_role("textbox", name="Value", exact=True)).to_have_value(parent["id"])
 
     # --- 6. The create form: a Project picked from the list fills projectId.
     open_todos(page, base, branch)
@@ -262,3 +282,24 @@ def test_viewers_see_the_grid_without_edit_affordances(
     page.keyboard.press("Enter")
     expect(content.locator(".cell-editor")).to_have_count(0)
     expect(page.get_by_role("complementary", name="Cell value").locator("input[type=file]")).to_have_count(0)
+
+    # A viewer keeps their own layout: a column hidden with the chooser, one widened by its edge.
+    page.get_by_text("Columns", exact=True).click()
+    page.get_by_label("Show tags").uncheck()
+    page.get_by_role("button", name="Save columns").click()
+    expect(page.get_by_role("status")).to_have_text("Your columns of Todo are saved.")
+    expect(page.locator("#grid thead th")).to_have_count(8)  # no select column for viewers, no tags
+    handle = page.locator('#grid thead th[data-f="content"] .resize')
+    box = handle.bounding_box()
+    assert box is not None
+    before = page.locator('#grid thead th[data-f="content"]').evaluate("th => th.getBoundingClientRect().width")
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 122, box["y"] + box["height"] / 2, steps=5)
+    with page.expect_response(lambda r: "/grid/" in r.url and r.request.method == "POST") as saved:
+        page.mouse.up()
+    assert saved.value.status == 204
+    page.reload()
+    after = page.locator('#grid thead th[data-f="content"]').evaluate("th => th.getBoundingClientRect().width")
+    assert abs(after - (before + 120)) <= 2, (before, after)
+    expect(page.locator("#grid thead th")).to_have_count(8)
