@@ -6,6 +6,7 @@ then holds the new key (one audited update)."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,18 @@ def test_the_side_panel_offers_the_upload_to_operators_only(
     assert f'action="{data_url(files_branch, "data_record_file", "Item")}"' in panel
     assert 'class="panel-image"' in panel
     assert 'type="file"' not in text_of(viewer_client.get(data_url(files_branch, "data_cell", "Item"), query))
+
+
+def test_the_edit_page_replaces_a_file_field_and_comes_back_to_the_record(
+    operator_client: Client, files_branch: Branch, table: dynamo.Table, s3: Any
+) -> None:
+    item = record("r1", title="media/docs/old.txt")
+    put_items(table, [item])
+    edit_path = data_url(files_branch, "data_record_edit", "Item")
+    page = text_of(operator_client.get(edit_path, {"key": key_token_of(item)}))
+    assert "Replace title with a file uploaded to the branch's bucket" in page
+    response = upload(operator_client, files_branch, item, name="new.txt", body=b"new", back="edit")
+    back = urlsplit(response["Location"])
+    assert (back.path, parse_qs(back.query)["key"]) == (edit_path, [key_token_of(item)])
+    [key] = all_keys(s3)
+    assert scan(table)[0]["title"] == key
