@@ -6,10 +6,10 @@ then holds the new key (one audited update)."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
