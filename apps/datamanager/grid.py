@@ -48,13 +48,13 @@ def clean_preferences(model: Model, *, hidden: list[str], widths: dict[str, str]
     """What a person may keep: names of the model's columns only (others are dropped, never
     stored), widths as whole pixels clamped to MIN_WIDTH..MAX_WIDTH, the key column always shown,
     and only single string fields marked as files."""
-    names = {c for c in column_names(model)}
+    names = set(column_names(model))
     kept_widths = {}
     for name, raw in widths.items():
         text = str(raw).strip()
         if name in names and text.isdigit() and len(text) <= 6:
             kept_widths[name] = min(max(int(text), MIN_WIDTH), MAX_WIDTH)
-    strings = {f.name for f in model.stored_fields if _holds_text(f)}
+    strings = {f.name for f in model.stored_fields if holds_text(f)}
     return Preferences(
         hidden=frozenset(n for n in hidden if n in names and n != model.primary_key),
         widths=kept_widths,
@@ -70,7 +70,8 @@ def has_many(model: Model) -> tuple[Field, ...]:
     return tuple(f for f in model.relationships if f.association and f.association.connection_type == "HAS_MANY")
 
 
-def _holds_text(f: Field) -> bool:
+def holds_text(f: Field) -> bool:
+    """A single text value: what may hold a file's path."""
     return f.kind == "scalar" and not f.is_array and f.type == "String"
 
 
@@ -322,3 +323,61 @@ class GridBuilder:
 
 def table_width(columns: list[Column], *, with_checkbox: bool) -> int:
     return sum(c.width for c in columns) + (CHECKBOX_WIDTH if with_checkbox else 0)
+
+
+def builder_for(user: Any, branch: Branch, schema: DataSchema, model: Model) -> tuple[GridBuilder, Preferences]:
+    prefs = preferences_of(user, branch, model)
+    builder = GridBuilder(
+        branch=branch, schema=schema, model=model, columns=columns_for(schema, model, prefs), files=files_of(branch)
+    )
+    return builder, prefs
+
+
+def page_context(
+    user: Any, branch: Branch, schema: DataSchema, model: Model, items: list[dict[str, Any]], *, can_edit: bool
+) -> dict[str, Any]:
+    """The grid's part of the records page: columns, rows, its width and the column chooser."""
+    builder, prefs = builder_for(user, branch, schema, model)
+    texts = {f.name for f in model.stored_fields if holds_text(f)}
+    chooser = [
+        {
+            "name": name,
+            "shown": name not in prefs.hidden,
+            "file": name in prefs.file_fields,
+            "key": name == model.primary_key,
+            "text": name in texts,
+        }
+        for name in column_names(model)
+    ]
+    return {
+        "columns": builder.columns,
+        "rows": [builder.row(item) for item in items],
+        "can_edit": can_edit,
+        "grid_width": table_width(builder.columns, with_checkbox=can_edit),
+        "chooser": chooser,
+    }
+
+
+def pickers(branch: Branch, schema: DataSchema, model: Model, *, editing: bool) -> list[dict[str, str]]:
+    """A searchable list of existing parent records for each belongsTo key field a record form asks for."""
+    url = reverse("data_parents", args=[branch.app.app_id, branch.display_name, model.name])
+    return [
+        {"field": name, "parent": parent.name, "url": f"{url}?{urlencode({'field': name})}"}
+        for name, parent in parents_by_key(schema, model).items()
+        if not (editing and name in model.key_fields)
+    ]
+
+
+def replaceable_file_fields(user: Any, branch: Branch, model: Model, item: dict[str, Any]) -> list[str]:
+    """Fields of the record an operator may replace with an uploaded file: text fields holding a
+    storage path, or marked as file fields by this person."""
+    prefs = preferences_of(user, branch, model)
+    files = files_of(branch)
+    found = []
+    for f in model.stored_fields:
+        if not holds_text(f) or f.name in model.key_fields:
+            continue
+        text = values.to_text(f, item.get(f.name))
+        if f.name in prefs.file_fields or (text and files.find(text, marked=False) is not None):
+            found.append(f.name)
+    return found

@@ -69,10 +69,6 @@ def _pretty(field: Field, text: str) -> str:
     return text
 
 
-def _is_text(field: Field) -> bool:
-    return field.kind == "scalar" and not field.is_array and field.type == "String"
-
-
 @require_GET
 @model_page()
 def cell_panel(request: HttpRequest, ctx: Context) -> HttpResponse:
@@ -90,7 +86,7 @@ def cell_panel(request: HttpRequest, ctx: Context) -> HttpResponse:
         return HttpResponse(text, content_type="text/plain; charset=utf-8")
     builder, prefs = grid_builder(request, ctx)
     marked = field.name in prefs.file_fields
-    file = builder.files.find(text, marked=marked) if _is_text(field) and text else None
+    file = builder.files.find(text, marked=marked) if grid.holds_text(field) and text else None
     editable = field in ctx.model.editable_fields and field.name not in ctx.model.key_fields
     row = builder.row(item)
     context = {
@@ -102,7 +98,10 @@ def cell_panel(request: HttpRequest, ctx: Context) -> HttpResponse:
         "type_text": next((c.title for c in builder.columns if c.name == field.name), field.type),
         "file": file,
         "file_url": next((c.file_url for c in row.cells if c.column.name == field.name and c.file), ""),
-        "can_upload": has_role(request.user, Role.OPERATOR) and editable and _is_text(field) and (file is not None or marked),
+        "can_upload": has_role(request.user, Role.OPERATOR)
+        and editable
+        and grid.holds_text(field)
+        and (file is not None or marked),
         "token": token,
         "version": str(item.get("updatedAt") or ""),
         "edit_url": row.edit_url,
@@ -191,7 +190,7 @@ def grid_preferences(request: HttpRequest, ctx: Context) -> HttpResponse:
 def display_field(model: Any) -> Field:
     """What names a record in the picker: its first required text field, else its first text
     field, else its key."""
-    texts = [f for f in model.stored_fields if _is_text(f) and f.name not in model.key_fields]
+    texts = [f for f in model.stored_fields if grid.holds_text(f) and f.name not in model.key_fields]
     required = [f for f in texts if f.is_required]
     return (required or texts or [model.field(model.primary_key)])[0]
 
@@ -268,7 +267,7 @@ def _upload_plan(ctx: Context, request: HttpRequest, field: Field, item: dict[st
     limit = settings.STORAGE_UPLOAD_PART_BYTES
     if item is None:
         return f"That {ctx.model.name} record no longer exists."
-    if not _is_text(field) or field not in ctx.model.editable_fields or field.name in ctx.model.key_fields:
+    if not grid.holds_text(field) or field not in ctx.model.editable_fields or field.name in ctx.model.key_fields:
         return f"{field.name} cannot hold a file's path."
     if field.name not in prefs.file_fields and files.find(current, marked=False) is None:
         return f"{field.name} holds no file path; mark it as a file field in Columns first."

@@ -187,40 +187,7 @@ def _filter(ctx: Context, request: HttpRequest) -> tuple[dynamo.Filter | None, d
 
 
 def grid_builder(request: HttpRequest, ctx: Context) -> tuple[grid.GridBuilder, grid.Preferences]:
-    prefs = grid.preferences_of(request.user, ctx.branch, ctx.model)
-    columns = grid.columns_for(ctx.data.schema, ctx.model, prefs)
-    builder = grid.GridBuilder(
-        branch=ctx.branch, schema=ctx.data.schema, model=ctx.model, columns=columns, files=grid.files_of(ctx.branch)
-    )
-    return builder, prefs
-
-
-def _grid_context(request: HttpRequest, ctx: Context, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """The grid's columns and rows of a page of records, laid out as the person chose."""
-    builder, prefs = grid_builder(request, ctx)
-    can_edit = has_role(request.user, Role.OPERATOR)
-    text_fields = _text_fields(ctx.model)
-    chooser = [
-        {
-            "name": name,
-            "shown": name not in prefs.hidden,
-            "file": name in prefs.file_fields,
-            "key": name == ctx.model.primary_key,
-            "text": name in text_fields,
-        }
-        for name in grid.column_names(ctx.model)
-    ]
-    return {
-        "columns": builder.columns,
-        "rows": [builder.row(item) for item in items],
-        "can_edit": can_edit,
-        "grid_width": grid.table_width(builder.columns, with_checkbox=can_edit),
-        "chooser": chooser,
-    }
-
-
-def _text_fields(model: Model) -> set[str]:
-    return {f.name for f in model.stored_fields if f.kind == "scalar" and not f.is_array and f.type == "String"}
+    return grid.builder_for(request.user, ctx.branch, ctx.data.schema, ctx.model)
 
 
 def _trail(request: HttpRequest) -> list[str]:
@@ -254,7 +221,8 @@ def model_records(request: HttpRequest, ctx: Context) -> HttpResponse:
         return redirect(reverse("data_model", args=[app_id, branch, model]))
     except AwsError as error:
         return _problem(request, app_id, branch, PageProblem(str(error)))
-    context.update(_grid_context(request, ctx, page.items))
+    can_edit = has_role(request.user, Role.OPERATOR)
+    context.update(grid.page_context(request.user, ctx.branch, ctx.data.schema, ctx.model, page.items, can_edit=can_edit))
     query = {k: v for k, v in filter_values.items() if v} | ({"size": str(size)} if size != 25 else {})
     base_query = urlencode(query)
     next_query = (
@@ -305,14 +273,7 @@ def record_new(request: HttpRequest, ctx: Context) -> HttpResponse:
 
 
 def _pickers(ctx: Context, *, editing: bool = False) -> dict[str, Any]:
-    """A searchable list of existing parent records for each belongsTo key field the form asks for."""
-    url = reverse("data_parents", args=ctx.route)
-    pickers = [
-        {"field": name, "parent": parent.name, "url": f"{url}?{urlencode({'field': name})}"}
-        for name, parent in grid.parents_by_key(ctx.data.schema, ctx.model).items()
-        if not (editing and name in ctx.model.key_fields)
-    ]
-    return {"pickers": pickers}
+    return {"pickers": grid.pickers(ctx.branch, ctx.data.schema, ctx.model, editing=editing)}
 
 
 def _record_new_post(request: HttpRequest, ctx: Context) -> HttpResponse:
@@ -376,21 +337,8 @@ def _edit_context(ctx: Context, form: RecordForm, item: dict[str, Any], token: s
         "links": links,
         "readonly": readonly,
         "version": str(item.get("updatedAt") or ""),
-        "file_fields": _file_fields(ctx, item, user),
+        "file_fields": grid.replaceable_file_fields(user, ctx.branch, ctx.model, item),
     }
-
-
-def _file_fields(ctx: Context, item: dict[str, Any], user: Any) -> list[str]:
-    """Fields of the record an operator may replace with an uploaded file: text fields holding
-    a storage path, or marked as file fields by this person."""
-    prefs = grid.preferences_of(user, ctx.branch, ctx.model)
-    files = grid.files_of(ctx.branch)
-    found = []
-    for name in sorted(_text_fields(ctx.model) - set(ctx.model.key_fields)):
-        text = values.to_text(ctx.model.field(name), item.get(name))
-        if name in prefs.file_fields or (text and files.find(text, marked=False) is not None):
-            found.append(name)
-    return found
 
 
 def _record_edit_post(request: HttpRequest, ctx: Context, current: dict[str, Any], token: str) -> HttpResponse:
