@@ -67,6 +67,9 @@ READ_ONLY = {
     "data_model",
     "data_export",
     "data_task",
+    "data_cell",  # a cell's whole value (the grid's side panel)
+    "data_parents",  # the parent picker's search
+    "data_children",  # a hasMany's child count
     "hosting_monitoring",
     "hosting_access_logs",
     "hosting_rules",  # the page and its tester (GET)
@@ -81,6 +84,9 @@ READ_ONLY = {
     "app_insights",  # and its CSV downloads (?chart=...&format=csv)
     "sandbox_insights",
 }
+# Changes only the signed-in person's own layout of a grid (no data, nobody else's view): any
+# signed-in user may (tests in apps/datamanager/tests/test_grid_prefs.py).
+OWN_PREFERENCES = {"data_grid_prefs"}
 # Authenticated by its own token, not by a session (tests in test_webhooks.py).
 TOKEN_AUTHENTICATED = {"webhook_trigger", "github_hook", "gitlab_hook"}
 # Views an operator may use; every other mutating view is for admins only.
@@ -98,6 +104,8 @@ OPERATOR_ALLOWED = {
     "data_import",
     "data_import_map",
     "data_task_retry",
+    "data_cell_update",
+    "data_record_file",
     "notification_redeliver",
 }
 
@@ -113,14 +121,24 @@ class Upload:
 # The data manager's schema in the world: one Todo model, its table and one record.
 TODO_INTROSPECTION = {
     "version": 1,
-    "models": {"Todo": model("Todo", [field("id", "ID", required=True), field("title", "String", required=True)])},
+    "models": {
+        "Todo": model(
+            "Todo", [field("id", "ID", required=True), field("title", "String", required=True), field("attachment", "String")]
+        )
+    },
     "enums": {},
     "nonModels": {},
 }
 TODO_OUTPUTS = outputs_document(TODO_INTROSPECTION, region="us-east-1")
 TODO_TABLE = "Todo-abc123-NONE"
-TODO = {"id": "todo-1", "title": "Kept", "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z",
-        "__typename": "Todo"}  # fmt: skip
+TODO = {"id": "todo-1", "title": "Kept", "attachment": "media/kept.txt", "createdAt": "2026-01-01T00:00:00.000Z",
+        "updatedAt": "2026-01-01T00:00:00.000Z", "__typename": "Todo"}  # fmt: skip
+# The branch's bucket (its outputs' storage section), for files put into records.
+FILES_BUCKET = "shop-main-files"
+FILES_PATHS = {"media/*": {"authenticated": ["get", "write"]}}
+FILES_STORAGE = {"aws_region": "us-east-1", "bucket_name": FILES_BUCKET, "buckets": [
+    {"name": "shopFiles", "bucket_name": FILES_BUCKET, "aws_region": "us-east-1", "paths": FILES_PATHS}
+]}  # fmt: skip
 DATA = "/apps/{app}/branches/main/data/"
 RULES = "/apps/{app}/hosting/rules/"
 
@@ -170,6 +188,14 @@ MUTATING: dict[str, tuple[str, dict[str, str | Upload]]] = {
     "data_import": (DATA + "models/Todo/import/", {"file": Upload("todos.csv", "id,title\ntodo-3,Imported\n")}),
     "data_import_map": (DATA + "models/Todo/import/{draft}/", {"map-0": "id", "map-1": "title", "mode": "skip"}),
     "data_task_retry": (DATA + "tasks/{failed_seed}/retry/", {}),
+    "data_cell_update": (
+        DATA + "models/Todo/cell/update/",
+        {"key": "{todo_key}", "field": "title", "value": "Inline", "loaded_updated_at": TODO["updatedAt"]},
+    ),
+    "data_record_file": (
+        DATA + "models/Todo/file/",
+        {"key": "{todo_key}", "field": "attachment", "loaded_updated_at": TODO["updatedAt"], "file": Upload("new.txt", "hi")},
+    ),
     "hosting_rule_save": (RULES + "save/", {"version": "{rules_version}", "source": "/a", "target": "/b", "status": "301"}),
     "hosting_rule_move": (RULES + "move/", {"version": "{rules_version}", "number": "1", "direction": "down"}),
     "hosting_rule_delete": (RULES + "delete/", {"version": "{rules_version}", "number": "1"}),
@@ -235,7 +261,9 @@ def test_every_url_is_classified() -> None:
     from apps.hosting.tests import test_domains as domains
 
     domain_urls = domains.MUTATING | domains.WITHOUT_SESSION
-    assert url_names() == READ_ONLY | TOKEN_AUTHENTICATED | set(MUTATING) | storage | api_urls | users_urls | domain_urls
+    assert url_names() == (
+        READ_ONLY | TOKEN_AUTHENTICATED | OWN_PREFERENCES | set(MUTATING) | storage | api_urls | users_urls | domain_urls
+    )
 
 
 @pytest.fixture
@@ -258,8 +286,9 @@ def world(db: None, make_repo: Any) -> dict[str, Any]:
     set_stack_state("us-east-1", deploy_sandbox("shop", "alice"), updated_days_ago=40)
     refresh_inventory()
     sandbox = Sandbox.objects.get()
-    main.backend_outputs = TODO_OUTPUTS
+    main.backend_outputs = {**TODO_OUTPUTS, "storage": FILES_STORAGE}
     main.save(update_fields=["backend_outputs"])  # not the stale next_job_id
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=FILES_BUCKET)
     todo = schema_from_introspection(TODO_INTROSPECTION).model("Todo")
     assert todo is not None
     make_table(todo, api_id="abc123", region="us-east-1")
@@ -339,6 +368,7 @@ def snapshot() -> tuple[Any, ...]:
         list(Delivery.objects.values()),
         list(Reporting.objects.values()),
         list(PullRequest.objects.values()),
+        [o["Key"] for o in boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket=FILES_BUCKET).get("Contents", [])],
         *data_snapshot(),
     )
 
@@ -451,6 +481,9 @@ def test_read_only_pages_need_sign_in(name: str, outsider_client: Client, world:
         "data_model": [app_id, "main", "Todo"],
         "data_export": [app_id, "main", "Todo"],
         "data_task": [app_id, "main", world["draft"]],
+        "data_cell": [app_id, "main", "Todo"],
+        "data_parents": [app_id, "main", "Todo"],
+        "data_children": [app_id, "main", "Todo"],
         "compute_panel": [app_id, "main"],
         "compute_logs": [app_id, "main"],
         "compute_log_download": [app_id, "main"],

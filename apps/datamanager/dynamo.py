@@ -66,6 +66,9 @@ class Table:
     hash_key: str
     range_key: str = ""  # "a#b" for a composite sort key of several fields
     item_count: int = 0  # DynamoDB's estimate, refreshed about every six hours
+    # (index name, its hash key) of the global secondary indexes: a hasMany's children are
+    # counted with a Query when one is keyed by the field that points at the parent.
+    indexes: tuple[tuple[str, str], ...] = ()
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -88,6 +91,10 @@ def describe_table(name: str, region: str) -> Table | None:
         hash_key=keys.get("HASH", "id"),
         range_key=keys.get("RANGE", ""),
         item_count=int(description.get("ItemCount", 0)),
+        indexes=tuple(
+            (str(index["IndexName"]), next((k["AttributeName"] for k in index["KeySchema"] if k["KeyType"] == "HASH"), ""))
+            for index in description.get("GlobalSecondaryIndexes", [])
+        ),
     )
 
 
@@ -292,6 +299,78 @@ def replace(table: Table, item: dict[str, Any], *, loaded_updated_at: str | None
                 "Someone changed or deleted this record since you opened it; reload it to see the current values."
             ) from None
         raise
+
+
+def update_field(table: Table, key: dict[str, Any], name: str, value: Any, *, loaded_updated_at: str | None) -> dict[str, Any]:
+    """Set (or, for None, remove) one attribute and updatedAt in one UpdateItem, only if the
+    record is as it was loaded; the record as it now is (UpdateItem returns it)."""
+    updated_at = now_iso()
+    names = {"#f": name, "#u": "updatedAt", "#k": table.hash_key}
+    values: dict[str, Any] = {":now": {"S": updated_at}}
+    expression = "SET #u = :now" + (", #f = :v" if value is not None else " REMOVE #f")
+    if value is not None:
+        values[":v"] = _serializer.serialize(value)
+    if loaded_updated_at:
+        condition = "attribute_exists(#k) AND #u = :loaded"
+        values[":loaded"] = {"S": loaded_updated_at}
+    else:
+        condition = "attribute_exists(#k) AND attribute_not_exists(#u)"
+    try:
+        with aws_errors("dynamodb:UpdateItem"):
+            response = aws_client("dynamodb", region=table.region).update_item(
+                TableName=table.name,
+                Key=to_dynamo(key),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+    except AwsError as error:
+        if "ConditionalCheckFailed" in str(error) or "conditional request failed" in str(error).lower():
+            raise RecordConflict("Someone changed or deleted this record since the page was loaded.") from None
+        raise
+    return from_dynamo(response.get("Attributes", {}))
+
+
+@dataclass(frozen=True)
+class ChildCount:
+    count: int
+    complete: bool  # False: the scan stopped at its limit, there may be more
+    method: str  # "query" (an index keyed by the field) or "scan"
+
+
+def count_matching(table: Table, field: str, value: Any, *, scan_limit: int) -> ChildCount:
+    """How many records have `field` = value: a Query on a global secondary index keyed by
+    the field when the table has one, else a Scan that stops after `scan_limit` items read."""
+    client = aws_client("dynamodb", region=table.region)
+    index = next((name for name, hash_key in table.indexes if hash_key == field), "")
+    names, values = {"#f": field}, {":v": _serializer.serialize(value)}
+    if index:
+        request = {"TableName": table.name, "IndexName": index, "KeyConditionExpression": "#f = :v"}
+        with aws_errors("dynamodb:Query"):
+            pages = client.get_paginator("query").paginate(
+                **request, Select="COUNT", ExpressionAttributeNames=names, ExpressionAttributeValues=values
+            )
+            return ChildCount(count=sum(int(page.get("Count", 0)) for page in pages), complete=True, method="query")
+    count, scanned, start = 0, 0, None
+    with aws_errors("dynamodb:Scan"):
+        while scanned < scan_limit:
+            response = client.scan(
+                TableName=table.name,
+                Select="COUNT",
+                FilterExpression="#f = :v",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                Limit=min(SCAN_BATCH * 5, scan_limit - scanned),
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            count += int(response.get("Count", 0))
+            scanned += int(response.get("ScannedCount", 0))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return ChildCount(count=count, complete=True, method="scan")
+    return ChildCount(count=count, complete=False, method="scan")
 
 
 @dataclass

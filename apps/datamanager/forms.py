@@ -102,6 +102,31 @@ class RecordForm(forms.Form):
         return cleaned
 
 
+class CellForm(forms.Form):
+    """One field of a record edited in the grid, checked exactly as the record form checks it
+    (the same form field, then values.parse_text). `cleaned_value` is the stored form."""
+
+    loaded_updated_at = forms.CharField(required=False, max_length=64)
+
+    def __init__(self, *args: Any, schema: DataSchema, field: Field, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema, self.model_field = schema, field
+        self.fields["value"] = _form_field(field, schema, locked=False)
+        self.cleaned_value: Any = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "value" in cleaned:
+            try:
+                self.cleaned_value = values.parse_text(self.model_field, cleaned["value"], self.schema)
+            except values.FieldError as error:
+                self.add_error("value", error.message if error.field == self.model_field.name else str(error))
+        return cleaned
+
+    def error_text(self) -> str:
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)
+
+
 # The seed form: which generation rules each field offers.
 TEXT_TYPES = ("String", "ID")
 NUMBER_TYPES = ("Int", "Float", "AWSTimestamp")

@@ -61,3 +61,22 @@ class DataTask(ProgressTask):
     def retry_text(self) -> str:
         attempt = f" (attempt {self.attempts + 1})" if self.attempts > 1 else ""
         return f"Continues after the {self.resume_at} record{pluralize(self.resume_at)} already handled{attempt}."
+
+
+class GridPreference(models.Model):
+    """How one person lays out one model's grid: hidden columns, widths, and string fields
+    they marked as holding storage paths. It changes no data, so anyone signed in keeps their own."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("branches.Branch", on_delete=models.CASCADE, related_name="+")
+    model_name = models.CharField(max_length=255)
+    hidden = models.JSONField(default=list)
+    widths = models.JSONField(default=dict)
+    file_fields = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "branch", "model_name"], name="one_grid_preference")]
+
+    def __str__(self) -> str:
+        return f"{self.model_name} grid of {self.user_id}"

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from apps.branches.models import Branch
 from apps.branches.selectors import parse_outputs
 from apps.datamanager import dynamo
 from apps.datamanager.csv_io import ImportReport, Progress, write_records
-from apps.datamanager.models import DataTask, SchemaUpload
+from apps.datamanager.grid import Preferences
+from apps.datamanager.models import DataTask, GridPreference, SchemaUpload
 from apps.datamanager.schema import DataSchema, Model
 from apps.datamanager.seed import FieldConstraint, Seeder
 from apps.datamanager.sources import BranchData, introspection_of
 from apps.datamanager.values import check_value
+from apps.storage import services as storage_services
+from apps.storage.selectors import Bucket
 from console.audit import audit_record
 from console.aws_errors import AwsError
 from console.progress import requeue_failed
@@ -76,6 +79,76 @@ def record_update(
         detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}, "fields": changed},
     )
     return item
+
+
+def record_field_update(
+    *,
+    actor: Any,
+    branch: Branch,
+    model: Model,
+    table: dynamo.Table,
+    key: dict[str, Any],
+    field: str,
+    value: Any,
+    loaded_updated_at: str | None,
+) -> dict[str, Any]:
+    """One cell of the grid: one UpdateItem, only if the record's updatedAt is still the one the
+    page was rendered with (RecordConflict otherwise); the record as it now is."""
+    item = dynamo.update_field(table, key, field, value, loaded_updated_at=loaded_updated_at)
+    audit_record(
+        actor=actor,
+        action="data.update",
+        target_type="data",
+        target=_target(branch, model),
+        detail={"model": model.name, "key": {k: str(item.get(k)) for k in model.key_fields}, "fields": [field], "via": "grid"},
+    )
+    return item
+
+
+def record_file_attach(
+    *,
+    actor: Any,
+    branch: Branch,
+    model: Model,
+    table: dynamo.Table,
+    key: dict[str, Any],
+    field: str,
+    loaded_updated_at: str | None,
+    bucket: Bucket,
+    object_key: str,
+    body: IO[bytes],
+    length: int,
+    content_type: str,
+) -> dict[str, Any]:
+    """Put a file in the branch's bucket (the storage app's upload, audited there) and point
+    the record's field at it (one audited update). RecordConflict when the record changed
+    since the page was loaded: the file is then in the bucket but the record is unchanged."""
+    storage_services.upload_put(
+        actor=actor, bucket=bucket, key=object_key, body=body, length=length, content_type=content_type, overwrote=False
+    )
+    return record_field_update(
+        actor=actor,
+        branch=branch,
+        model=model,
+        table=table,
+        key=key,
+        field=field,
+        value=object_key,
+        loaded_updated_at=loaded_updated_at,
+    )
+
+
+def grid_preferences_save(*, user: Any, branch: Branch, model: Model, preferences: Preferences, part: str) -> GridPreference:
+    """Keep one person's layout of a model's grid: `part` "columns" (shown and file fields)
+    or "widths". Not audited: it changes no data and nobody else's view."""
+    kept, _ = GridPreference.objects.get_or_create(user=user, branch=branch, model_name=model.name)
+    if part == "widths":
+        kept.widths = {**kept.widths, **preferences.widths}
+        kept.save(update_fields=["widths", "updated_at"])
+    else:
+        kept.hidden, kept.file_fields = sorted(preferences.hidden), sorted(preferences.file_fields)
+        kept.save(update_fields=["hidden", "file_fields", "updated_at"])
+    return kept
 
 
 def records_delete(

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.branches.models import Branch
 from apps.branches.selectors import OutputsInvalid, app_get, branch_get
-from apps.datamanager import counts, dynamo, services, values
-from apps.datamanager.forms import RecordForm, describe_type, rules_for
+from apps.datamanager import counts, dynamo, grid, services, values
+from apps.datamanager.forms import RecordForm, rules_for
 from apps.datamanager.models import DataTask
 from apps.datamanager.schema import Field, Model, SchemaInvalid
 from apps.datamanager.sources import BranchData, NoSchema, branch_data
@@ -29,10 +29,8 @@ from console.roles import Role, has_role, require_role, role_required
 
 PAGE_SIZES = (25, 50, 100)
 Response = TypeVar("Response", bound=HttpResponseBase)
-CELL_LIMIT = 80
 MAX_TRAIL = 200
 MAX_OUTPUTS_UPLOAD = 5 * 1024 * 1024
-_KEY_SALT = "datamanager.key"
 _TRAIL_SALT = "datamanager.trail"
 
 
@@ -111,14 +109,13 @@ def _problem(request: HttpRequest, app_id: str, branch_name: str, problem: PageP
 
 
 def key_token(model: Model, item: dict[str, Any]) -> str:
-    key = {k: values.to_text(model.field(k), item.get(k)) for k in model.key_fields}
-    return signing.dumps({"m": model.name, "k": key}, salt=_KEY_SALT)
+    return grid.record_token(model, {k: values.to_text(model.field(k), item.get(k)) for k in model.key_fields})
 
 
 def key_from_token(ctx: Context, token: str) -> dict[str, Any]:
     """A record key from a signed token; keys never come from raw request input."""
     try:
-        data = signing.loads(token, salt=_KEY_SALT)
+        data = signing.loads(token, salt=grid.KEY_SALT)
     except signing.BadSignature:
         raise Http404("Unknown record.") from None
     if not isinstance(data, dict) or data.get("m") != ctx.model.name:
@@ -127,7 +124,7 @@ def key_from_token(ctx: Context, token: str) -> dict[str, Any]:
     return dynamo.with_composite_key(ctx.table, key) if ctx.table.range_key else key
 
 
-def _table_key(ctx: Context, key: dict[str, Any]) -> dict[str, Any]:
+def table_key(ctx: Context, key: dict[str, Any]) -> dict[str, Any]:
     """The DynamoDB key (hash, range) of a record key given by model fields."""
     full = dynamo.with_composite_key(ctx.table, dict(key))
     return {name: full[name] for name in ctx.table.key_names if name in full}
@@ -189,8 +186,8 @@ def _filter(ctx: Context, request: HttpRequest) -> tuple[dynamo.Filter | None, d
     return dynamo.Filter(field=field.name, operator=op, value=value), {**raw, "op": op}, ""
 
 
-def _cell(field_text: str) -> tuple[str, bool]:
-    return (field_text if len(field_text) <= CELL_LIMIT else field_text[:CELL_LIMIT] + "…"), len(field_text) > CELL_LIMIT
+def grid_builder(request: HttpRequest, ctx: Context) -> tuple[grid.GridBuilder, grid.Preferences]:
+    return grid.builder_for(request.user, ctx.branch, ctx.data.schema, ctx.model)
 
 
 def _trail(request: HttpRequest) -> list[str]:
@@ -224,11 +221,8 @@ def model_records(request: HttpRequest, ctx: Context) -> HttpResponse:
         return redirect(reverse("data_model", args=[app_id, branch, model]))
     except AwsError as error:
         return _problem(request, app_id, branch, PageProblem(str(error)))
-    columns = [f for f in ctx.model.stored_fields]
-    rows = []
-    for item in page.items:
-        cells = [(f, *_cell(values.to_text(f, item.get(f.name))), values.to_text(f, item.get(f.name))) for f in columns]
-        rows.append({"token": key_token(ctx.model, item), "cells": cells})
+    can_edit = has_role(request.user, Role.OPERATOR)
+    context.update(grid.page_context(request.user, ctx.branch, ctx.data.schema, ctx.model, page.items, can_edit=can_edit))
     query = {k: v for k, v in filter_values.items() if v} | ({"size": str(size)} if size != 25 else {})
     base_query = urlencode(query)
     next_query = (
@@ -244,14 +238,11 @@ def model_records(request: HttpRequest, ctx: Context) -> HttpResponse:
             previous["trail"] = signing.dumps(previous_trail, salt=_TRAIL_SALT)
         previous_query = urlencode(previous)
     context.update(
-        columns=columns,
-        column_types={f.name: describe_type(f, ctx.data.schema) for f in columns},
-        rows=rows,
         size=size,
         page_sizes=PAGE_SIZES,
         filter=filter_values,
         filter_error=filter_error,
-        filter_fields=[f for f in columns if not f.is_array and f.kind != "nonModel"],
+        filter_fields=[f for f in ctx.model.stored_fields if not f.is_array and f.kind != "nonModel"],
         operators=list(dynamo.FILTER_OPERATORS),
         base_query=base_query,
         next_query=next_query,
@@ -278,7 +269,11 @@ def record_new(request: HttpRequest, ctx: Context) -> HttpResponse:
     if request.method == "POST":
         return _record_new_post(request, ctx)
     form = RecordForm(schema=ctx.data.schema, model=ctx.model)
-    return render(request, "datamanager/record_form.html", {**ctx.base(), "form": form, "editing": False})
+    return render(request, "datamanager/record_form.html", {**ctx.base(), **_pickers(ctx), "form": form, "editing": False})
+
+
+def _pickers(ctx: Context, *, editing: bool = False) -> dict[str, Any]:
+    return {"pickers": grid.pickers(ctx.branch, ctx.data.schema, ctx.model, editing=editing)}
 
 
 def _record_new_post(request: HttpRequest, ctx: Context) -> HttpResponse:
@@ -298,7 +293,8 @@ def _record_new_post(request: HttpRequest, ctx: Context) -> HttpResponse:
             label = ", ".join(f"{k}={values.to_text(ctx.model.field(k), item.get(k))}" for k in ctx.model.key_fields)
             messages.success(request, f"{ctx.model.name} {label} created.")
             return redirect("data_model", app_id=ctx.branch.app.app_id, branch=ctx.branch.display_name, model=ctx.model.name)
-    return render(request, "datamanager/record_form.html", {**ctx.base(), "form": form, "editing": False}, status=400)
+    context = {**ctx.base(), **_pickers(ctx), "form": form, "editing": False}
+    return render(request, "datamanager/record_form.html", context, status=400)
 
 
 @require_http_methods(["GET", "POST"])
@@ -308,7 +304,7 @@ def record_edit(request: HttpRequest, ctx: Context) -> HttpResponse:
     token = request.GET.get("key", "") or request.POST.get("key", "")
     key = key_from_token(ctx, token)
     try:
-        item = dynamo.get_item(ctx.table, _table_key(ctx, key))
+        item = dynamo.get_item(ctx.table, table_key(ctx, key))
     except AwsError as error:
         return _problem(request, app_id, branch, PageProblem(str(error)))
     if item is None:
@@ -317,10 +313,10 @@ def record_edit(request: HttpRequest, ctx: Context) -> HttpResponse:
     if request.method == "POST":
         return _record_edit_post(request, ctx, item, token)
     form = RecordForm(initial=RecordForm.initial_from(ctx.model, item), schema=ctx.data.schema, model=ctx.model, editing=True)
-    return render(request, "datamanager/record_form.html", _edit_context(ctx, form, item, token))
+    return render(request, "datamanager/record_form.html", _edit_context(ctx, form, item, token, request.user))
 
 
-def _edit_context(ctx: Context, form: RecordForm, item: dict[str, Any], token: str) -> dict[str, Any]:
+def _edit_context(ctx: Context, form: RecordForm, item: dict[str, Any], token: str, user: Any) -> dict[str, Any]:
     links = []
     for relation in ctx.model.relationships:
         association = relation.association
@@ -332,7 +328,17 @@ def _edit_context(ctx: Context, form: RecordForm, item: dict[str, Any], token: s
             query = urlencode({"field": parent.primary_key, "op": "equals", "value": keys[0][1]})
         links.append({"field": relation, "keys": keys, "parent_query": query})
     readonly = [(f, values.to_text(f, item.get(f.name))) for f in ctx.model.stored_fields if f not in ctx.model.editable_fields]
-    return {**ctx.base(), "form": form, "editing": True, "token": token, "links": links, "readonly": readonly}
+    return {
+        **ctx.base(),
+        **_pickers(ctx, editing=True),
+        "form": form,
+        "editing": True,
+        "token": token,
+        "links": links,
+        "readonly": readonly,
+        "version": str(item.get("updatedAt") or ""),
+        "file_fields": grid.replaceable_file_fields(user, ctx.branch, ctx.model, item),
+    }
 
 
 def _record_edit_post(request: HttpRequest, ctx: Context, current: dict[str, Any], token: str) -> HttpResponse:
@@ -356,7 +362,7 @@ def _record_edit_post(request: HttpRequest, ctx: Context, current: dict[str, Any
         else:
             messages.success(request, f"{ctx.model.name} saved.")
             return redirect("data_model", app_id=ctx.branch.app.app_id, branch=ctx.branch.display_name, model=ctx.model.name)
-    return render(request, "datamanager/record_form.html", _edit_context(ctx, form, current, token), status=400)
+    return render(request, "datamanager/record_form.html", _edit_context(ctx, form, current, token, request.user), status=400)
 
 
 @require_POST
@@ -373,7 +379,7 @@ def records_delete(request: HttpRequest, ctx: Context) -> HttpResponse:
     if request.POST.get("confirm", "").strip().lower() != expected:
         messages.error(request, f"Type “{expected}” to delete the {len(tokens)} selected records. Nothing was deleted.")
         return back
-    keys = [_table_key(ctx, key_from_token(ctx, token)) for token in tokens]
+    keys = [table_key(ctx, key_from_token(ctx, token)) for token in tokens]
     result = services.records_delete(actor=request.user, branch=ctx.branch, model=ctx.model, table=ctx.table, keys=keys)
     if result.failed or result.error:
         messages.error(
@@ -403,7 +409,7 @@ def records_export(request: HttpRequest, ctx: Context) -> HttpResponse | Streami
     tokens = params.getlist("keys")
     records: Iterator[dict[str, Any]]
     if tokens:
-        keys = [_table_key(ctx, key_from_token(ctx, token)) for token in tokens[:1000]]
+        keys = [table_key(ctx, key_from_token(ctx, token)) for token in tokens[:1000]]
         records = (item for key in keys if (item := dynamo.get_item(ctx.table, key)) is not None)
     else:
         records = dynamo.scan_all(ctx.table, where=where)

@@ -293,16 +293,21 @@ def test_a_filter_value_of_the_wrong_type_is_explained(viewer_client: Client, da
     assert "count: 'many' is not a whole number" in text_of(response)
 
 
-def test_long_and_json_values_are_cut_short_with_the_whole_value_expandable(
+def test_long_and_json_values_are_cut_short_in_the_grid_and_whole_in_the_side_panel(
     viewer_client: Client, data_branch: Branch, item_table: dynamo.Table
 ) -> None:
-    long_title = "word " * 40
+    long_title = "word " * 300
     meta = json.dumps({"key": "value " * 30})
     put_items(item_table, [record("long", title=long_title, meta=meta), record("short", title="Brief")])
     page = text_of(viewer_client.get(data_url(data_branch, "data_model", "Item")))
-    assert f"<details><summary>{long_title[:80]}…</summary><pre>{long_title}</pre></details>" in page
-    assert f"<details><summary>{meta[:80]}…</summary><pre>{meta}</pre></details>" in page
-    assert "<td>Brief</td>" in page
+    # The cell holds the start (CSS cuts it to the column), the hover title a longer start.
+    assert f'<td title="{long_title[:1000]}…">{long_title[:200]}</td>' in page
+    assert f'<td title="{meta}">{meta}</td>' in page
+    assert '<td title="Brief">Brief</td>' in page
+    panel = viewer_client.get(data_url(data_branch, "data_cell", "Item"), {"key": key_token_of(record("long")), "field": "title"})
+    assert f'<pre class="panel-value text" id="cell-panel-value">{long_title}</pre>' in text_of(panel)
+    panel = viewer_client.get(data_url(data_branch, "data_cell", "Item"), {"key": key_token_of(record("long")), "field": "meta"})
+    assert json.dumps(json.loads(meta), indent=2) in text_of(panel)
 
 
 HOSTILE = "<script>alert('x')</script>"
