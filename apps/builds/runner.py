@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 
 from apps.branches.models import Branch
 from apps.branches.selectors import BuildSpecInvalid, OutputsInvalid, outputs_as_written, parse_build_spec, parse_outputs
-from apps.branches.services import GitCredentials, GitError, read_stack_now, run_git, unowned_resources
+from apps.branches.services import read_stack_now, unowned_resources
 from apps.builds import jobs, skipping
 from apps.builds.buildcache import restore_cache, save_cache
 from apps.builds.buildenv import NoCredentials, build_environment, build_timeout
+from apps.builds.checkout import clone_commit
 from apps.builds.deployers import DeployFailed, before_redeploy
 from apps.builds.deploying import BuildFailed, deploy_output
 from apps.builds.isolation import BuildRefused, describe, sandbox_for
@@ -166,7 +166,7 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     except BuildRefused as refused:
         raise BuildFailed(str(refused)) from None
     log.line(f"## Cloning {branch.app.repository} ({branch.name})")
-    commit = _clone(job, workspace)
+    commit = clone_commit(job, workspace.source)
     log.line(f"## Commit {commit['id']}: {commit['message'].splitlines()[0] if commit['message'] else ''}")
     if job.automatic and (reason := skipping.marker_reason(commit["message"])):
         raise BuildSkipped(reason, commit)
@@ -249,69 +249,6 @@ def _spec_phases(section: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         ((section.get(part) or {}).get("phases") or {}).get(phase) or {} for part, phases in PHASES.items() for phase in phases
     ]
-
-
-# Where git hosts keep a pull request's head, for PRs from forks.
-_PR_REFS = ("refs/pull/{n}/head", "refs/merge-requests/{n}/head")
-
-
-def _clone(job: Job, workspace: Workspace) -> dict[str, Any]:
-    branch = job.branch
-    # A preview branch (pr-N) does not exist in git: clone the pull request's source branch.
-    ref = branch.pr_source_branch if branch.pull_request_number else branch.name
-    # Given to git through its environment: the clone's .git/config keeps the bare URL.
-    credentials = branch.app.git_credentials
-    try:
-        clone = [
-            "clone",
-            "--quiet",
-            "--no-tags",
-            "--single-branch",
-            "--branch",
-            ref,
-            "--",
-            branch.app.repository,
-            str(workspace.source),
-        ]
-        try:
-            run_git(clone, timeout=600, credentials=credentials)
-        except GitError:
-            if not branch.pull_request_number:
-                raise
-            # The source branch lives in a fork: take the host's pull-request ref instead.
-            run_git(
-                ["clone", "--quiet", "--no-tags", "--no-checkout", "--", branch.app.repository, str(workspace.source)],
-                timeout=600,
-                credentials=credentials,
-            )
-            _fetch_pull_request(workspace, branch.pull_request_number, credentials)
-        if job.commit_id:
-            try:
-                run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
-            except GitError:
-                run_git(["fetch", "--quiet", "origin", job.commit_id], cwd=workspace.source, timeout=600, credentials=credentials)
-                run_git(["checkout", "--quiet", "--detach", job.commit_id], cwd=workspace.source)
-        out = run_git(["log", "-1", "--format=%H%x00%cI%x00%B"], cwd=workspace.source)
-    except GitError as error:
-        raise BuildFailed(f"Cloning the repository failed: {error}") from None
-    commit_id, commit_time, message = out.split("\x00", 2)
-    return {"id": commit_id.strip(), "time": parse_datetime(commit_time.strip()), "message": message.strip()}
-
-
-def _fetch_pull_request(workspace: Workspace, number: int, credentials: GitCredentials | None) -> None:
-    for pattern in _PR_REFS:
-        try:
-            run_git(
-                ["fetch", "--quiet", "origin", pattern.format(n=number)],
-                cwd=workspace.source,
-                timeout=600,
-                credentials=credentials,
-            )
-            run_git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], cwd=workspace.source)
-            return
-        except GitError:
-            continue
-    raise GitError(f"neither the source branch nor a pull-request ref of #{number} could be fetched")
 
 
 def _read_spec(job: Job, workspace: Workspace) -> tuple[dict[str, Any], str]:
