@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -24,6 +25,23 @@ from console.emulator import Emulator, start_emulator
 if TYPE_CHECKING:
     from apps.branches.tests.https_git import PrivateRepo
 from console.roles import Role, set_role
+
+
+@contextlib.contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler], wrap: Callable[[Any], Any] | None = None) -> Iterator[ThreadingHTTPServer]:
+    """A local HTTP server on 127.0.0.1 (a free port) answering with `handler` in a thread of
+    its own; `wrap` may replace its socket (TLS) before it serves. Shut down on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if wrap is not None:
+        server.socket = wrap(server.socket)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
 
 # ../shared next to the repository: real-world test input, read there, never copied in.
 SHARED_DIR = Path(__file__).resolve().parent.parent / "shared"

@@ -14,7 +14,6 @@ import os
 import secrets
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,7 +29,7 @@ from apps.builds.models import Job
 from apps.builds.sandbox import isolation_problem, outer_uid_for
 from apps.hosting.models import DeployedFile
 from apps.hosting.selectors import deployed_bytes
-from conftest import queued_to_workers, worker_env
+from conftest import http_server, queued_to_workers, worker_env
 from console.aws import aws_credentials
 from console.emulator import Emulator
 from console.worker_process import start_worker
@@ -311,14 +310,8 @@ def test_allocating_past_the_memory_limit_fails_the_command_and_says_which_limit
 @contextlib.contextmanager
 def console_port() -> Iterator[int]:
     """An HTTP server standing in for the console's own port."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(http.server.SimpleHTTPRequestHandler) as server:
         yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _probe(port: int, label: str) -> str:

@@ -16,13 +16,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from conftest import http_server
 
 
 @dataclass
@@ -106,18 +108,11 @@ def serve_private_repo(bare: Path, folder: Path, username: str, token: str) -> I
             self.end_headers()
             self.wfile.write(payload)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    repo.url = f"https://127.0.0.1:{server.server_address[1]}/{bare.name}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler, wrap=lambda sock: context.wrap_socket(sock, server_side=True)) as server:
+        repo.url = f"https://127.0.0.1:{server.server_address[1]}/{bare.name}"
         yield repo
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager

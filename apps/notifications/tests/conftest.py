@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from apps.branches.models import App
 from apps.branches.tests.conftest import app, repo
+from conftest import http_server
 
 __all__ = ["Receiver", "app", "receiver", "repo"]
 
@@ -44,15 +44,9 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/build?team=web"
-    try:
+    with http_server(Handler) as server:
+        state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/build?team=web"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

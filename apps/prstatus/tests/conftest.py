@@ -8,16 +8,16 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from apps.branches.tests.conftest import app, repo
 from apps.gitops.tests.test_hook_views import client, hello
+from conftest import http_server
 
 __all__ = ["FakeHost", "Recorded", "app", "client", "closed_port_url", "fake_host", "hello", "repo"]
 
@@ -92,15 +92,9 @@ def fake_host() -> Iterator[FakeHost]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with http_server(Handler) as server:
+        state.url = f"http://127.0.0.1:{server.server_address[1]}"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
