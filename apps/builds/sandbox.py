@@ -169,9 +169,11 @@ class Sandbox:
         if self.network:
             args.append("--share-net")
         args += ["--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev"]
-        args += system_mounts() + node_mounts()
-        # /tmp and HOME first: the workspace may itself lie under /tmp, and its binds must win.
+        args += system_mounts()
+        # /tmp and HOME first: the workspace and the Node.js installations may themselves lie
+        # under /tmp, and their binds must win over it.
         args += ["--bind", str(layout.tmp), SANDBOX_TMP, "--bind", str(layout.home), SANDBOX_HOME]
+        args += node_mounts()
         for entry in _ETC_ENTRIES:
             host = Path("/etc") / entry
             if host.exists():

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -158,6 +159,23 @@ def test_the_sandbox_command_line_binds_only_the_workspace_and_system_folders(wo
     assert "--share-net" in _sandbox(workspaces, network=True, job_pk=2).command(["true"])
     settings.BUILD_ISOLATION = "off"
     assert sandbox.command(["bash", "x.sh"]) == ["bash", "x.sh"]
+
+
+@needs_bwrap
+def test_node_installations_under_tmp_are_visible_in_the_sandbox(workspaces: Path, settings: Any) -> None:
+    """The sandbox puts a /tmp of its own over the host's: BUILD_NODE_DIR under /tmp (a
+    checkout there) must be bound after it, or builds silently run the system's node."""
+    nodes = Path(tempfile.mkdtemp(prefix="nodes-", dir="/tmp"))
+    try:
+        nodes.chmod(0o755)
+        (nodes / "22" / "bin").mkdir(parents=True)
+        (nodes / "22" / "bin" / "node").write_text("#!/bin/sh\necho v22.0.0-from-node-dir\n")
+        (nodes / "22" / "bin" / "node").chmod(0o755)
+        settings.BUILD_NODE_DIR = nodes
+        code, output = _run(_sandbox(workspaces), f"{nodes}/22/bin/node")
+        assert (code, output.strip()) == (0, "v22.0.0-from-node-dir")
+    finally:
+        shutil.rmtree(nodes, ignore_errors=True)
 
 
 def test_without_bubblewrap_the_probe_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
