@@ -322,6 +322,8 @@ def start_job(call: Call) -> dict[str, Any]:
             triggered_by=f"{call.user.get_username()} (API{': ' + params['jobReason'] if params.get('jobReason') else ''})",
             commit_id=params.get("commitId", ""),
             commit_message=params.get("commitMessage", ""),
+            # Kept until the build clones the commit, whose own message and time then replace them.
+            commit_time=params.get("commitTime"),
             actor=call.user,
         )
     return {"jobSummary": render.job_summary(job)}

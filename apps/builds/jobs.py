@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +49,7 @@ def job_start(
     triggered_by: str,
     commit_id: str = "",
     commit_message: str = "",
+    commit_time: datetime | None = None,
     source_job: Job | None = None,
     redeploy: bool = False,
     actor: Any = None,
@@ -72,6 +73,7 @@ def job_start(
             status=status,
             commit_id=commit_id,
             commit_message=commit_message,
+            commit_time=commit_time,
             triggered_by=triggered_by[:200],
             source_job=source_job,
             redeploy=redeploy,
@@ -100,6 +102,7 @@ def _again(job: Job, *, job_type: str, what: str, redeploy: bool, actor: Any) ->
         triggered_by=f"{actor.get_username()} ({what} of #{job.job_id})",
         commit_id=job.commit_id,
         commit_message=job.commit_message,
+        commit_time=job.commit_time,
         source_job=job,
         redeploy=redeploy,
         actor=actor,

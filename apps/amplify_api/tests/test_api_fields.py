@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -250,3 +251,19 @@ def test_a_skipped_job_reads_as_cancelled_with_its_reason(admin_api: Any, app_id
         "DEPLOY": ("CANCELLED", reason),
         "VERIFY": ("CANCELLED", reason),
     }
+
+
+def test_start_job_keeps_the_commit_it_is_given_until_the_build_reads_the_commit_itself(
+    admin_api: Any, app_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin_api.create_branch(appId=app_id, branchName="main")
+    monkeypatch.setattr(jobs, "_queue_branch", lambda branch_pk: None)  # the job stays PENDING
+    when = datetime(2026, 11, 30, 14, 5, 6, tzinfo=UTC)
+    started = admin_api.start_job(
+        appId=app_id, branchName="main", jobType="RELEASE", commitId="c" * 40, commitMessage="Ship it", commitTime=when
+    )
+    assert started["jobSummary"]["commitTime"] == when
+    job = Job.objects.get(branch__app__app_id=app_id, job_id=1)
+    assert (job.status, job.commit_id, job.commit_message, job.commit_time) == (Job.Status.PENDING, "c" * 40, "Ship it", when)
+    summary = admin_api.get_job(appId=app_id, branchName="main", jobId="1")["job"]["summary"]
+    assert (summary["commitId"], summary["commitMessage"], summary["commitTime"]) == ("c" * 40, "Ship it", when)
