@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -265,6 +266,22 @@ def _installed(installs: list[NodeInstall]) -> str:
     if not installs:
         return "This worker has no Node.js installed."
     return f"Installed: {', '.join(i.describe() for i in installs)}."
+
+
+def other_runtimes_note(phases: list[dict[str, Any]]) -> str | None:
+    """The spec's `runtime-versions` other than nodejs, which builds cannot switch: a log line
+    saying so, rather than a silent ignore (None when there are none)."""
+    asked = sorted(
+        {
+            f"{name} {version}"
+            for phase in phases
+            for name, version in (phase.get("runtime-versions") or {}).items()
+            if name != "nodejs"
+        }
+    )
+    if not asked:
+        return None
+    return f"## runtime-versions {', '.join(asked)}: not honoured (only nodejs is chosen); builds use the worker's own"
 
 
 # --- trusting the system's certificate authorities

@@ -28,7 +28,7 @@ from apps.builds.isolation import BuildRefused, describe, sandbox_for
 from apps.builds.joblog import JobLog, Masker
 from apps.builds.limits import LimitGuard, OutputWatcher, limit_hint
 from apps.builds.models import Job, JobStep
-from apps.builds.nodejs import SCRIPT_PREAMBLE, NodeChoice, NodeUnavailable, choose_node
+from apps.builds.nodejs import SCRIPT_PREAMBLE, NodeChoice, NodeUnavailable, choose_node, other_runtimes_note
 from apps.builds.process import CANCEL, process_identity, run_script
 from apps.builds.sandbox import Layout, Sandbox, isolation_enabled
 from apps.builds.workspace_files import read_small_file, read_workspace_file, write_workspace_file
@@ -197,6 +197,8 @@ def _build(job: Job, log: JobLog, workspace: Workspace) -> None:
     node.apply(env)
     for line in node.log_lines():
         log.line(line)
+    if runtimes := other_runtimes_note(_spec_phases(section)):
+        log.line(runtimes)
     limit = build_timeout(env, branch.app.build_timeout_cap_minutes)
     if limit.note:
         log.line(limit.note)

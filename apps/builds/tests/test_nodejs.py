@@ -276,12 +276,14 @@ def test_a_build_runs_on_the_branch_s_setting_and_without_one_on_the_default(
 @needs_sandbox
 def test_a_build_runs_on_the_node_runtime_versions_names(db: None, make_repo: Callable[..., Path], node_dir: Path) -> None:
     document = yaml.safe_load(spec())
-    document["frontend"]["phases"]["build"]["runtime-versions"] = {"nodejs": 18}
+    document["frontend"]["phases"]["build"]["runtime-versions"] = {"nodejs": 18, "python": "3.12"}
     job = build(make_app(make_repo, yaml.safe_dump(document)))
     log = log_of(job)
     assert job.status == Job.Status.SUCCEED, log
     assert "## Node.js 18.20.4 (from amplify.yml runtime-versions nodejs: 18)\n" in log
     assert "node in the build is v18.20.4\n" in log
+    # Only nodejs is chosen; another runtime asked for is said to be ignored, not ignored silently.
+    assert "## runtime-versions python 3.12: not honoured (only nodejs is chosen); builds use the worker's own\n" in log
 
 
 @needs_sandbox
