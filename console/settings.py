@@ -323,6 +323,8 @@ PR_STATUS_TIMEOUT_SECONDS = env_float("PR_STATUS_TIMEOUT_SECONDS", 10.0, minimum
 # Off: the API of a git host on a private, loopback or link-local address (and plain http://)
 # is refused. On for a GitHub Enterprise or self-managed GitLab on the console's own network.
 PR_STATUS_ALLOW_PRIVATE_HOSTS = env_bool("PR_STATUS_ALLOW_PRIVATE_HOSTS", False)
+# Calls to git hosts older than this many days are deleted (the record would grow for ever).
+PR_STATUS_CALL_DAYS = env_int("PR_STATUS_CALL_DAYS", 30, minimum=1)
 
 # --- Git integration.
 GIT_POLL_INTERVAL_SECONDS = env_float("GIT_POLL_INTERVAL_SECONDS", 60.0, minimum=5.0)
@@ -390,6 +392,7 @@ CELERY_BEAT_SCHEDULE = {
     # Notification deliveries whose message was lost (a broker restart) are queued again.
     "requeue-deliveries": {"task": "apps.notifications.tasks.requeue_overdue_deliveries", "schedule": 300.0},
     "requeue-pr-reports": {"task": "apps.prstatus.tasks.requeue_overdue_reports", "schedule": 300.0},
+    "prune-pr-calls": {"task": "apps.prstatus.tasks.prune_calls", "schedule": 3600.0},
 }
 
 

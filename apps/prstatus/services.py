@@ -5,12 +5,14 @@ build starts or ends and when its preview is torn down. Sending is a worker's jo
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from apps.branches.models import App
@@ -18,7 +20,7 @@ from apps.builds.models import Job
 from apps.builds.selectors import job_url
 from apps.builds.services import JobEvent
 from apps.prstatus import messages
-from apps.prstatus.models import DEFAULT_API_URLS, Provider, PullRequest, Reporting, State
+from apps.prstatus.models import DEFAULT_API_URLS, Call, Provider, PullRequest, Reporting, State
 from apps.prstatus.providers import validate_repository
 from console.audit import audit_record
 from console.outbound import checked_addresses
@@ -161,3 +163,10 @@ def preview_torn_down(*, app: App, number: int, preview_name: str) -> None:
     if report.state == State.RUNNING and report.sha:
         status = {"state": State.CANCELLED, "description": messages.CANCELLED_DESCRIPTION}
     _want(app, number, body=messages.closed_comment(preview_name), status=status)
+
+
+def prune_calls(now: datetime | None = None) -> int:
+    """Delete the calls older than PR_STATUS_CALL_DAYS; how many went."""
+    before = (now or timezone.now()) - timedelta(days=settings.PR_STATUS_CALL_DAYS)
+    deleted, _ = Call.objects.filter(at__lt=before).delete()
+    return deleted

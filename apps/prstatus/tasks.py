@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from apps.prstatus import services
 from apps.prstatus.reporting import overdue_reports, report_attempt
 from console.queue import send
 
@@ -21,3 +22,8 @@ def requeue_overdue_reports() -> list[int]:
     for report_pk in overdue:
         send(sync, report_pk)
     return overdue
+
+
+@shared_task(name="apps.prstatus.tasks.prune_calls", ignore_result=True)
+def prune_calls() -> int:
+    return services.prune_calls()

@@ -15,10 +15,10 @@ from apps.builds import jobs
 from apps.builds.models import Job
 from apps.gitops.tests.test_hook_views import Hello
 from apps.prstatus import providers
-from apps.prstatus.models import PullRequest
+from apps.prstatus.models import Call, PullRequest
 from apps.prstatus.reporting import overdue_reports, report_attempt
 from apps.prstatus.services import reporting_save
-from apps.prstatus.tasks import requeue_overdue_reports
+from apps.prstatus.tasks import prune_calls, requeue_overdue_reports
 from apps.prstatus.tests.conftest import FakeHost
 from apps.prstatus.tests.test_flow import GITHUB_TOKEN, close_github_pull_request, open_github_pull_request
 
@@ -121,3 +121,14 @@ def test_the_providers_requests() -> None:
     assert providers.created_id(b'{"id": "x"}') is None
     assert providers.created_id(b"not json") is None
     assert providers.answer_message(b'{"message": "Bad credentials"}') == "Bad credentials"
+
+
+def test_calls_older_than_the_kept_days_are_pruned_and_newer_ones_kept(hello: Hello, settings: Any) -> None:
+    settings.PR_STATUS_CALL_DAYS = 30
+    now = timezone.now()
+    for days in (45, 31, 29, 0):
+        call = Call.objects.create(app=hello.app, number=1, action=Call.Action.STATUS, method="POST", path=f"/{days}")
+        Call.objects.filter(pk=call.pk).update(at=now - timedelta(days=days))
+    assert prune_calls() == 2
+    assert sorted(Call.objects.values_list("path", flat=True)) == ["/0", "/29"]
+    assert prune_calls() == 0
