@@ -29,6 +29,7 @@ RESULTS = (
     ("succeeded", "Succeeded", (S.SUCCEED,), "ok"),
     ("failed", "Failed", (S.FAILED,), "bad"),
     ("cancelled", "Cancelled", (S.CANCELLED,), "muted"),
+    ("skipped", "Skipped", (S.SKIPPED,), "skip"),
     ("in_progress", "Queued or running", (*Job.WAITING, *Job.ACTIVE), "info"),
 )
 
@@ -107,7 +108,7 @@ def _percentile_series(dates: list[date], pairs: dict[date, Pair]) -> list[Serie
 
 
 def _failure_rates(dates: list[date], counts: defaultdict[date, dict[str, int]]) -> Series:
-    """Failed of the builds that ended succeeded or failed, per day (cancelled ones are neither)."""
+    """Failed of the builds that ended succeeded or failed, per day (cancelled and skipped ones are neither)."""
     rates: list[float | None] = []
     for d in dates:
         ended = counts[d]["succeeded"] + counts[d]["failed"]

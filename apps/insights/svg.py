@@ -147,7 +147,7 @@ def _svg(chart: ChartData, kind: str, height: float, parts: list[str]) -> SafeSt
 def _heading(chart: ChartData) -> list[str]:
     """The title, and a legend of the series under it (a swatch and a name each)."""
     parts = [_text("chart-title", 2, 17, chart.title, "start")]
-    x = float(LEFT)
+    x = 2.0  # under the title: five series' names need the whole width
     for series in chart.series:
         parts.append(f'<rect class="chart-swatch tone-{series.tone}" x="{x:.1f}" y="28" width="11" height="11" rx="2"/>')
         parts.append(_text("chart-legend", x + 16, 38, series.label, "start"))

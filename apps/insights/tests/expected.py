@@ -17,6 +17,7 @@ RESULT = {
     "SUCCEED": "succeeded",
     "FAILED": "failed",
     "CANCELLED": "cancelled",
+    "SKIPPED": "skipped",
     **dict.fromkeys(["CREATED", "PENDING", "PROVISIONING", "RUNNING", "CANCELLING"], "in_progress"),
 }
 
@@ -30,7 +31,7 @@ def per_day(jobs: Iterable[Job], days: list[date]) -> dict[str, list[int]]:
     counts: dict[date, Counter[str]] = defaultdict(Counter)
     for job in jobs:
         counts[timezone.localdate(job.created_at)][RESULT[job.status]] += 1
-    return {key: [counts[d][key] for d in days] for key in ("succeeded", "failed", "cancelled", "in_progress")}
+    return {key: [counts[d][key] for d in days] for key in ("succeeded", "failed", "cancelled", "skipped", "in_progress")}
 
 
 def p95(values: list[float]) -> float:

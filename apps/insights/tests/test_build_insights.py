@@ -50,6 +50,7 @@ def history(branches: tuple[Branch, Branch]) -> list[Job]:
         (main, at(17, 11), S.SUCCEED, 7, 120),
         (dev, at(17, 12), S.FAILED, 30, 60),
         (dev, at(18, 12), S.SUCCEED, 12, 90),
+        (dev, at(18, 13), S.SKIPPED, None, None),  # [skip-cd]: counted, never timed
         (main, at(20, 14), S.RUNNING, 4, None),
         (main, at(20, 14, 30), S.PENDING, None, None),
         (dev, at(20, 14, 40), S.CREATED, None, None),
@@ -65,9 +66,9 @@ def test_builds_per_day_by_result_equal_the_rows_and_empty_days_are_zero(app: Ap
     assert insights.per_day.categories == [d.isoformat() for d in days]
     assert insights.per_day.labels[0] == "Sat 14 Mar"
     # Mar 15, 16 and 19 had none: shown, as zeros.
-    assert [sum(s.values[i] or 0 for s in insights.per_day.series) for i in range(7)] == [3, 0, 0, 5, 1, 0, 3]
-    assert insights.total == 12  # the job of the 13th is outside the range
-    assert insights.totals == {"succeeded": 6, "failed": 2, "cancelled": 1, "in_progress": 3}
+    assert [sum(s.values[i] or 0 for s in insights.per_day.series) for i in range(7)] == [3, 0, 0, 5, 2, 0, 3]
+    assert insights.total == 13  # the job of the 13th is outside the range
+    assert insights.totals == {"succeeded": 6, "failed": 2, "cancelled": 1, "skipped": 1, "in_progress": 3}
 
 
 def test_durations_median_and_p95_per_day_all_branches_and_one(app: App, history: list[Job]) -> None:

@@ -70,7 +70,7 @@ def test_the_build_charts_tables_and_csv_hold_the_same_numbers(app: App, recent:
     days = expected.days_ending_today(30, now)
     jobs = list(Job.objects.select_related("branch"))
     counts = expected.per_day(jobs, days)
-    keys = ["succeeded", "failed", "cancelled", "in_progress"]
+    keys = ["succeeded", "failed", "cancelled", "skipped", "in_progress"]
     rows = table(html, "builds")
     assert len(rows) == 30
     assert [[int(cell) for cell in row[1:]] for row in rows] == [[counts[k][i] for k in keys] for i in range(30)]
