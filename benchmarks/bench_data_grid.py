@@ -21,12 +21,11 @@ from __future__ import annotations
 import json
 import random
 import statistics
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from emulator_support import CallCounter, calls_text, django_on_emulator, make_repository, ms, timed
+from emulator_support import CallCounter, calls_text, django_on_emulator, make_repository, ms, peak_growth, timed
 
 REGION = "us-east-1"
 RECORDS = 300
@@ -198,12 +197,7 @@ def run(tmp: Path, endpoint_url: str) -> None:
                 counter.take()
                 samples[label].append(timed(fn)[0])
                 counted.setdefault(label, counter.take())
-        peaks = {}
-        for label in ("before", "grid"):
-            tracemalloc.start()
-            work[label][0]()
-            peaks[label] = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
+        peaks = {label: peak_growth(work[label][0])[0] for label in ("before", "grid")}
     medians = {label: statistics.median(values) for label, values in samples.items()}
     ratio = medians["grid"] / medians["before"]
     print(f"\nfirst page (25 records) of a {RECORDS}-record table of a 13-field model, {ROUNDS} rounds interleaved")

@@ -21,12 +21,11 @@ from __future__ import annotations
 import json
 import statistics
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from emulator_support import CallCounter, calls_text, django_on_emulator, make_repository, ms, timed
+from emulator_support import CallCounter, calls_text, django_on_emulator, make_repository, ms, peak_growth, timed
 
 from apps.functions.tests.stacks import function_resources
 
@@ -134,10 +133,7 @@ def run(tmp: Path, endpoint_url: str) -> None:
             counter.take()
             samples[label].append(timed(fn)[0])
             counted.setdefault(label, counter.take())
-    tracemalloc.start()
-    render("")()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak, _ = peak_growth(render(""))
     medians = {label: statistics.median(values) for label, values in samples.items()}
     ratio = medians["page"] / medians["baseline"]
     ratio_filter = medians["page_filter"] / medians["baseline_filter"]

@@ -216,15 +216,19 @@ def branch_detail(request: HttpRequest, app_id: str, branch: str) -> HttpRespons
     branch_obj = selectors.branch_get(app, branch)
     if request.method == "POST":
         return _branch_settings_post(request, branch_obj)
-    form = BranchSettingsForm(
+    form = _branch_settings_form(branch_obj)
+    return _render_branch(request, branch_obj, form, ConfirmNameForm())
+
+
+def _branch_settings_form(branch: selectors.Branch) -> BranchSettingsForm:
+    return BranchSettingsForm(
         initial={
-            "stage": branch_obj.stage,
-            "enable_auto_build": branch_obj.enable_auto_build,
-            "description": branch_obj.description,
-            "node_version": branch_obj.node_version,
+            "stage": branch.stage,
+            "enable_auto_build": branch.enable_auto_build,
+            "description": branch.description,
+            "node_version": branch.node_version,
         }
     )
-    return _render_branch(request, branch_obj, form, ConfirmNameForm())
 
 
 def _render_branch(
@@ -279,14 +283,7 @@ def branch_disconnect(request: HttpRequest, app_id: str, branch: str) -> HttpRes
         else:
             messages.success(request, f"Branch {branch_obj.name} disconnected.")
             return redirect("app_overview", app_id=app.app_id)
-    settings_form = BranchSettingsForm(
-        initial={
-            "stage": branch_obj.stage,
-            "enable_auto_build": branch_obj.enable_auto_build,
-            "description": branch_obj.description,
-            "node_version": branch_obj.node_version,
-        }
-    )
+    settings_form = _branch_settings_form(branch_obj)
     return _render_branch(request, branch_obj, settings_form, disconnect_form, status=400)
 
 
