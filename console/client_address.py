@@ -35,13 +35,19 @@ def _meta_key(header: str) -> str:
 def client_address(request: HttpRequest) -> str | None:
     """The client's IP address: from the trusted proxy's header when one is configured
     and holds a valid address at the trusted position, else REMOTE_ADDR."""
-    remote = _ip(request.META.get("REMOTE_ADDR") or "")
     header = settings.TRUSTED_PROXY_HEADER
-    if not header:
-        return remote
-    # Several header lines reach Django joined by commas, in the order they were sent.
-    entries = [entry for entry in request.META.get(_meta_key(header), "").split(",") if entry.strip()]
+    forwarded = request.META.get(_meta_key(header), "") if header else ""
+    return address_of(request.META.get("REMOTE_ADDR") or "", forwarded)
+
+
+def address_of(remote: str, forwarded: str) -> str | None:
+    """client_address from the peer's address and the trusted proxy header's value (all its
+    lines joined by commas, in the order they were sent): for servers that are not Django (the edge)."""
+    peer = _ip(remote)
+    if not settings.TRUSTED_PROXY_HEADER:
+        return peer
+    entries = [entry for entry in forwarded.split(",") if entry.strip()]
     count = settings.TRUSTED_PROXY_COUNT
     if len(entries) < count:
-        return remote  # the request did not come through every trusted proxy
-    return _ip(entries[-count]) or remote
+        return peer  # the request did not come through every trusted proxy
+    return _ip(entries[-count]) or peer

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.gitops",
     "apps.hosting",
     "apps.compute",
+    "apps.edge",
     "apps.sandboxes",
     "apps.secrets",
     "apps.datamanager",
@@ -277,6 +278,12 @@ COMPUTE_CPU_LIMIT_SECONDS = env_int("COMPUTE_CPU_LIMIT_SECONDS", 0, minimum=0)
 COMPUTE_DISK_LIMIT_MB = env_int("COMPUTE_DISK_LIMIT_MB", 1024, minimum=16)
 # Output lines of a branch's servers kept for its page (older ones are trimmed).
 COMPUTE_LOG_LINES = env_int("COMPUTE_LOG_LINES", 2000, minimum=100)
+# --- The edge (`manage.py edge`, apps/edge): the front door that passes server-rendered
+# requests straight to their server and hands everything else to gunicorn on this socket.
+EDGE_CONSOLE_SOCKET = Path(env_str("EDGE_CONSOLE_SOCKET") or VAR_DIR / "run" / "web.sock")
+# How long the edge keeps what it read of a site (its branch, password, rules, routes): a
+# saved change reaches it within this time.
+EDGE_PLAN_SECONDS = env_float("EDGE_PLAN_SECONDS", 1.0, minimum=0.0)
 WEBHOOK_RATE_LIMIT_PER_MINUTE = env_int("WEBHOOK_RATE_LIMIT_PER_MINUTE", 120, minimum=1)
 
 # --- Build notifications (apps/notifications): mail goes through Django's default mailer,

@@ -232,7 +232,7 @@ def test_make_run_brings_up_a_seeded_console_and_ctrl_c_stops_everything(tmp_pat
     # gunicorn logged the webhook call, not its token.
     assert f"token={WEBHOOK_TOKEN}" not in output
     assert "POST /webhooks?id=0f3c&token=[redacted]&operation=startbuild HTTP/1.1" in output
-    assert "Stopped the console, its worker, beat, hostd and emulator." in output
+    assert "Stopped the console, its worker, beat, hostd, edge and emulator." in output
     assert not descendants_alive(tmp_path)
 
     # A second run is harmless: same demo, the password is not shown again.

@@ -54,6 +54,13 @@ def ask(request: dict[str, Any], timeout: float) -> dict[str, Any]:
     return answer if isinstance(answer, dict) else {}
 
 
+def known_port(deployment_pk: int) -> int | None:
+    """The port asked for within PORT_TTL_SECONDS, without asking (None: ask with server_port)."""
+    with _lock:
+        known = _ports.get(deployment_pk)
+    return known[0] if known is not None and known[1] > time.monotonic() else None
+
+
 def server_port(deployment_pk: int, *, fresh: bool = False, timeout: float | None = None) -> int:
     """The port of the deployment's running server; starts it if need be (cold start)."""
     now = time.monotonic()

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 
 from apps.compute import proxy
-from apps.compute.manifest import DeployManifest, Route, match_route
+from apps.compute.manifest import DeployManifest, Route, Target, match_route
 from apps.compute.models import ComputeDeployment
 from apps.hosting.models import Deployment
 from apps.hosting.selectors import Answer, Entry, file_response
@@ -35,6 +35,24 @@ def compute_routes(deployment: Deployment) -> tuple[Route, ...] | None:
     return _routes(deployment.pk, deployment.created_at.timestamp())
 
 
+def resolve_route(routes: tuple[Route, ...], files: dict[str, Entry], path: str) -> tuple[Target | None, Entry | None]:
+    """What answers `path` (after rewrites): (the Static target and its file) or (the Compute
+    target, None) or (None, None) for not found. Shared with the edge (apps.edge), which
+    must decide exactly as this process would."""
+    route = match_route(routes, path)
+    if route is None:
+        return None, None
+    target = route.target
+    if target.kind == "Static":
+        entry = files.get(unquote(path).lstrip("/"))
+        if entry is not None:
+            return target, entry
+        if route.fallback is None:
+            return None, None
+        target = route.fallback
+    return (target, None) if target.kind == "Compute" else (None, None)
+
+
 def serve_compute(
     request: HttpRequest,
     deployment: Deployment,
@@ -45,24 +63,16 @@ def serve_compute(
     preview: bool,
     not_found: Answer | None = None,
 ) -> Answer:
-    route = match_route(routes, path)
-    if route is None:
+    target, entry = resolve_route(routes, files, path)
+    if target is None:
         return not_found or HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
-    target = route.target
-    if target.kind == "Static":
-        entry = files.get(unquote(path).lstrip("/"))
-        if entry is not None:
-            if request.method not in READ_ONLY:
-                return HttpResponse("Static files are read-only.", status=405, content_type="text/plain")
-            response = file_response(request, deployment, entry)
-            if target.cache_control:
-                response["Cache-Control"] = target.cache_control
-            return response
-        if route.fallback is None:
-            return not_found or HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
-        target = route.fallback
-    if target.kind != "Compute":
-        return HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
+    if entry is not None:
+        if request.method not in READ_ONLY:
+            return HttpResponse("Static files are read-only.", status=405, content_type="text/plain")
+        response = file_response(request, deployment, entry)
+        if target.cache_control:
+            response["Cache-Control"] = target.cache_control
+        return response
     if preview:
         # The console's own origin never runs a site's server code: it is served at the branch URL.
         return HttpResponse(

@@ -1,7 +1,8 @@
 """`make run`: the embedded console in one command.
 
 Starts the AWS emulator, migrates, seeds the demo, then runs a Celery worker,
-Celery beat, the compute supervisor (hostd) and the web server as child processes.
+Celery beat, the compute supervisor (hostd), the web server (gunicorn) and the edge in
+front of it as child processes.
 Ctrl-C (or SIGTERM) stops every process it started; if one of them dies, the others
 are stopped too.
 """
@@ -75,7 +76,12 @@ class Command(BaseCommand):
                     self.stdout.write(line)
             celery = [sys.executable, "-m", "celery", "-A", "console"]
             beat_schedule = str(settings.VAR_DIR / "celerybeat-schedule")
-            web_command = [sys.executable, "-m", "gunicorn", "console.wsgi", "--bind", f"127.0.0.1:{port}"]
+            # gunicorn on a Unix socket in a folder of the console's user alone, the edge in front
+            # on the port (apps/edge: it passes server-rendered pages straight to their server).
+            web_socket = settings.EDGE_CONSOLE_SOCKET
+            web_socket.parent.mkdir(parents=True, exist_ok=True)
+            web_socket.parent.chmod(0o700)
+            web_command = [sys.executable, "-m", "gunicorn", "console.wsgi", "--bind", f"unix:{web_socket}"]
             web_command += ["--workers", "2", "--threads", "4", "--access-logfile", "-"]
             # Webhook URLs carry their token: the access log shows it as [redacted].
             web_command += ["--logger-class", "console.access_log.RedactingLogger"]
@@ -86,6 +92,7 @@ class Command(BaseCommand):
                 ("hostd", [*manage, "hostd"]),
                 # gunicorn, not runserver: its listen backlog survives bursts of webhook calls.
                 ("web", web_command),
+                ("edge", [*manage, "edge", "--bind", f"127.0.0.1:{port}", "--console", f"unix:{web_socket}"]),
             ):
                 children.append((name, subprocess.Popen(command, env=env, start_new_session=True)))
             self._banner(port, password, emulator, nextjs_demo, frontend_demo)
@@ -159,4 +166,4 @@ class Command(BaseCommand):
         if emulator:
             emulator.stop()
         if children or emulator:
-            self.stdout.write("Stopped the console, its worker, beat, hostd and emulator.")
+            self.stdout.write("Stopped the console, its worker, beat, hostd, edge and emulator.")

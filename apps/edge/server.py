@@ -1,0 +1,458 @@
+"""The edge: the console's front door, which passes server-rendered requests straight to their server.
+
+Every request is read here (httptools), then either
+- passed to the site's compute server, when the site's plan (plans.py) says the console
+  would do exactly that: the same request headers the console sends (X-Forwarded-*), the
+  answer streamed back with the site's custom headers, one line in the access log; or
+- handed to the console (gunicorn, on its Unix socket) as it came, with the visitor's
+  address in X-Edge-Client, which the console believes only on that socket.
+So the console's Python request path is skipped only where it would have added nothing but
+time; anything unusual (no plan, a rewrite to a redirect, a password to check for the first
+time with no answer kept, the server not running) goes the console's way, whose answers
+(503 with the reason, 502) stay the only ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+from urllib.parse import quote
+
+import httptools
+from django.conf import settings
+from django.utils import timezone
+
+from apps.compute import client
+from apps.edge import http1
+from apps.edge.http1 import Request
+from apps.edge.plans import Compute, SitePlan, authorized, decide, plan_for_host
+from apps.edge.upstream import Head, Pool, Upstream, UpstreamError
+from apps.hosting import access_log
+from console.client_address import address_of
+
+logger = logging.getLogger(__name__)
+
+MAX_HEAD_BYTES = 64 * 1024
+BODY_HIGH_WATER = 256 * 1024
+IDLE_SECONDS = 60.0  # a kept-alive connection with no new request (or an unfinished head) is closed
+ANSWER_SECONDS = 120.0  # the longest a server may keep the edge waiting for its next byte (as proxy.py)
+MAX_PLANS = 1024
+# Request headers the edge sets itself for a compute server (as apps.compute.proxy does).
+_COMPUTE_DROPPED = frozenset({b"host", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", http1.EDGE_CLIENT})
+_CONSOLE_DROPPED = frozenset({http1.EDGE_CLIENT})
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+# What became of an answer passed on: (the connection may be kept, status, body bytes sent).
+Answered = tuple[bool, int, int]
+
+
+class ClientGone(Exception):
+    """The visitor closed the connection."""
+
+
+class Edge:
+    """What all connections share: the console's address, kept plans, upstream connections."""
+
+    def __init__(self, console: str | tuple[str, int], plan_seconds: float) -> None:
+        self.console = console
+        self.plan_seconds = plan_seconds
+        self.pool = Pool()
+        self._plans: OrderedDict[str, tuple[float, SitePlan | None]] = OrderedDict()
+        # One thread for plans: one database connection, reads in order. Ports may wait for a
+        # cold start (seconds): threads of their own, so that a start never holds up plans.
+        self.plan_thread = ThreadPoolExecutor(1, thread_name_prefix="edge-plans")
+        self.port_threads = ThreadPoolExecutor(8, thread_name_prefix="edge-ports")
+
+    async def plan(self, host: str) -> SitePlan | None:
+        key = host.lower()
+        kept = self._plans.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(self.plan_thread, plan_for_host, host)
+        except Exception:  # the database is down, say: the console answers, and says so
+            logger.warning("No plan for host %r; the console answers its requests", host, exc_info=True)
+            return None
+        self._plans[key] = (time.monotonic() + self.plan_seconds, found)
+        self._plans.move_to_end(key)
+        while len(self._plans) > MAX_PLANS:
+            self._plans.popitem(last=False)
+        return found
+
+    def forget_plans(self) -> None:
+        self._plans.clear()
+
+    async def port(self, deployment_pk: int, *, fresh: bool = False) -> int | None:
+        """The server's port (asking hostd, which starts it if need be); None when it cannot run."""
+        known = None if fresh else client.known_port(deployment_pk)
+        if known is not None:
+            return known
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.port_threads, lambda: client.server_port(deployment_pk, fresh=fresh))
+        except (client.HostdUnavailable, client.ServerDown):
+            return None  # the console asks again and answers 503 with the reason
+
+    def close(self) -> None:
+        self.pool.close()
+        self.plan_thread.shutdown(wait=False, cancel_futures=True)
+        self.port_threads.shutdown(wait=False, cancel_futures=True)
+
+
+class Connection(asyncio.Protocol):
+    """One visitor's connection: requests answered one after another, as they came."""
+
+    def __init__(self, edge: Edge) -> None:
+        self.edge = edge
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self.parser = httptools.HttpRequestParser(self)
+        self.requests: list[Request] = []
+        self.current: Request | None = None
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.head_bytes = 0
+        self.closed = False
+        self.wake = asyncio.Event()
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.reading_paused = False
+        self.task: asyncio.Task[None] | None = None
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
+        peer = transport.get_extra_info("peername")
+        self.peer = peer[0] if isinstance(peer, tuple) else ""
+        self.task = asyncio.get_running_loop().create_task(self.serve())
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # No protocol switch through the edge: the request is answered as a plain one
+            # (the Upgrade header is a hop-by-hop header), then the connection closes.
+            self.pause_reading()
+        except httptools.HttpParserError:
+            if self.head_bytes > MAX_HEAD_BYTES:
+                self.refuse(431, b"Request Header Fields Too Large", "The request's headers are too large.")
+            else:
+                self.refuse(400, b"Bad Request", "The request is not valid HTTP/1.1.")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.wake.set()
+        self.writable.set()
+        for request in self.requests:
+            request.body_done = True
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    # -- httptools callbacks
+
+    def on_message_begin(self) -> None:
+        self.url, self.headers, self.head_bytes = b"", [], 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self._count(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+        self._count(len(name) + len(value))
+
+    def on_headers_complete(self) -> None:
+        request = Request(
+            method=self.parser.get_method(),
+            target=self.url,
+            version=self.parser.get_http_version(),
+            headers=self.headers,
+            keep_alive=self.parser.should_keep_alive(),
+            upgrade=self.parser.should_upgrade(),
+        )
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered == b"transfer-encoding" and b"chunked" in value.lower():
+                request.chunked = True
+            elif lowered == b"content-length" and value.strip().isdigit():
+                request.length = int(value)
+        if request.upgrade or not request.has_body:
+            request.body_done = True
+        if request.upgrade:
+            request.keep_alive = False
+        self.current = request
+        self.requests.append(request)
+        self.wake.set()
+
+    def on_body(self, body: bytes) -> None:
+        request = self.current
+        assert request is not None
+        request.body.append(body)
+        request.buffered += len(body)
+        if request.buffered > BODY_HIGH_WATER:
+            self.pause_reading()
+        self.wake.set()
+
+    def on_message_complete(self) -> None:
+        if self.current is not None:
+            self.current.body_done = True
+        self.wake.set()
+
+    def _count(self, size: int) -> None:
+        self.head_bytes += size
+        if self.head_bytes > MAX_HEAD_BYTES:
+            raise ValueError("head too large")  # httptools stops parsing: answered 431
+
+    # -- flow control
+
+    def pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.reading_paused and self.transport is not None and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    async def write(self, data: bytes) -> None:
+        if self.closed or self.transport is None:
+            raise ClientGone
+        self.transport.write(data)
+        if not self.writable.is_set():
+            await self.writable.wait()
+            if self.closed:
+                raise ClientGone
+
+    def refuse(self, status: int, reason: bytes, text: str) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.write(http1.plain_answer(status, reason, text, close=True))
+            self.transport.close()
+        self.closed = True
+
+    # -- serving
+
+    async def serve(self) -> None:
+        try:
+            while not self.closed:
+                if not self.requests:
+                    self.wake.clear()
+                    try:
+                        await asyncio.wait_for(self.wake.wait(), IDLE_SECONDS)
+                    except TimeoutError:
+                        break
+                    continue
+                request = self.requests.pop(0)
+                keep = await self.handle(request)
+                # The next request is read only once this one's body is, to its end.
+                if not keep or not request.body_done or request.body:
+                    break
+        except ClientGone:
+            pass
+        except Exception:
+            logger.exception("The edge failed a request")
+        finally:
+            if self.transport is not None and not self.closed:
+                self.transport.close()
+
+    async def handle(self, request: Request) -> bool:
+        """Answer one request; whether the connection may be kept for the next one."""
+        started = time.perf_counter()
+        host = (request.header(b"host") or b"").decode("latin-1")
+        plan = await self.edge.plan(host) if host and not request.upgrade else None
+        parts = request.path_and_query() if plan is not None else None
+        if plan is not None and parts is not None:
+            raw_path, path, query = parts
+            authorization = request.header(b"authorization")
+            allowed = await self._authorized(plan, authorization.decode("latin-1") if authorization else None)
+            decision = decide(plan, path, query) if allowed else None
+            if decision is not None:
+                target = raw_path if decision.path == path else quote(decision.path, safe=_PATH_SAFE).encode()
+                kept = await self.to_compute(request, plan, decision, target + (b"?" + query.encode() if query else b""))
+                if kept is not None:
+                    self._log(request, plan, host, path, query, kept, started)
+                    return kept[0]
+        return await self.to_console(request)
+
+    async def _authorized(self, plan: SitePlan, authorization: str | None) -> bool:
+        if not plan.protected:
+            return True
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.edge.plan_thread, authorized, plan, authorization)
+
+    def client_ip(self, request: Request) -> str | None:
+        header = settings.TRUSTED_PROXY_HEADER
+        return address_of(self.peer, request.joined(header.lower().encode()) if header else "")
+
+    async def to_compute(self, request: Request, plan: SitePlan, decision: Compute, target: bytes) -> Answered | None:
+        """(keep-alive, status, body bytes) of the server's answer; None: the console should answer
+        (the server cannot run, or refused the connection twice) and nothing of the request was used."""
+        host = request.header(b"host") or b""
+        extra = [
+            (b"Host", host),
+            (b"X-Forwarded-Host", host),
+            (b"X-Forwarded-Proto", str(settings.HOSTING_SCHEME).encode()),
+            (b"X-Forwarded-For", (self.client_ip(request) or "").encode()),
+        ]
+        head = http1.request_head(request, target, _COMPUTE_DROPPED, extra)
+        for fresh in (False, True):
+            port = await self.edge.port(decision.deployment_pk, fresh=fresh)
+            if port is None:
+                return None
+            try:
+                return await self.exchange(request, ("127.0.0.1", port), head, decision.headers)
+            except ConnectionRefusedError:
+                client.forget(decision.deployment_pk)  # stopped since it was asked for (idle, crashed)
+                self.edge.pool.forget(("127.0.0.1", port))
+            except (OSError, _Unanswered):
+                return None
+        return None
+
+    async def to_console(self, request: Request) -> bool:
+        extra = [(b"X-Edge-Client", self.peer.encode())]
+        head = http1.request_head(request, request.target, _CONSOLE_DROPPED, extra)
+        try:
+            return (await self.exchange(request, self.edge.console, head, []))[0]
+        except (OSError, _Unanswered) as error:
+            logger.error("The console did not answer the edge: %s", error)
+            await self.write(http1.plain_answer(502, b"Bad Gateway", "The console is not answering.", close=True))
+            return False
+
+    async def exchange(
+        self, request: Request, address: str | tuple[str, int], head: bytes, added: list[tuple[str, str]]
+    ) -> Answered:
+        """Send the request, pass the answer on; (keep-alive, status, body bytes).
+
+        A kept-alive connection the server closed meanwhile is replaced once, as long as none
+        of the request's body was used. Raises _Unanswered when no answer came and the
+        request can still go elsewhere; answers 502 itself once the body was passed on."""
+        for attempt in range(2):
+            upstream = await self.edge.pool.connect(address)
+            reused = upstream.exchanges > 0
+            upstream.start(head, head_request=request.method == b"HEAD")
+            try:
+                await self._send_body(request, upstream)
+                answer = await asyncio.wait_for(upstream.head(), ANSWER_SECONDS)
+            except (UpstreamError, TimeoutError) as error:
+                upstream.close()
+                if request.body_started:
+                    await self.write(http1.plain_answer(502, b"Bad Gateway", "The server did not answer.", close=True))
+                    return False, 502, 0
+                if reused and attempt == 0 and not getattr(error, "answered", True):
+                    continue
+                raise _Unanswered(str(error)) from None
+            except ClientGone:
+                upstream.close()
+                raise
+            return await self._pass_answer(request, address, upstream, answer, added)
+        raise AssertionError("unreachable")
+
+    async def _send_body(self, request: Request, upstream: Upstream) -> None:
+        if request.body_done and not request.body:
+            return
+        if request.expects_continue() and not request.body:
+            await self.write(http1.CONTINUE)
+        while True:
+            while not request.body:
+                if request.body_done:
+                    if request.chunked:
+                        await upstream.write(http1.LAST_CHUNK)
+                    return
+                if self.closed:
+                    raise ClientGone
+                self.wake.clear()
+                await self.wake.wait()
+            piece = request.body.popleft()
+            request.buffered -= len(piece)
+            request.body_started = True
+            if request.buffered <= BODY_HIGH_WATER // 2:
+                self.resume_reading()
+            await upstream.write(http1.chunk(piece) if request.chunked else piece)
+
+    async def _pass_answer(
+        self, request: Request, address: str | tuple[str, int], upstream: Upstream, answer: Head, added: list[tuple[str, str]]
+    ) -> Answered:
+        for interim in upstream.interim():
+            if request.version == "1.1":
+                await self.write(interim)
+        keep = request.keep_alive
+        headers = [(name, value) for name, value in answer.headers if name.lower() not in http1.HOP_BY_HOP]
+        if added and answer.status < 500:
+            replaced = {name.lower().encode() for name, _ in added}
+            headers = [(name, value) for name, value in headers if name.lower() not in replaced]
+            headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in added]
+        has_body = answer.has_body(request.method == b"HEAD")
+        chunked = has_body and (answer.chunked or answer.length is None) and request.version == "1.1"
+        if has_body and not chunked and answer.length is None:
+            keep = False  # an HTTP/1.0 visitor: the body ends when the connection does
+        if chunked:
+            headers = [(name, value) for name, value in headers if name.lower() != b"content-length"]
+            headers.append((b"Transfer-Encoding", b"chunked"))
+        if not keep:
+            headers.append((b"Connection", b"close"))
+        await self.write(http1.response_head(answer.status, answer.reason, headers))
+        sent = 0
+        try:
+            while True:
+                piece = await asyncio.wait_for(upstream.body(), ANSWER_SECONDS)
+                if piece is None:
+                    break
+                sent += len(piece)
+                await self.write(http1.chunk(piece) if chunked else piece)
+        except (UpstreamError, TimeoutError):
+            upstream.close()
+            if not upstream.close_delimited(answer) or not upstream.closed:
+                return False, answer.status, sent  # cut short: the visitor sees the connection close
+        except ClientGone:
+            upstream.close()
+            raise
+        if chunked:
+            await self.write(http1.LAST_CHUNK)
+        self.edge.pool.release(address, upstream)
+        return keep, answer.status, sent
+
+    def _log(self, request: Request, plan: SitePlan, host: str, path: str, query: str, kept: Answered, started: float) -> None:
+        _, status, sent = kept
+        access_log.record(
+            access_log.Hit(
+                time=timezone.now(),
+                app_id=plan.app_pk,
+                branch_id=plan.branch_pk,
+                branch_name=plan.branch_name,
+                method=request.method.decode("latin-1"),
+                host=host,
+                path=path + ("?" + query if query else ""),
+                status=status,
+                bytes_sent=sent,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                client_ip=self.client_ip(request),
+                user_agent=(request.header(b"user-agent") or b"").decode("latin-1"),
+            )
+        )
+
+
+class _Unanswered(Exception):
+    """No answer came and nothing of the request was used: it may go elsewhere."""
+
+
+async def serve(edge: Edge, host: str, port: int, stop: asyncio.Event, ready: Any = None) -> None:
+    """Serve until `stop` is set; `ready(bound port)` is called once listening."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: Connection(edge), host, port, backlog=1024, reuse_address=True)
+    bound = server.sockets[0].getsockname()[1]
+    if ready is not None:
+        ready(bound)
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+        edge.close()
