@@ -32,6 +32,8 @@ RUN useradd --create-home console && mkdir -p /app/var && chown console /app/var
 # COMPUTE_DIR in docker-compose: a volume of web and hostd; servers' users pass through it,
 # and its group (console) may use hostd's control socket: web runs as console, hostd as root.
 RUN mkdir -p -m 0755 /var/lib/console/compute && chgrp console /var/lib/console/compute
+# EDGE_CONSOLE_SOCKET in docker-compose: gunicorn's socket, for the edge (same user) alone.
+RUN mkdir -p -m 0700 /var/lib/console/run && chown console /var/lib/console/run
 USER console
 EXPOSE 8000
 CMD ["gunicorn", "console.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "8", "--access-logfile", "-", "--logger-class", "console.access_log.RedactingLogger"]

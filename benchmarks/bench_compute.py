@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_hosting import Fetcher, Summary, Web, gunicorn, interleave, p50_p95, percentile, proc_status_kib
+from bench_hosting import Fetcher, Summary, Web, free_port, gunicorn, interleave, p50_p95, percentile, proc_status_kib
 from emulator_support import ROOT, django_on_emulator, make_repository, ms, timed
 
 EXAMPLE = ROOT / "examples" / "nextjs-app"
@@ -240,12 +240,42 @@ def hostd(tmp: Path, name: str, env: dict[str, str], processes: Callable[[], Ser
                 print(f"hostd stopped; no server process left ({gone:.2f} s after)")
 
 
+# --- the edge
+
+
+@contextlib.contextmanager
+def edge(tmp: Path, console_port: int, env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """`manage.py edge` in front of the benchmark's gunicorn, as `make run` and compose deploy it;
+    yields its port and pid."""
+    port = free_port()
+    log = tmp / "edge.log"
+    command = [sys.executable, "manage.py", "edge", "--bind", f"127.0.0.1:{port}", "--console", f"127.0.0.1:{console_port}"]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while b"listening on" not in log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the edge did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 # --- the site
 
 
 @dataclass
 class Bench:
     web: Web
+    edge_port: int
+    edge_pid: int
     host: str
     deployment: Any  # the live hosting Deployment
     processes: ServerProcesses
@@ -312,9 +342,10 @@ def run(tmp: Path, summary: Summary, project: Path) -> None:
     with contextlib.ExitStack() as stack:
         stack.enter_context(hostd(tmp, "bench", env, lambda: found[0]))
         web = stack.enter_context(gunicorn(tmp, "compute", env))
+        edge_port, edge_pid = stack.enter_context(edge(tmp, web.port, env))
         host = f"{branch.hostname_label}.{app.default_domain}"
-        print(f"branch URL host {host}; gunicorn on port {web.port}")
-        bench = Bench(web, host, deployment, found[0], summary)
+        print(f"branch URL host {host}; the edge on port {edge_port} in front of gunicorn on port {web.port}")
+        bench = Bench(web, edge_port, edge_pid, host, deployment, found[0], summary)
         bench_ssr(bench)
         bench_cold(bench)
 
@@ -335,7 +366,7 @@ def measure_ssr(bench: Bench, stack: contextlib.ExitStack) -> None:
     bare_web = stack.enter_context(
         gunicorn(bench.web.log.parent, "bare-proxy", {"BARE_PROXY_PORT_FILE": str(port_file)}, app=app, ready_path="/ready")
     )
-    console, floor = Fetcher(bench.web.port, bench.host), Fetcher(bench.web.port, bench.host)
+    console, floor = Fetcher(bench.edge_port, bench.host), Fetcher(bench.edge_port, bench.host)
     # The warm start of publish_compute may have gone idle while gunicorn started: a GET wakes it.
     print(f"\nbefore the rounds the server was {server_row(bench.deployment).state}")
     console.get("")
@@ -343,11 +374,12 @@ def measure_ssr(bench: Bench, stack: contextlib.ExitStack) -> None:
     assert row.state == row.State.RUNNING, row.state
     assert row.port, row
     node = Fetcher(row.port, bench.host)
+    wsgi = Fetcher(bench.web.port, bench.host)
     etag = floor.response(STATIC_PATH).getheader("ETag") or ""
     floor.connection.close()  # that body was not read
     port_file.write_text(str(row.port))
     bare = Fetcher(bare_web.port, bench.host)
-    sizes: dict[str, list[int]] = {"console": [], "node": [], "bare": []}
+    sizes: dict[str, list[int]] = {"console": [], "node": [], "bare": [], "gunicorn": []}
 
     def get(label: str, fetcher: Fetcher) -> Callable[[], None]:
         def go() -> None:
@@ -360,10 +392,13 @@ def measure_ssr(bench: Bench, stack: contextlib.ExitStack) -> None:
     work = {
         "console": get("console", console),
         "node": get("node", node),
+        "gunicorn": get("gunicorn", wsgi),
         "bare": get("bare", bare),
         "304": lambda: floor.get(STATIC_PATH, 304, {"If-None-Match": etag}),
     }
+    edge_cpu = cpu_seconds(bench.edge_pid)
     samples = interleave(work, SSR_ROUNDS)
+    edge_cpu = cpu_seconds(bench.edge_pid) - edge_cpu
     after = server_row(bench.deployment)
     same = (after.state, after.started_at, after.restarts) == (row.state, row.started_at, row.restarts)
     p50 = {label: statistics.median(values) for label, values in samples.items()}
@@ -371,33 +406,43 @@ def measure_ssr(bench: Bench, stack: contextlib.ExitStack) -> None:
     ratio, overhead = p50["console"] / p50["node"], p50["console"] - p50["node"]
     paired = statistics.median(c - n for c, n in zip(samples["console"], samples["node"], strict=True))
     print(f"\n1. SSR GET / ({statistics.median(sizes['node']) / KIB:.1f} KiB), {SSR_ROUNDS} rounds interleaved after warm-up")
-    print(f"baseline: straight to node server.js (port {row.port}):       {p50_p95(samples['node'])}")
-    print(f"work: through gunicorn (hosting, routes, proxy):       {p50_p95(samples['console'])}")
-    print(f"reference: a bare WSGI proxy, same gunicorn settings:  {p50_p95(samples['bare'])}")
-    print(f"floor: /{STATIC_PATH} answered 304 by gunicorn (no server): {p50_p95(samples['304'])}")
+    print(f"baseline: straight to node server.js (port {row.port}):         {p50_p95(samples['node'])}")
+    print(f"work: through the console's front door (the edge):       {p50_p95(samples['console'])}")
+    print(f"reference: gunicorn alone (hosting, routes, proxy.py):   {p50_p95(samples['gunicorn'])}")
+    print(f"reference: a bare WSGI proxy, same gunicorn settings:    {p50_p95(samples['bare'])}")
+    print(f"floor: /{STATIC_PATH} answered 304 via the edge by gunicorn: {p50_p95(samples['304'])}")
     verdict = "met" if ratio <= SSR_GOAL else "NOT met"
     print(f"p50 ratio: {ratio:.2f}x (p95 {p95['console'] / p95['node']:.2f}x); goal <= {SSR_GOAL}: {verdict}")
     print(
         f"overhead: p50 difference {ms(overhead).strip()}, median of the per-round differences {ms(paired).strip()}; "
         f"the console's floor (304) {ms(p50['304']).strip()}"
     )
-    bare_ratio = p50["bare"] / p50["node"]
+    gunicorn_ratio, bare_ratio = p50["gunicorn"] / p50["node"], p50["bare"] / p50["node"]
     print(
-        f"bare proxy: {bare_ratio:.2f}x node (+{ms(p50['bare'] - p50['node']).strip()}); the console over the bare proxy: "
-        f"+{ms(p50['console'] - p50['bare']).strip()} (host lookup, protection, rules, routes, headers, access log, Django)"
+        f"gunicorn alone: {gunicorn_ratio:.2f}x node (+{ms(p50['gunicorn'] - p50['node']).strip()}); "
+        f"a bare WSGI proxy: {bare_ratio:.2f}x (+{ms(p50['bare'] - p50['node']).strip()})"
     )
+    # The 304s pass through the edge too (to gunicorn): its CPU time is shared by both kinds of request.
+    passed = len(samples["console"]) + len(samples["304"])
+    print(f"the edge's own CPU time: {edge_cpu / passed * 1e6:.0f} us a request ({passed} SSR and 304 requests)")
     print(
         f"connections opened: console {console.connects} for {console.requests} requests, "
         f"node {node.connects} for {node.requests}; server {'kept running (same start)' if same else 'RESTARTED meanwhile'}"
     )
-    for fetcher in (console, node, bare, floor):
+    for fetcher in (console, node, wsgi, bare, floor):
         fetcher.close()
     bench.summary.add(
         f"SSR GET / p50 through the console <= {SSR_GOAL}x straight to node",
         f"{ratio:.2f}x (p50 {ms(p50['console']).strip()} vs {ms(p50['node']).strip()}, +{ms(overhead).strip()}; "
-        f"304 floor {ms(p50['304']).strip()}; a bare Python proxy {bare_ratio:.2f}x)",
+        f"304 floor {ms(p50['304']).strip()}; gunicorn alone {gunicorn_ratio:.2f}x, a bare WSGI proxy {bare_ratio:.2f}x)",
         ratio <= SSR_GOAL and same,
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- 2. idle stops and cold starts
@@ -465,7 +510,7 @@ def bench_cold(bench: Bench) -> None:
             print(f"  left at the stop: {processes.describe()}")
             # Still inside the idle window: the server has had no request since it stopped.
             lingered.append(wait_until_gone(processes, 3.0))
-        fetcher = Fetcher(bench.web.port, bench.host)  # a new visitor: gunicorn closed the idle connection
+        fetcher = Fetcher(bench.edge_port, bench.host)  # a new visitor, through the front door
         elapsed, body = timed(functools.partial(fetcher.get, ""))
         fetcher.close()
         assert PAGE_MARK in body, body[:300]
@@ -486,7 +531,7 @@ def bench_cold(bench: Bench) -> None:
     median, worst = statistics.median(starts), max(starts)
     memory = max(found.kib for found in left)
     live, zombies = max(found.live for found in left), max(found.zombies for found in left)
-    print(f"cold start GET / through gunicorn: median {ms(median).strip()}, max {ms(worst).strip()}; goal median < 3 s")
+    print(f"cold start GET / through the edge: median {ms(median).strip()}, max {ms(worst).strip()}; goal median < 3 s")
     if readies:
         print(
             f"of which hostd's start until node listens: median {ms(statistics.median(readies)).strip()}; "

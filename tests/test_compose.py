@@ -20,12 +20,12 @@ def compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_all_seven_services_are_defined(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"web", "worker", "beat", "hostd", "postgres", "redis", "emulator"}
+def test_all_eight_services_are_defined(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"web", "edge", "worker", "beat", "hostd", "postgres", "redis", "emulator"}
 
 
 def test_console_processes_share_one_environment_of_real_services(compose: dict[str, Any]) -> None:
-    for name in ("web", "worker", "beat", "hostd"):
+    for name in ("web", "edge", "worker", "beat", "hostd"):
         env = compose["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://console:console@postgres:5432/")
         assert env["REDIS_URL"] == "redis://redis:6379/0"
@@ -47,16 +47,16 @@ def test_commands(compose: dict[str, Any]) -> None:
 
 def test_every_service_but_beat_has_a_healthcheck_and_data_lives_in_volumes(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("web", "worker", "hostd", "postgres", "redis", "emulator"):
+    for name in ("web", "edge", "worker", "hostd", "postgres", "redis", "emulator"):
         assert services[name]["healthcheck"]["test"], name
     assert "postgres-data:/var/lib/postgresql/data" in services["postgres"]["volumes"]
     assert "redis-data:/data" in services["redis"]["volumes"]
-    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "beat-data", "compute-data"}
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "beat-data", "compute-data", "web-run"}
 
 
 def test_every_service_comes_back_after_a_crash(compose: dict[str, Any]) -> None:
     assert {name: service.get("restart") for name, service in compose["services"].items()} == {
-        name: "unless-stopped" for name in ("web", "worker", "beat", "hostd", "postgres", "redis", "emulator")
+        name: "unless-stopped" for name in ("web", "edge", "worker", "beat", "hostd", "postgres", "redis", "emulator")
     }
 
 
@@ -73,6 +73,24 @@ def test_hostd_shares_web_s_network_and_compute_folder_and_runs_servers_sandboxe
     assert (hostd["user"], hostd["cap_add"]) == ("root", compose["services"]["worker"]["cap_add"])
     assert "user" not in web  # the image's unprivileged user; the socket's group lets it in
     assert "chgrp console /var/lib/console/compute" in (ROOT / "Dockerfile").read_text()
+
+
+def test_edge_fronts_gunicorn_on_its_socket_in_web_s_network(compose: dict[str, Any]) -> None:
+    """The edge listens on the published port in web's namespace (it reaches servers on 127.0.0.1)
+    and hands the rest to gunicorn's Unix socket, in a volume both mount at the same path."""
+    web, edge = compose["services"]["web"], compose["services"]["edge"]
+    socket_path = web["environment"]["EDGE_CONSOLE_SOCKET"]
+    assert edge["environment"]["EDGE_CONSOLE_SOCKET"] == socket_path
+    assert f"--bind unix:{socket_path}" in web["command"]
+    assert edge["command"] == "python manage.py edge --bind 0.0.0.0:8000"
+    assert edge["network_mode"] == "service:web"
+    assert "${PORT:-8000}:8000" in web["ports"]
+    folder = socket_path.rsplit("/", 1)[0]
+    assert f"web-run:{folder}" in web["volumes"]
+    assert f"web-run:{folder}" in edge["volumes"]
+    assert edge["environment"]["COMPUTE_DIR"] == web["environment"]["COMPUTE_DIR"]  # it asks hostd too
+    assert "user" not in edge  # the console's user, as web: the socket's folder is that user's alone
+    assert f"mkdir -p -m 0700 {folder} && chown console {folder}" in (ROOT / "Dockerfile").read_text()
 
 
 def test_settings_accept_the_compose_environment(compose: dict[str, Any]) -> None:

@@ -340,7 +340,7 @@ class Connection(asyncio.Protocol):
             upstream.start(head, head_request=request.method == b"HEAD")
             try:
                 await self._send_body(request, upstream)
-                answer = await asyncio.wait_for(upstream.head(), ANSWER_SECONDS)
+                answer = await upstream.head(ANSWER_SECONDS)
             except (UpstreamError, TimeoutError) as error:
                 upstream.close()
                 if request.body_started:
@@ -398,24 +398,31 @@ class Connection(asyncio.Protocol):
             headers.append((b"Transfer-Encoding", b"chunked"))
         if not keep:
             headers.append((b"Connection", b"close"))
-        await self.write(http1.response_head(answer.status, answer.reason, headers))
+        # What is ready goes out in one write (head, body, last chunk): a write is a system call,
+        # and on loopback the receiver's share of TCP too. Nothing waits for more to arrive.
+        pending = [http1.response_head(answer.status, answer.reason, headers)]
         sent = 0
         try:
             while True:
-                piece = await asyncio.wait_for(upstream.body(), ANSWER_SECONDS)
+                if pending and not upstream.ready():
+                    await self.write(b"".join(pending))
+                    pending = []
+                piece = await upstream.body(ANSWER_SECONDS)
                 if piece is None:
                     break
                 sent += len(piece)
-                await self.write(http1.chunk(piece) if chunked else piece)
+                pending.append(http1.chunk(piece) if chunked else piece)
         except (UpstreamError, TimeoutError):
             upstream.close()
             if not upstream.close_delimited(answer) or not upstream.closed:
+                await self.write(b"".join(pending))
                 return False, answer.status, sent  # cut short: the visitor sees the connection close
         except ClientGone:
             upstream.close()
             raise
         if chunked:
-            await self.write(http1.LAST_CHUNK)
+            pending.append(http1.LAST_CHUNK)
+        await self.write(b"".join(pending))
         self.edge.pool.release(address, upstream)
         return keep, answer.status, sent
 

@@ -156,30 +156,41 @@ class Upstream(asyncio.Protocol):
         self.transport.write(data)
         await self._writable.wait()
 
-    async def head(self) -> Head:
+    async def head(self, timeout: float) -> Head:
         assert self._head is not None
-        return await self._head
+        if self._head.done():
+            return self._head.result()
+        async with asyncio.timeout(timeout):
+            return await self._head
 
     def interim(self) -> list[bytes]:
         found = list(self._interim)
         self._interim.clear()
         return found
 
-    async def body(self) -> bytes | None:
-        """The next piece of the body; None once it is complete. Raises UpstreamError when cut short."""
+    async def body(self, timeout: float) -> bytes | None:
+        """What arrived of the body since the last call, at least one byte; None once it is complete.
+        Raises UpstreamError when cut short, TimeoutError after `timeout` seconds without a byte."""
         while not self._body:
             if self._complete:
                 return None
             if self._closed:
                 raise UpstreamError("The server closed the connection in the middle of its answer.", answered=True)
             self._wake.clear()
-            await self._wake.wait()
-        piece = self._body.popleft()
-        self._buffered -= len(piece)
-        if self._paused and self._buffered <= HIGH_WATER // 2 and self.transport is not None:
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        # Everything that arrived at once goes on in one write.
+        piece = self._body.popleft() if len(self._body) == 1 else b"".join(self._body)
+        self._body.clear()
+        self._buffered = 0
+        if self._paused and self.transport is not None:
             self._paused = False
             self.transport.resume_reading()
         return piece
+
+    def ready(self) -> bool:
+        """Whether `body` would answer without waiting."""
+        return bool(self._body) or self._complete or self._closed
 
     def close_delimited(self, head: Head) -> bool:
         """Whether the answer's body ends when the server closes (no length, not chunked)."""
