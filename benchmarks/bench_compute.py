@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench_hosting import Fetcher, Summary, Web, free_port, gunicorn, interleave, p50_p95, percentile, proc_status_kib
+from bench_hosting import Fetcher, Summary, Web, edge, gunicorn, interleave, p50_p95, percentile, proc_status_kib
 from emulator_support import ROOT, django_on_emulator, make_repository, ms, timed
 
 EXAMPLE = ROOT / "examples" / "nextjs-app"
@@ -238,34 +238,6 @@ def hostd(tmp: Path, name: str, env: dict[str, str], processes: Callable[[], Ser
                             os.kill(pid, 9)
             else:
                 print(f"hostd stopped; no server process left ({gone:.2f} s after)")
-
-
-# --- the edge
-
-
-@contextlib.contextmanager
-def edge(tmp: Path, console_port: int, env: dict[str, str]) -> Iterator[tuple[int, int]]:
-    """`manage.py edge` in front of the benchmark's gunicorn, as `make run` and compose deploy it;
-    yields its port and pid."""
-    port = free_port()
-    log = tmp / "edge.log"
-    command = [sys.executable, "manage.py", "edge", "--bind", f"127.0.0.1:{port}", "--console", f"127.0.0.1:{console_port}"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while b"listening on" not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the edge did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- the site

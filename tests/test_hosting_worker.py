@@ -101,6 +101,26 @@ def web(live_worker: subprocess.Popen[str], emulator: Emulator) -> Iterator[str]
             process.kill()
 
 
+@pytest.fixture
+def edge(web: str, emulator: Emulator) -> Iterator[str]:
+    """The edge (`manage.py edge`) in front of `web`, as `make run` and docker-compose serve the console."""
+    port = free_port()
+    env = {**os.environ, **worker_env(emulator), "COMPUTE_DIR": str(django_settings.COMPUTE_DIR)}
+    command = [sys.executable, "manage.py", "edge", "--bind", f"127.0.0.1:{port}", "--console", web.removeprefix("http://")]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()  # "edge: listening on ..." once it accepts connections
+    assert "listening on" in line, line + process.stdout.read()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(10)
+        if process.poll() is None:
+            process.kill()
+
+
 def fetch(base: str, host: str, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(base + path, headers={"Host": host, **headers})
     try:

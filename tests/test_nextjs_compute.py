@@ -1,11 +1,13 @@
 """A real Next.js app, end to end on real processes: a Celery worker builds
 examples/nextjs-app with the real `npm ci` and `next build` in the build sandbox, `manage.py
-hostd` runs its standalone server in the same sandbox, and gunicorn serves the branch URL.
+hostd` runs its standalone server in the same sandbox, and the edge in front of gunicorn serves
+the branch URL (as `make run` and docker-compose do).
 
 Proven here: the server-rendered page is fresh on every request and reads
 amplify_outputs.json at run time; route handlers answer; a streamed response reaches the
 visitor chunk by chunk; static assets come from the hosting store without any server (they
-are still served after hostd and its servers are gone).
+are still served after hostd and its servers are gone). Pages the server renders go from the
+edge straight to it; static files, and everything through gunicorn alone, are the console's.
 
 npm's cache travels in the branch's build cache (cache.paths `.npm/**/*`, as Amplify's docs
 advise); between test runs it is kept in ~/.cache/amplify-console-tests (or
@@ -42,9 +44,9 @@ from apps.hosting.models import DeployedFile
 from conftest import drain_output, queued_to_workers, wait_for, worker_env
 from console.emulator import Emulator
 from console.worker_process import start_worker
-from tests.test_hosting_worker import fetch, web
+from tests.test_hosting_worker import edge, fetch, web
 
-__all__ = ["web"]
+__all__ = ["edge", "web"]
 
 pytestmark = [
     pytest.mark.worker,
@@ -169,8 +171,10 @@ def chunk_arrivals(base: str, host: str, path: str) -> list[tuple[float, bytes]]
 
 
 def test_a_real_next_js_app_is_built_served_fresh_streamed_and_its_assets_come_from_the_store(
-    live_worker: subprocess.Popen[str], web: str, make_repo: Callable[..., Path]
+    live_worker: subprocess.Popen[str], web: str, edge: str, make_repo: Callable[..., Path]
 ) -> None:
+    console = web  # gunicorn alone
+    web = edge  # the front door, as deployed
     app, branch = new_app(make_repo)
     hand_over_kept_cache(branch)
     job = built(branch, live_worker)
@@ -192,6 +196,13 @@ def test_a_real_next_js_app_is_built_served_fresh_streamed_and_its_assets_come_f
         assert re.search(r'id="branch"[^>]*>main<', page)
         time.sleep(0.01)
     assert times[0] != times[1]
+    # The edge passed those to the server itself (gunicorn signs what it answers)...
+    assert "server" not in headers, headers
+    # ...and gunicorn alone serves the same page through the console's own proxy.
+    status, headers, body = fetch(console, host, "/")
+    assert status == 200
+    assert headers["server"] == "gunicorn"
+    assert b'id="request-time"' in body
 
     status, _, body = fetch(web, host, "/api/time")
     assert status == 200
@@ -224,9 +235,11 @@ def test_a_real_next_js_app_is_built_served_fresh_streamed_and_its_assets_come_f
     status, headers, body = fetch(web, host, "/" + asset)
     assert status == 200
     assert headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert headers["server"] == "gunicorn"  # a static file: the edge handed it to the console
     assert body
     status, _, body = fetch(web, host, "/logo.svg")
     assert status == 200
     assert body.startswith(b"<svg")
-    status, _, body = fetch(web, host, "/")
-    assert status == 503  # the page needs its server, which is gone with hostd
+    status, headers, body = fetch(web, host, "/")
+    assert status == 503  # the page needs its server, which is gone with hostd: the console says so
+    assert b"not running on this machine" in body, body

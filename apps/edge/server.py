@@ -7,9 +7,10 @@ Every request is read here (httptools), then either
 - handed to the console (gunicorn, on its Unix socket) as it came, with the visitor's
   address in X-Edge-Client, which the console believes only on that socket.
 So the console's Python request path is skipped only where it would have added nothing but
-time; anything unusual (no plan, a rewrite to a redirect, a password to check for the first
-time with no answer kept, the server not running) goes the console's way, whose answers
-(503 with the reason, 502) stay the only ones.
+time; anything unusual (no plan, a redirect, a wrong password, a static file, a server that is
+not running or refuses the connection) goes the console's way, whose answers (the 503 with the
+reason, the site's 404 page) stay the only ones. A server that fails once it has the request
+is answered 502 as the console answers it, and never asked twice.
 """
 
 from __future__ import annotations
@@ -41,10 +42,14 @@ BODY_HIGH_WATER = 256 * 1024
 IDLE_SECONDS = 60.0  # a kept-alive connection with no new request (or an unfinished head) is closed
 ANSWER_SECONDS = 120.0  # the longest a server may keep the edge waiting for its next byte (as proxy.py)
 MAX_PLANS = 1024
+# Pipelined requests read ahead of the one being answered; past this the socket is not read.
+MAX_QUEUED = 8
 # Request headers the edge sets itself for a compute server (as apps.compute.proxy does).
 _COMPUTE_DROPPED = frozenset({b"host", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", http1.EDGE_CLIENT})
 _CONSOLE_DROPPED = frozenset({http1.EDGE_CLIENT})
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+CONSOLE_SILENT = "The console is not answering."
+SERVER_SILENT = "This site's server did not answer."  # as apps/compute/proxy.py says it
 # What became of an answer passed on: (the connection may be kept, status, body bytes sent).
 Answered = tuple[bool, int, int]
 
@@ -120,6 +125,7 @@ class Connection(asyncio.Protocol):
         self.writable = asyncio.Event()
         self.writable.set()
         self.reading_paused = False
+        self.upgraded = False  # the parser stopped at a protocol switch: nothing more is read
         self.task: asyncio.Task[None] | None = None
 
     # -- asyncio.Protocol
@@ -136,6 +142,7 @@ class Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             # No protocol switch through the edge: the request is answered as a plain one
             # (the Upgrade header is a hop-by-hop header), then the connection closes.
+            self.upgraded = True
             self.pause_reading()
         except httptools.HttpParserError:
             if self.head_bytes > MAX_HEAD_BYTES:
@@ -190,6 +197,8 @@ class Connection(asyncio.Protocol):
             request.keep_alive = False
         self.current = request
         self.requests.append(request)
+        if len(self.requests) > MAX_QUEUED:
+            self.pause_reading()
         self.wake.set()
 
     def on_body(self, body: bytes) -> None:
@@ -219,7 +228,7 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
-        if self.reading_paused and self.transport is not None and not self.closed:
+        if self.reading_paused and self.transport is not None and not self.closed and not self.upgraded:
             self.reading_paused = False
             self.transport.resume_reading()
 
@@ -251,6 +260,8 @@ class Connection(asyncio.Protocol):
                         break
                     continue
                 request = self.requests.pop(0)
+                if len(self.requests) <= MAX_QUEUED and request.buffered <= BODY_HIGH_WATER:
+                    self.resume_reading()
                 keep = await self.handle(request)
                 # The next request is read only once this one's body is, to its end.
                 if not keep or not request.body_done or request.body:
@@ -294,7 +305,7 @@ class Connection(asyncio.Protocol):
 
     async def to_compute(self, request: Request, plan: SitePlan, decision: Compute, target: bytes) -> Answered | None:
         """(keep-alive, status, body bytes) of the server's answer; None: the console should answer
-        (the server cannot run, or refused the connection twice) and nothing of the request was used."""
+        (the server cannot run, or refused the connection twice): nothing was sent to any server."""
         host = request.header(b"host") or b""
         extra = [
             (b"Host", host),
@@ -308,34 +319,48 @@ class Connection(asyncio.Protocol):
             if port is None:
                 return None
             try:
-                return await self.exchange(request, ("127.0.0.1", port), head, decision.headers)
+                upstream = await self.edge.pool.connect(("127.0.0.1", port))
             except ConnectionRefusedError:
                 client.forget(decision.deployment_pk)  # stopped since it was asked for (idle, crashed)
                 self.edge.pool.forget(("127.0.0.1", port))
-            except (OSError, _Unanswered):
+                continue
+            except OSError:
                 return None
+            # Sent: a server that then fails is answered for (502, as proxy.py), never asked twice.
+            return await self.exchange(request, ("127.0.0.1", port), head, decision.headers, upstream, SERVER_SILENT)
         return None
 
     async def to_console(self, request: Request) -> bool:
         extra = [(b"X-Edge-Client", self.peer.encode())]
         head = http1.request_head(request, request.target, _CONSOLE_DROPPED, extra)
         try:
-            return (await self.exchange(request, self.edge.console, head, []))[0]
-        except (OSError, _Unanswered) as error:
+            upstream = await self.edge.pool.connect(self.edge.console)
+        except OSError as error:
             logger.error("The console did not answer the edge: %s", error)
-            await self.write(http1.plain_answer(502, b"Bad Gateway", "The console is not answering.", close=True))
+            await self.write(http1.plain_answer(502, b"Bad Gateway", CONSOLE_SILENT, close=True))
             return False
+        return (await self.exchange(request, self.edge.console, head, [], upstream, CONSOLE_SILENT))[0]
 
     async def exchange(
-        self, request: Request, address: str | tuple[str, int], head: bytes, added: list[tuple[str, str]]
+        self,
+        request: Request,
+        address: str | tuple[str, int],
+        head: bytes,
+        added: list[tuple[str, str]],
+        upstream: Upstream,
+        silent: str,
     ) -> Answered:
-        """Send the request, pass the answer on; (keep-alive, status, body bytes).
+        """Send the request on `upstream`, pass the answer on; (keep-alive, status, body bytes).
 
-        A kept-alive connection the server closed meanwhile is replaced once, as long as none
-        of the request's body was used. Raises _Unanswered when no answer came and the
-        request can still go elsewhere; answers 502 itself once the body was passed on."""
+        A kept-alive connection the server had closed meanwhile (no answer at all) is replaced
+        once, as long as none of the request's body was used; any other failure before the
+        answer's head is answered 502 with `silent`."""
         for attempt in range(2):
-            upstream = await self.edge.pool.connect(address)
+            if attempt:
+                try:
+                    upstream = await self.edge.pool.connect(address)
+                except OSError:
+                    break
             reused = upstream.exchanges > 0
             upstream.start(head, head_request=request.method == b"HEAD")
             try:
@@ -343,17 +368,16 @@ class Connection(asyncio.Protocol):
                 answer = await upstream.head(ANSWER_SECONDS)
             except (UpstreamError, TimeoutError) as error:
                 upstream.close()
-                if request.body_started:
-                    await self.write(http1.plain_answer(502, b"Bad Gateway", "The server did not answer.", close=True))
-                    return False, 502, 0
-                if reused and attempt == 0 and not getattr(error, "answered", True):
+                if reused and not attempt and not request.body_started and not getattr(error, "answered", True):
                     continue
-                raise _Unanswered(str(error)) from None
+                logger.warning("No answer from %s: %s", address, error or "timed out")
+                break
             except ClientGone:
                 upstream.close()
                 raise
             return await self._pass_answer(request, address, upstream, answer, added)
-        raise AssertionError("unreachable")
+        await self.write(http1.plain_answer(502, b"Bad Gateway", silent, close=True))
+        return False, 502, 0
 
     async def _send_body(self, request: Request, upstream: Upstream) -> None:
         if request.body_done and not request.body:
@@ -444,10 +468,6 @@ class Connection(asyncio.Protocol):
                 user_agent=(request.header(b"user-agent") or b"").decode("latin-1"),
             )
         )
-
-
-class _Unanswered(Exception):
-    """No answer came and nothing of the request was used: it may go elsewhere."""
 
 
 async def serve(edge: Edge, host: str, port: int, stop: asyncio.Event, ready: Any = None) -> None:
