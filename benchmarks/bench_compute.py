@@ -12,28 +12,32 @@ the switch), under a `manage.py hostd` child process with the default idle time 
 unpacks the bundle, which can take longer than the 3 s idle time below, and hostd counts idle
 time from the ask: the server would be stopped in the middle of the deploy's GET / check). Then
 `manage.py hostd` again with COMPUTE_IDLE_MINUTES=0.05 (idle stop after 3 s, swept every
-0.75 s; the unpacked bundle kept) and a gunicorn (console.wsgi, one worker with 8 threads, as
-deployed), both with this run's environment, serving the branch URL
+0.75 s; the unpacked bundle kept), a gunicorn (console.wsgi, one worker with 8 threads, as
+deployed) and the edge in front of it (`manage.py edge`, as `make run` and compose serve the
+console), all with this run's environment, serving the branch URL
 (`Host: main.<appId>.localhost:8000`).
 
 1. `ssr`: GET / (rendered on every request: `dynamic = 'force-dynamic'`), body read whole.
-   Work: through gunicorn (hosting, the manifest's routes, apps.compute.proxy) on one kept-alive
+   Work: through the edge (the site's plan, then straight to the server) on one kept-alive
    connection. Baseline, interleaved: straight to the very `node server.js` hostd runs (its port
-   from the ComputeServer row), same Host header, one kept-alive connection. Also, as the
-   console's floor, /logo.svg (a Static route: no server) answered 304 by the same gunicorn.
+   from the ComputeServer row), same Host header, one kept-alive connection. References, in the
+   same rounds: the same GET through gunicorn alone (hosting, the manifest's routes,
+   apps.compute.proxy); a bare WSGI proxy (bare_proxy.py) under the same gunicorn settings; and
+   /logo.svg (a Static route: no server) answered 304 through the edge by gunicorn. The edge's
+   own CPU time over the rounds (from /proc) is printed per request.
    Requests keep the server from its idle stop (no pause longer than a request); checked after:
    the same start. The first GET wakes the server the deploy's hostd left stopped.
 2. `cold`: the server stopped for idleness (its ComputeServer row STOPPED), what is left of it
    (processes of its user, `runtime.server_uid`, that name this run's server.js on their command
    line, and their children; when hostd is not root, without the user): live processes and their
    summed VmRSS, and zombies of that user (exited, not reaped yet: no memory) and how long they
-   stay; then the first GET / through gunicorn, on a new connection, which has hostd start node
+   stay; then the first GET / through the edge, on a new connection, which has hostd start node
    (cold start). 5 times; with the running server's VmRSS (summed over its processes) before each
    stop for scale, and hostd's own "ready after" time (from its log lines in the database).
 
 Prints p50 and p95, the p50 ratio and overhead, the cold start median and max, and a summary of
 the goals: SSR p50 <= 1.2x straight to node; cold start median < 3 s; an idle stopped app holds
-0 bytes. hostd (and its servers), gunicorn, moto and the directory are stopped and removed at the
+0 bytes. hostd (and its servers), gunicorn, the edge, moto and the directory are stopped and removed at the
 end, also after a failure.
 """
 
