@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024
 BODY_HIGH_WATER = 256 * 1024
-IDLE_SECONDS = 60.0  # a kept-alive connection with no new request (or an unfinished head) is closed
+IDLE_SECONDS = 60.0  # a kept-alive connection with no new request (or an unfinished head or body) is closed
 ANSWER_SECONDS = 120.0  # the longest a server may keep the edge waiting for its next byte (as proxy.py)
 MAX_PLANS = 1024
 # Pipelined requests read ahead of the one being answered; past this the socket is not read.
@@ -393,7 +393,10 @@ class Connection(asyncio.Protocol):
                 if self.closed:
                     raise ClientGone
                 self.wake.clear()
-                await self.wake.wait()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), IDLE_SECONDS)
+                except TimeoutError:
+                    raise ClientGone from None  # a body that stopped arriving, as an unfinished head: closed
             piece = request.body.popleft()
             request.buffered -= len(piece)
             request.body_started = True

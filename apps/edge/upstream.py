@@ -197,6 +197,8 @@ class Upstream(asyncio.Protocol):
         return head.has_body(self._head_request) and not head.chunked and head.length is None
 
     def close(self) -> None:
+        if self._head is not None and not self._head.done():
+            self._head.cancel()  # given up before its answer: no error left unretrieved in the log
         if self.transport is not None:
             self.transport.close()
 

@@ -13,12 +13,12 @@ from apps.edge.server import Edge, serve
 
 
 def console_address(text: str) -> str | tuple[str, int]:
-    """`unix:/path` (or a path) or `host:port`."""
+    """`unix:/path` (or a path) or `host:port` (an IPv6 host in brackets, as for --bind)."""
     if text.startswith("unix:"):
         return text[len("unix:") :]
     host, colon, port = text.rpartition(":")
     if colon and port.isdigit() and host and "/" not in text:
-        return host, int(port)
+        return host.strip("[]"), int(port)
     return text
 
 
