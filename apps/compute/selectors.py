@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from apps.branches.models import Branch
 from apps.compute.models import ComputeDeployment, ComputeLogLine, ComputeServer
+from apps.compute.routing import compute_routes as compute_routes
+from apps.compute.routing import resolve_route as resolve_route
 
 # A crash stays on the panel this long, even after the server restarted or was replaced.
 CRASH_SHOWN_FOR = timedelta(days=1)

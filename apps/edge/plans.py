@@ -17,12 +17,21 @@ from urllib.parse import unquote
 
 from django.db import close_old_connections
 
-from apps.compute.routing import compute_routes, resolve_route
-from apps.hosting.custom_headers import HeaderRule, headers_for
-from apps.hosting.delivery import Entry, manifest, resolve
-from apps.hosting.protection import check_authorization, effective_basic_auth
-from apps.hosting.rules import Rule, evaluate
-from apps.hosting.serving import header_rules_of, rules_of, site_for_host
+from apps.compute.selectors import compute_routes, resolve_route
+from apps.hosting.selectors import (
+    Entry,
+    HeaderRule,
+    Rule,
+    check_authorization,
+    effective_basic_auth,
+    evaluate,
+    header_rules_of,
+    headers_for,
+    manifest,
+    resolve,
+    rules_of,
+    site_for_host,
+)
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,12 @@ import httptools
 from django.conf import settings
 from django.utils import timezone
 
-from apps.compute import client
+from apps.compute import services as compute
 from apps.edge import http1
 from apps.edge.http1 import Request
 from apps.edge.plans import Compute, SitePlan, authorized, decide, plan_for_host
 from apps.edge.upstream import Head, Pool, Upstream, UpstreamError
-from apps.hosting import access_log
+from apps.hosting import services as hosting
 from console.client_address import address_of
 
 logger = logging.getLogger(__name__)
@@ -92,13 +92,13 @@ class Edge:
 
     async def port(self, deployment_pk: int, *, fresh: bool = False) -> int | None:
         """The server's port (asking hostd, which starts it if need be); None when it cannot run."""
-        known = None if fresh else client.known_port(deployment_pk)
+        known = None if fresh else compute.known_port(deployment_pk)
         if known is not None:
             return known
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.port_threads, lambda: client.server_port(deployment_pk, fresh=fresh))
-        except (client.HostdUnavailable, client.ServerDown):
+            return await loop.run_in_executor(self.port_threads, lambda: compute.server_port(deployment_pk, fresh=fresh))
+        except (compute.HostdUnavailable, compute.ServerDown):
             return None  # the console asks again and answers 503 with the reason
 
     def close(self) -> None:
@@ -321,7 +321,7 @@ class Connection(asyncio.Protocol):
             try:
                 upstream = await self.edge.pool.connect(("127.0.0.1", port))
             except ConnectionRefusedError:
-                client.forget(decision.deployment_pk)  # stopped since it was asked for (idle, crashed)
+                compute.forget_port(decision.deployment_pk)  # stopped since it was asked for (idle, crashed)
                 self.edge.pool.forget(("127.0.0.1", port))
                 continue
             except OSError:
@@ -455,8 +455,8 @@ class Connection(asyncio.Protocol):
 
     def _log(self, request: Request, plan: SitePlan, host: str, path: str, query: str, kept: Answered, started: float) -> None:
         _, status, sent = kept
-        access_log.record(
-            access_log.Hit(
+        hosting.record_hit(
+            hosting.Hit(
                 time=timezone.now(),
                 app_id=plan.app_pk,
                 branch_id=plan.branch_pk,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from apps.hosting import access_log
 from apps.hosting.access_control import clear_branch_basic_auth as clear_branch_basic_auth
 from apps.hosting.access_control import set_basic_auth as set_basic_auth
 from apps.hosting.access_control import set_custom_headers as set_custom_headers
+from apps.hosting.access_log import Hit as Hit
 from apps.hosting.domains import domain_check_request as domain_check_request
 from apps.hosting.domains import domain_create as domain_create
 from apps.hosting.domains import domain_delete as domain_delete
@@ -23,3 +25,8 @@ from apps.hosting.store import get_blob as get_blob
 from apps.hosting.store import get_blob_size as get_blob_size
 from apps.hosting.store import iter_objects as iter_objects
 from apps.hosting.store import put_blob as put_blob
+
+
+def record_hit(hit: Hit) -> None:
+    """One hosted request in the access log (buffered; never blocks on the database)."""
+    access_log.record(hit)

@@ -11,6 +11,7 @@ import pytest
 from apps.branches.models import App
 from apps.branches.tests.conftest import app, repo
 from apps.compute import client, routing
+from apps.compute import services as compute_services
 from apps.edge.tests.running import RunningEdge, run_edge
 from apps.edge.tests.sites import FakeHostd, Site, publish_site
 from apps.edge.tests.upstreams import Recorder, tcp_upstream
@@ -42,7 +43,7 @@ def compute() -> Iterator[Recorder]:
 @pytest.fixture
 def hostd(monkeypatch: pytest.MonkeyPatch) -> FakeHostd:
     fake = FakeHostd()
-    monkeypatch.setattr(client, "server_port", fake.server_port)
+    monkeypatch.setattr(compute_services, "server_port", fake.server_port)  # what the edge asks
     return fake
 
 
