@@ -272,6 +272,16 @@ def live_worker(transactional_db: None, emulator: Emulator, settings: object) ->
         yield process
 
 
+def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds."""
+    process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(grace)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
 def drain_output(process: subprocess.Popen[str], keep: int = 400) -> deque[str]:
     """Read a process's output in the background (a full pipe would block it); keep the tail."""
     lines: deque[str] = deque(maxlen=keep)

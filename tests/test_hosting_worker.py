@@ -10,7 +10,6 @@ deployment references.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import os
@@ -34,7 +33,7 @@ from apps.builds import jobs
 from apps.builds.models import Job
 from apps.hosting import retention, store
 from apps.hosting.models import DeployedFile
-from conftest import wait_for, worker_env
+from conftest import stop_process, wait_for, worker_env
 from console.emulator import Emulator, free_port
 
 pytestmark = pytest.mark.worker
@@ -94,11 +93,7 @@ def web(live_worker: subprocess.Popen[str], emulator: Emulator) -> Iterator[str]
     try:
         yield base
     finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(10)
-        if process.poll() is None:
-            process.kill()
+        stop_process(process)
 
 
 @pytest.fixture
@@ -114,11 +109,7 @@ def edge(web: str, emulator: Emulator) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(10)
-        if process.poll() is None:
-            process.kill()
+        stop_process(process)
 
 
 def fetch(base: str, host: str, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
