@@ -42,6 +42,7 @@ BODY_HIGH_WATER = 256 * 1024
 IDLE_SECONDS = 60.0  # a kept-alive connection with no new request (or an unfinished head or body) is closed
 ANSWER_SECONDS = 120.0  # the longest a server may keep the edge waiting for its next byte (as proxy.py)
 MAX_PLANS = 1024
+STOP_GRACE_SECONDS = 10.0  # on SIGTERM, how long answers under way may take to finish
 # Pipelined requests read ahead of the one being answered; past this the socket is not read.
 MAX_QUEUED = 8
 # Request headers the edge sets itself for a compute server (as apps.compute.proxy does).
@@ -70,6 +71,8 @@ class Edge:
         # cold start (seconds): threads of their own, so that a start never holds up plans.
         self.plan_thread = ThreadPoolExecutor(1, thread_name_prefix="edge-plans")
         self.port_threads = ThreadPoolExecutor(8, thread_name_prefix="edge-ports")
+        self.connections: set[Connection] = set()
+        self.stopping = False
 
     async def plan(self, host: str) -> SitePlan | None:
         key = host.lower()
@@ -126,6 +129,7 @@ class Connection(asyncio.Protocol):
         self.writable.set()
         self.reading_paused = False
         self.upgraded = False  # the parser stopped at a protocol switch: nothing more is read
+        self.busy = False  # answering a request (a stop lets it finish)
         self.task: asyncio.Task[None] | None = None
 
     # -- asyncio.Protocol
@@ -134,6 +138,7 @@ class Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if isinstance(peer, tuple) else ""
+        self.edge.connections.add(self)
         self.task = asyncio.get_running_loop().create_task(self.serve())
 
     def data_received(self, data: bytes) -> None:
@@ -152,6 +157,7 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        self.edge.connections.discard(self)
         self.wake.set()
         self.writable.set()
         for request in self.requests:
@@ -262,9 +268,11 @@ class Connection(asyncio.Protocol):
                 request = self.requests.pop(0)
                 if len(self.requests) <= MAX_QUEUED and request.buffered <= BODY_HIGH_WATER:
                     self.resume_reading()
+                self.busy = True
                 keep = await self.handle(request)
-                # The next request is read only once this one's body is, to its end.
-                if not keep or not request.body_done or request.body:
+                self.busy = False
+                # The next request is read only once this one's body is, to its end; none after a stop.
+                if not keep or not request.body_done or request.body or self.edge.stopping:
                     break
         except ClientGone:
             pass
@@ -284,7 +292,7 @@ class Connection(asyncio.Protocol):
             raw_path, path, query = parts
             authorization = request.header(b"authorization")
             allowed = await self._authorized(plan, authorization.decode("latin-1") if authorization else None)
-            decision = decide(plan, path, query) if allowed else None
+            decision = self._decide(plan, path, query) if allowed else None
             if decision is not None:
                 target = raw_path if decision.path == path else quote(decision.path, safe=_PATH_SAFE).encode()
                 kept = await self.to_compute(request, plan, decision, target + (b"?" + query.encode() if query else b""))
@@ -292,6 +300,14 @@ class Connection(asyncio.Protocol):
                     self._log(request, plan, host, path, query, kept, started)
                     return kept[0]
         return await self.to_console(request)
+
+    @staticmethod
+    def _decide(plan: SitePlan, path: str, query: str) -> Compute | None:
+        try:
+            return decide(plan, path, query)
+        except Exception:  # a rule or route the console would fail on too: it answers, and says so
+            logger.exception("The edge could not decide on %s; the console answers", path)
+            return None
 
     async def _authorized(self, plan: SitePlan, authorization: str | None) -> bool:
         if not plan.protected:
@@ -484,5 +500,19 @@ async def serve(edge: Edge, host: str, port: int, stop: asyncio.Event, ready: An
         await stop.wait()
     finally:
         server.close()
-        await server.wait_closed()
+        await _let_go(edge)
         edge.close()
+
+
+async def _let_go(edge: Edge) -> None:
+    """Close idle connections at once; let answers under way finish for STOP_GRACE_SECONDS."""
+    edge.stopping = True
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while edge.connections and time.monotonic() < deadline:
+        for connection in list(edge.connections):
+            if not connection.busy and connection.transport is not None:
+                connection.transport.close()
+        await asyncio.sleep(0.05)
+    for connection in list(edge.connections):
+        if connection.transport is not None:
+            connection.transport.abort()

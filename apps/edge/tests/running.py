@@ -23,6 +23,11 @@ class RunningEdge:
     edge: Edge
     port: int
     loop: asyncio.AbstractEventLoop
+    stopped: asyncio.Event
+
+    def stop(self) -> None:
+        """What SIGTERM does to `manage.py edge`."""
+        self.loop.call_soon_threadsafe(self.stopped.set)
 
     def client(self) -> Client:
         return Client(self.port)
@@ -57,7 +62,7 @@ def run_edge(console: str | tuple[str, int], plan_seconds: float = 60.0) -> Iter
     loop = found["loop"]
     assert isinstance(loop, asyncio.AbstractEventLoop)
     try:
-        yield RunningEdge(edge, int(str(found["port"])), loop)
+        yield RunningEdge(edge, int(str(found["port"])), loop, stop)
     finally:
         # Plans are read on the edge's own thread, with a database connection of its own: closed
         # here, or the test database could not be emptied or dropped while it stays open.
