@@ -25,8 +25,10 @@ NODE_VERSION_HELP = (
 
 
 def node_version_field(what: str) -> forms.CharField:
+    # Room for what people type ("v22.1.0"): the validator then says what is wanted, where a
+    # maxlength of 3 would cut the input short in the browser without a word.
     return forms.CharField(
-        max_length=3,
+        max_length=20,
         required=False,
         validators=[validate_node_version],
         label="Node.js version",
