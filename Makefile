@@ -49,15 +49,16 @@ demo-pr-open: install
 demo-pr-close: install
 	CONSOLE_DEV=1 $(PY) manage.py demo_pull_request close
 
-# Unit tests run under moto's in-process mock, spread over up to 4 processes
-# (pytest-xdist: each has its own test database, queue and cache prefix). Tests of real
+# Unit tests run under moto's in-process mock, spread over 4 processes whatever the cores
+# (pytest-xdist: each has its own test database, queue and cache prefix; they wait on I/O
+# enough that 4 on 2 cores took 7:44 where 2 took 12:49, and 6 took 9:03). Tests of real
 # processes (moto server, Celery worker, `make run`, Chromium, real builds) run in a second
 # pytest session, so the two kinds of AWS fake never meet in one interpreter: two xdist
 # processes, each a console of its own on the machine (var/test-gwN, build uids, firewall
 # chain), one test file at a time each. The fault tests restart Redis, PostgreSQL and the
 # emulator under running builds and time what happens: they run last, alone.
 test: install-dev build-sandbox lint typecheck
-	$(PY) -m pytest -m "not (browser or worker or emulator)" -n auto --maxprocesses 4 $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not (browser or worker or emulator)" -n 4 $(PYTEST_ARGS)
 	$(PY) -m pytest -m "browser or worker or emulator" --ignore=tests/faults -n 2 --dist loadfile $(PYTEST_ARGS)
 	$(PY) -m pytest -m "browser or worker or emulator" tests/faults $(PYTEST_ARGS)
 
