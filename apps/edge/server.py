@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -30,8 +28,9 @@ from django.utils import timezone
 from apps.compute import services as compute
 from apps.edge import http1
 from apps.edge.http1 import Request
-from apps.edge.plans import Compute, SitePlan, authorized, decide, plan_for_host
-from apps.edge.upstream import Head, Pool, Upstream, UpstreamError
+from apps.edge.plans import Compute, SitePlan, authorized, decide
+from apps.edge.state import Edge
+from apps.edge.upstream import Head, Upstream, UpstreamError
 from apps.hosting import services as hosting
 from console.client_address import address_of
 
@@ -41,7 +40,6 @@ MAX_HEAD_BYTES = 64 * 1024
 BODY_HIGH_WATER = 256 * 1024
 IDLE_SECONDS = 60.0  # a kept-alive connection with no new request (or an unfinished head or body) is closed
 ANSWER_SECONDS = 120.0  # the longest a server may keep the edge waiting for its next byte (as proxy.py)
-MAX_PLANS = 1024
 STOP_GRACE_SECONDS = 10.0  # on SIGTERM, how long answers under way may take to finish
 # Pipelined requests read ahead of the one being answered; past this the socket is not read.
 MAX_QUEUED = 8
@@ -57,57 +55,6 @@ Answered = tuple[bool, int, int]
 
 class ClientGone(Exception):
     """The visitor closed the connection."""
-
-
-class Edge:
-    """What all connections share: the console's address, kept plans, upstream connections."""
-
-    def __init__(self, console: str | tuple[str, int], plan_seconds: float) -> None:
-        self.console = console
-        self.plan_seconds = plan_seconds
-        self.pool = Pool()
-        self._plans: OrderedDict[str, tuple[float, SitePlan | None]] = OrderedDict()
-        # One thread for plans: one database connection, reads in order. Ports may wait for a
-        # cold start (seconds): threads of their own, so that a start never holds up plans.
-        self.plan_thread = ThreadPoolExecutor(1, thread_name_prefix="edge-plans")
-        self.port_threads = ThreadPoolExecutor(8, thread_name_prefix="edge-ports")
-        self.connections: set[Connection] = set()
-        self.stopping = False
-
-    async def plan(self, host: str) -> SitePlan | None:
-        key = host.lower()
-        kept = self._plans.get(key)
-        if kept is not None and kept[0] > time.monotonic():
-            return kept[1]
-        try:
-            found = await asyncio.get_running_loop().run_in_executor(self.plan_thread, plan_for_host, host)
-        except Exception:  # the database is down, say: the console answers, and says so
-            logger.warning("No plan for host %r; the console answers its requests", host, exc_info=True)
-            return None
-        self._plans[key] = (time.monotonic() + self.plan_seconds, found)
-        self._plans.move_to_end(key)
-        while len(self._plans) > MAX_PLANS:
-            self._plans.popitem(last=False)
-        return found
-
-    def forget_plans(self) -> None:
-        self._plans.clear()
-
-    async def port(self, deployment_pk: int, *, fresh: bool = False) -> int | None:
-        """The server's port (asking hostd, which starts it if need be); None when it cannot run."""
-        known = None if fresh else compute.known_port(deployment_pk)
-        if known is not None:
-            return known
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self.port_threads, lambda: compute.server_port(deployment_pk, fresh=fresh))
-        except (compute.HostdUnavailable, compute.ServerDown):
-            return None  # the console asks again and answers 503 with the reason
-
-    def close(self) -> None:
-        self.pool.close()
-        self.plan_thread.shutdown(wait=False, cancel_futures=True)
-        self.port_threads.shutdown(wait=False, cancel_futures=True)
 
 
 class Connection(asyncio.Protocol):

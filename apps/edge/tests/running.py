@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 
 import uvloop
 from django.db import connections
 
-from apps.edge.server import Edge, serve
+from apps.edge.server import serve
+from apps.edge.state import Edge
 from apps.edge.tests.wire import Client
 
 START_SECONDS = 10.0
@@ -66,9 +68,10 @@ def run_edge(console: str | tuple[str, int], plan_seconds: float = 60.0) -> Iter
     finally:
         # Plans are read on the edge's own thread, with a database connection of its own: closed
         # here, or the test database could not be emptied or dropped while it stays open.
-        with contextlib.suppress(RuntimeError):  # the pool was shut down already
+        with contextlib.suppress(RuntimeError, CancelledError):  # stopped already: Edge.close closed them
             edge.plan_thread.submit(connections.close_all).result(timeout=STOP_SECONDS)
-        loop.call_soon_threadsafe(stop.set)
+        with contextlib.suppress(RuntimeError):  # a test stopped it already: its loop is closed
+            loop.call_soon_threadsafe(stop.set)
         thread.join(STOP_SECONDS)
         assert not thread.is_alive(), "the edge did not stop"
         assert "error" not in found, found.get("error")

@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.edge.server import Edge, serve
+from apps.edge.server import serve
+from apps.edge.state import Edge
 
 
 def console_address(text: str) -> str | tuple[str, int]:
